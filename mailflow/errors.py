@@ -1,0 +1,74 @@
+"""The one error tree of mailflow.
+
+Every failure a user can act on is a `MailflowError`; the CLI catches the root once, prints
+``Error: <message>`` on stderr and exits 1. Each subclass carries what a user needs to act on it.
+This module defines the errors only; it does not log or print them.
+
+    MailflowError
+     ├── ConfigError        a setting is missing or invalid (names the key)
+     ├── SourceError        the mailbox (IMAP server or Maildir) could not be read
+     ├── ParseError         a message could not be read (recorded, never raised past the pipeline)
+     ├── LedgerError        the database could not be opened, migrated or written
+     │    └── LedgerBusyError  another writer holds the lock; retrying may help
+     ├── DeliveryError      a mail could not be handed to the SMTP server or file sink
+     ├── StateError         a forbidden state transition (outbox, submission, report)
+     └── NotFoundError      a submission, member or message the user named does not exist
+"""
+
+from __future__ import annotations
+
+
+class MailflowError(Exception):
+    """Root of every error mailflow reports to its user."""
+
+    #: Exit status the CLI uses for this error.
+    exit_code = 1
+
+
+class ConfigError(MailflowError):
+    """A configuration value is missing or invalid; ``key`` names it (``section.key``)."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class SourceError(MailflowError):
+    """The mail source could not be reached or read; ``retryable`` says whether a retry may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        self.retryable = retryable
+        super().__init__(message)
+
+
+class ParseError(MailflowError):
+    """A message could not be decoded or understood."""
+
+
+class LedgerError(MailflowError):
+    """The ledger database could not be opened, upgraded or written."""
+
+
+class LedgerBusyError(LedgerError):
+    """Another process holds the ledger's write lock (SQLite) and did not release it in time."""
+
+
+class DeliveryError(MailflowError):
+    """A mail could not be delivered.
+
+    ``code`` is the SMTP reply code when there was one; ``permanent`` is true for 5xx replies and
+    other failures a retry cannot fix.
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, permanent: bool = False) -> None:
+        self.code = code
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class StateError(MailflowError):
+    """A state transition that the state machine forbids (e.g. outbox ``sent`` -> ``queued``)."""
+
+
+class NotFoundError(MailflowError):
+    """The thing the user named (submission id, member address…) is not in the ledger."""
