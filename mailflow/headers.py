@@ -1,0 +1,116 @@
+"""Safe access to the headers of raw mail from strangers.
+
+`parse` turns any bytes into an `EmailMessage` (policy.default) without raising; `header`,
+`addresses` and `message_ids` read headers leniently, returning empty values instead of raising on
+malformed input. This module knows nothing about bodies, attachments or what a message means:
+body text lives in `mailflow.mime`, meaning in `mailflow.classify`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import re
+from datetime import datetime
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from email.utils import getaddresses, parsedate_to_datetime
+
+_CR_ONLY = re.compile(rb"\r(?!\n)")
+_MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """Parse raw bytes with `policy.default`; CR-only line endings are normalised first."""
+    if b"\r" in raw and b"\n" not in raw[:4096]:
+        raw = _CR_ONLY.sub(b"\n", raw)
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def header(message: EmailMessage, name: str) -> str:
+    """The first value of header ``name`` as one line of decoded text, or "" if absent or broken."""
+    try:
+        value = message.get(name)
+    except Exception:  # malformed headers make policy.default's parser raise many kinds of errors
+        value = _raw_header(message, name)
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:  # an encoded word the header registry left alone
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    return _CONTROL.sub("", " ".join(text.split()))
+
+
+def all_headers(message: EmailMessage, name: str) -> list[str]:
+    """Every value of header ``name``, top first, each as one decoded line; broken ones skipped."""
+    values: list[str] = []
+    try:
+        raw_values = message.get_all(name) or []
+    except Exception:
+        raw_values = [v for k, v in message.raw_items() if k.lower() == name.lower()]
+    for value in raw_values:
+        try:
+            values.append(" ".join(str(value).split()))
+        except Exception:
+            continue
+    return values
+
+
+def addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs of an address header; [] if absent or broken."""
+    raw = _raw_header(message, name)
+    if raw is None:
+        return []
+    try:
+        decoded = str(make_header(decode_header(raw))) if "=?" in raw else raw
+    except Exception:
+        decoded = raw
+    pairs = []
+    for display, address in getaddresses([" ".join(decoded.split())]):
+        address = address.strip().lower()
+        if "@" in address or address:
+            pairs.append((_CONTROL.sub("", display).strip(), address))
+    return [(d, a) for d, a in pairs if a]
+
+
+def sender(message: EmailMessage) -> tuple[str, str]:
+    """(display name, address) of the From header; ("", "") when there is none."""
+    found = addresses(message, "From")
+    return found[0] if found else ("", "")
+
+
+def message_id(message: EmailMessage) -> str | None:
+    """The Message-ID with its angle brackets, or None when missing or unusable."""
+    ids = message_ids(_raw_header(message, "Message-ID") or "")
+    return ids[0] if ids else None
+
+
+def message_ids(value: str) -> list[str]:
+    """All ``<id>`` tokens of a References / In-Reply-To / Message-ID value, in order."""
+    return _MSGID.findall(value or "")
+
+
+def date(message: EmailMessage) -> datetime | None:
+    """The Date header as an aware datetime, or None when absent or unparseable."""
+    raw = _raw_header(message, "Date")
+    if not raw:
+        return None
+    try:
+        parsed = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _raw_header(message: EmailMessage, name: str) -> str | None:
+    """The unparsed value of the first header called ``name`` (no header-registry parsing)."""
+    lowered = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == lowered:
+            return str(value) if not isinstance(value, str) else value
+    return None
