@@ -1,0 +1,347 @@
+"""Settings: embedded defaults, then ``mailflow.toml``, then ``MAILFLOW_<SECTION>_<KEY>`` variables.
+
+`load` reads and validates the whole configuration once and returns frozen dataclasses; every
+error names the key it is about (``imap.port: must be an integer``). Passwords never come from the
+file: only from ``MAILFLOW_IMAP_PASSWORD`` / ``MAILFLOW_SMTP_PASSWORD`` or a ``password_command``,
+and they are held in a `Secret` whose repr hides them. Relative paths (the SQLite file, a Maildir,
+the file sink's folder) are resolved against the folder of the config file. This module reads
+settings only; it does not open connections or databases (see `mailflow.sources`,
+`mailflow.delivery`, `mailflow.ledger`).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from mailflow.errors import ConfigError
+
+ENV_PREFIX = "MAILFLOW_"
+DEFAULT_FILE = "mailflow.toml"
+SECURITY_MODES = ("ssl", "starttls", "none")
+LATE_POLICIES = ("accept", "hold", "reject")
+DEFAULT_DEADLINE = datetime.fromisoformat("2025-09-30T23:59:59+07:00")
+
+
+class Secret:
+    """A password that never shows itself in a repr, a log line or an exception."""
+
+    def __init__(self, value: str = "", command: str = "") -> None:
+        self._value = value
+        self._command = command
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value or self._command)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and (self._value, self._command) == (
+            other._value,
+            other._command,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._value, self._command))
+
+    def reveal(self) -> str:
+        """The password itself; runs ``password_command`` when that is how it is configured."""
+        if self._value or not self._command:
+            return self._value
+        try:
+            done = subprocess.run(
+                shlex.split(self._command), capture_output=True, text=True, timeout=30, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(
+                f"could not run: {exc.__class__.__name__}", key="password_command"
+            ) from None
+        if done.returncode != 0:
+            raise ConfigError(f"exited with status {done.returncode}", key="password_command")
+        return done.stdout.rstrip("\n")
+
+
+@dataclass(frozen=True)
+class LedgerSettings:
+    url: str = "sqlite:///mailflow.sqlite3"
+    busy_timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str = "imap.example.org"
+    port: int = 993
+    security: str = "ssl"
+    user: str = "wsis@association.example"
+    password: Secret = field(default_factory=Secret)
+    folder: str = "INBOX"
+    processed_folder: str = ""
+    maildir: str = ""
+    ca_file: str = ""
+    chunk_size: int = 200
+    timeout_s: float = 60.0
+    poll_interval_s: float = 60.0
+
+    @property
+    def account(self) -> str:
+        """Identity of the mailbox in the ledger: ``maildir:<path>`` or ``imap:<user>@<host>``."""
+        if self.maildir:
+            return f"maildir:{self.maildir}"
+        return f"imap:{self.user}@{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "smtp.example.org"
+    port: int = 587
+    security: str = "starttls"
+    user: str = "wsis@association.example"
+    password: Secret = field(default_factory=Secret)
+    from_: str = "WSIS coordinator <wsis@association.example>"
+    outdir: str = ""
+    ca_file: str = ""
+    timeout_s: float = 30.0
+    max_attempts: int = 8
+    retry_base_s: float = 60.0
+
+    @property
+    def from_address(self) -> str:
+        """The bare address of ``from``, lower-cased."""
+        return parseaddr(self.from_)[1].lower()
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    name: str = "WSIS 2025"
+    association: str = "Example Library Association"
+    deadline: datetime = DEFAULT_DEADLINE
+    word_limit: int = 200
+    recipient: str = "maria.debrasdefer@ifla.org"
+    late: str = "hold"
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    trusted_authserv_ids: tuple[str, ...] = ()
+    max_auto_replies_per_day: int = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
+    imap: ImapSettings = field(default_factory=ImapSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    campaign: CampaignSettings = field(default_factory=CampaignSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    path: Path | None = None  # the file these settings came from, if any
+
+
+_SECTIONS: dict[str, type] = {
+    "ledger": LedgerSettings,
+    "imap": ImapSettings,
+    "smtp": SmtpSettings,
+    "campaign": CampaignSettings,
+    "security": SecuritySettings,
+}
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to use: ``--config``, else ``MAILFLOW_CONFIG``, else ``./mailflow.toml``."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MAILFLOW_CONFIG")
+    return Path(env) if env else Path(DEFAULT_FILE)
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    required: bool = False,
+) -> Settings:
+    """Load and validate settings; ``required`` makes a missing file an error."""
+    environ = os.environ if environ is None else environ
+    file = config_path(path)
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot be read: {exc.strerror}") from None
+    elif required or path is not None:
+        raise ConfigError(f"{file}: no such file (run `mailflow init` to write one)")
+    base = file.resolve().parent if file.exists() else Path.cwd()
+    unknown = set(data) - set(_SECTIONS)
+    if unknown:
+        raise ConfigError("unknown section", key=sorted(unknown)[0])
+    sections = {
+        name: _section(name, cls, data.get(name, {}), environ, base)
+        for name, cls in _SECTIONS.items()
+    }
+    return Settings(**sections, path=file if file.exists() else None)
+
+
+def _section(name: str, cls: type, table: Any, environ: Mapping[str, str], base: Path) -> Any:
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", key=name)
+    known = {f.name.rstrip("_"): f for f in fields(cls)}
+    for key in table:
+        if key not in known and key != "password_command":
+            raise ConfigError("unknown key", key=f"{name}.{key}")
+    values: dict[str, Any] = {}
+    for key, f in known.items():
+        env_value = environ.get(f"{ENV_PREFIX}{name.upper()}_{key.upper()}")
+        if f.type in ("Secret", Secret):
+            if key in table:
+                raise ConfigError(
+                    f"passwords are not read from the file; set {ENV_PREFIX}{name.upper()}_"
+                    f"{key.upper()} or {name}.password_command",
+                    key=f"{name}.{key}",
+                )
+            command = environ.get(f"{ENV_PREFIX}{name.upper()}_PASSWORD_COMMAND") or table.get(
+                "password_command", ""
+            )
+            if not isinstance(command, str):
+                raise ConfigError("must be a string", key=f"{name}.password_command")
+            values[f.name] = Secret(env_value or "", command)
+            continue
+        if env_value is not None:
+            raw: Any = env_value
+        elif key in table:
+            raw = table[key]
+        else:
+            continue
+        values[f.name] = _coerce(f"{name}.{key}", f.type, raw, from_env=env_value is not None)
+    settings = cls(**values)
+    _validate(name, settings, base)
+    return _resolve_paths(name, settings, base)
+
+
+def _coerce(key: str, kind: Any, raw: Any, *, from_env: bool) -> Any:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind == "int":
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise ValueError
+            return int(raw)
+        if kind == "float":
+            if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+                raise ValueError
+            return float(raw)
+        if kind == "datetime":
+            value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+            if value.tzinfo is None:
+                raise ConfigError("needs a time zone, e.g. 2025-09-30T23:59:59+07:00", key=key)
+            return value
+        if kind == "tuple[str, ...]":
+            if isinstance(raw, str):
+                return tuple(part.strip() for part in raw.split(",") if part.strip())
+            if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+                return tuple(raw)
+            raise ValueError
+        if not isinstance(raw, str):
+            raise ValueError
+        return raw
+    except ConfigError:
+        raise
+    except ValueError:
+        expected = {"int": "an integer", "float": "a number", "datetime": "an ISO 8601 date-time"}
+        raise ConfigError(
+            f"must be {expected.get(kind, 'a string' if kind == 'str' else 'a list of strings')}",
+            key=key,
+        ) from None
+
+
+def _validate(name: str, settings: Any, base: Path) -> None:
+    if isinstance(settings, ImapSettings | SmtpSettings):
+        if settings.security not in SECURITY_MODES:
+            raise ConfigError(f"must be one of {', '.join(SECURITY_MODES)}", key=f"{name}.security")
+        if not 0 < settings.port < 65536:
+            raise ConfigError("must be between 1 and 65535", key=f"{name}.port")
+    if isinstance(settings, ImapSettings) and settings.chunk_size < 1:
+        raise ConfigError("must be at least 1", key="imap.chunk_size")
+    if isinstance(settings, SmtpSettings):
+        if "@" not in settings.from_address:
+            raise ConfigError("must contain an address", key="smtp.from")
+        if settings.max_attempts < 1:
+            raise ConfigError("must be at least 1", key="smtp.max_attempts")
+    if isinstance(settings, CampaignSettings):
+        if settings.late not in LATE_POLICIES:
+            raise ConfigError(f"must be one of {', '.join(LATE_POLICIES)}", key="campaign.late")
+        if settings.word_limit < 1:
+            raise ConfigError("must be at least 1", key="campaign.word_limit")
+        if "@" not in parseaddr(settings.recipient)[1]:
+            raise ConfigError("must be a mail address", key="campaign.recipient")
+    if isinstance(settings, LedgerSettings) and "://" not in settings.url:
+        raise ConfigError(
+            "must be a database URL such as sqlite:///mailflow.sqlite3", key="ledger.url"
+        )
+
+
+def _resolve_paths(name: str, settings: Any, base: Path) -> Any:
+    from dataclasses import replace
+
+    if isinstance(settings, LedgerSettings) and settings.url.startswith("sqlite:///"):
+        rest = settings.url.removeprefix("sqlite:///")
+        if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
+            return replace(settings, url=f"sqlite:///{base / rest}")
+    if isinstance(settings, ImapSettings) and settings.maildir:
+        return replace(settings, maildir=str((base / settings.maildir).resolve()))
+    if isinstance(settings, SmtpSettings) and settings.outdir:
+        return replace(settings, outdir=str((base / settings.outdir).resolve()))
+    return settings
+
+
+DEFAULT_TOML = """\
+# mailflow configuration. Every key can be overridden by MAILFLOW_<SECTION>_<KEY>
+# (e.g. MAILFLOW_IMAP_HOST). Passwords are never read from this file: set
+# MAILFLOW_IMAP_PASSWORD / MAILFLOW_SMTP_PASSWORD, or a password_command in the section.
+
+[ledger]
+url = "sqlite:///mailflow.sqlite3"     # relative to this file; or postgresql+psycopg://user@host/db
+
+[imap]                                  # the association mailbox
+host = "imap.example.org"
+port = 993
+security = "ssl"                        # ssl | starttls | none (none only for loopback)
+user = "wsis@association.example"
+folder = "INBOX"
+processed_folder = ""                   # optional: move handled mail here after it is recorded
+# maildir = "path/to/Maildir"           # set: read this local Maildir instead of an IMAP server
+# password_command = "pass show mailflow/imap"
+# ca_file = ""                          # extra CA certificates for a private server
+
+[smtp]
+host = "smtp.example.org"
+port = 587
+security = "starttls"                   # ssl | starttls | none
+user = "wsis@association.example"
+from = "WSIS coordinator <wsis@association.example>"
+# outdir = "outbox/"                    # set: write .eml files here instead of sending
+
+[campaign]
+name = "WSIS 2025"
+association = "Example Library Association"
+deadline = "2025-09-30T23:59:59+07:00"
+word_limit = 200
+recipient = "maria.debrasdefer@ifla.org"
+late = "hold"                           # accept | hold | reject
+
+[security]
+trusted_authserv_ids = []               # authserv-id your own MTA stamps in Authentication-Results
+max_auto_replies_per_day = 5            # loop breaker: automatic mails per address per day
+"""

@@ -1,0 +1,288 @@
+"""The ledger's tables as SQLAlchemy 2.x declarative models.
+
+Slim models: columns, keys and constraints, plus the state enums with their allowed transitions
+(`OUTBOX_TRANSITIONS`, `REPORT_TRANSITIONS`). No queries and no business rules live here: sessions
+and idempotent writes are in `mailflow.ledger.store`, the order of work in `mailflow.pipeline`.
+Every change to these models needs an Alembic revision under ``db/versions``; a test compares a
+database upgraded to head with this metadata.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Constraint names are fixed by convention so migrations stay portable to PostgreSQL and SQLite's
+# batch mode can find constraints by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite returns naive values, so reattach UTC on load."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class MessageKind(enum.StrEnum):
+    CONTRIBUTION = "contribution"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    AUTOMATED = "automated"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    OTHER = "other"
+    UNKNOWN = "unknown"  # recorded, not yet classified
+
+
+class InboundState(enum.StrEnum):
+    RECORDED = "recorded"  # raw bytes stored, later stages not yet run
+    PROCESSED = "processed"
+    FAILED = "failed"  # a later stage raised; error says why; the message stays recorded
+
+
+class OutboxState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+#: The outbox state machine: every allowed move, and nothing else.
+OUTBOX_TRANSITIONS: dict[OutboxState, frozenset[OutboxState]] = {
+    OutboxState.QUEUED: frozenset({OutboxState.SENDING, OutboxState.FAILED}),
+    # sending -> queued: a 4xx or connection error, retried later; also crash recovery.
+    OutboxState.SENDING: frozenset({OutboxState.SENT, OutboxState.QUEUED, OutboxState.FAILED}),
+    OutboxState.SENT: frozenset({OutboxState.BOUNCED}),
+    OutboxState.FAILED: frozenset(),
+    OutboxState.BOUNCED: frozenset(),
+}
+
+
+class ReportState(enum.StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    ACKNOWLEDGED = "acknowledged"
+    BOUNCED = "bounced"
+
+
+REPORT_TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
+    ReportState.DRAFT: frozenset({ReportState.SENT}),
+    ReportState.SENT: frozenset({ReportState.ACKNOWLEDGED, ReportState.BOUNCED, ReportState.SENT}),
+    ReportState.ACKNOWLEDGED: frozenset({ReportState.SENT}),
+    ReportState.BOUNCED: frozenset({ReportState.SENT}),
+}
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime())
+    word_limit: Mapped[int] = mapped_column(Integer)
+    recipient: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    organisation: Mapped[str] = mapped_column(String(500), default="")
+    country: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(16), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    addresses: Mapped[list[MemberAddress]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", order_by="MemberAddress.id"
+    )
+
+
+class MemberAddress(Base):
+    __tablename__ = "member_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(320), unique=True)  # lower-case
+    undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    member: Mapped[Member] = relationship(back_populates="addresses")
+
+
+class MailboxCursor(Base):
+    """The highest UID recorded per (account, folder, UIDVALIDITY)."""
+
+    __tablename__ = "mailbox_cursors"
+    __table_args__ = (UniqueConstraint("account", "folder", "uidvalidity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(500))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("account", "folder", "uidvalidity", "uid"),
+        UniqueConstraint("account", "folder", "source_key"),
+        Index("ix_inbound_messages_sha256", "sha256"),
+        Index("ix_inbound_messages_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(500))
+    folder: Mapped[str] = mapped_column(String(500))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    # Maildir messages have no UID: their key is the Maildir file's unique name instead.
+    uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_key: Mapped[str] = mapped_column(String(500), default="")
+    message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    internal_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(32), default=MessageKind.UNKNOWN.value)
+    kind_reason: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default=InboundState.RECORDED.value)
+    error: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_campaign_sender", "campaign_id", "sender_address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("inbound_messages.id"), unique=True)
+    sender_address: Mapped[str] = mapped_column(String(320))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    full_text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(300), default="body")
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    action_lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    word_count_method: Mapped[str] = mapped_column(String(64), default="")
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    charset_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    inbound: Mapped[InboundMessage] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_recipient_created_at", "recipient", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # confirmation | call | reminder | report
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    smtp_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    smtp_reply: Mapped[str] = mapped_column(Text, default="")
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), nullable=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    state: Mapped[str] = mapped_column(String(16), default=ReportState.DRAFT.value)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    submission_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ServiceEvent(Base):
+    """Last-known facts about runs, by name: "last_poll", "last_error" (shown by `status`)."""
+
+    __tablename__ = "service_events"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,241 @@
+"""Opening the ledger, migrating it, and the idempotent writes everything else builds on.
+
+`Ledger` owns the engine: SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE``
+transactions (so two writers queue instead of failing half-way); PostgreSQL is used as given.
+`Ledger.upgrade` runs the Alembic migrations in ``db/``; `Ledger.transaction` is the one way code
+writes. The functions below record inbound messages exactly once (by location, then by
+Message-ID + SHA-256), keep the mailbox cursor, and keep the campaign row in step with the
+config. Queries for the CLI's views live in `mailflow.views`; the order of work in
+`mailflow.pipeline`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from mailflow.config import CampaignSettings
+from mailflow.errors import LedgerBusyError, LedgerError
+from mailflow.ledger.models import Campaign, InboundMessage, MailboxCursor
+from mailflow.resources import db_dir
+from mailflow.sources.base import FetchedMessage
+
+log = logging.getLogger(__name__)
+
+
+class Ledger:
+    """The ledger database: an engine, a session factory and its migrations."""
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise LedgerError(f"ledger.url is not a database URL: {url!r}") from None
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = _make_engine(url, busy_timeout_s, self.is_sqlite)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise LedgerBusyError(
+                    "the ledger is locked by another process; try again"
+                ) from None
+            raise LedgerError(f"ledger error: {exc.orig}") from None
+
+    # -- migrations -----------------------------------------------------------------------------
+    def alembic_config(self) -> AlembicConfig:
+        config = AlembicConfig()
+        config.set_main_option("script_location", str(db_dir()))
+        config.attributes["engine"] = self.engine
+        return config
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to ``revision``."""
+        try:
+            command.upgrade(self.alembic_config(), revision)
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"could not upgrade the ledger at {self.safe_url}: {exc}") from None
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    def require_current(self) -> None:
+        """Raise a clear error unless the schema is at head (the CLI then suggests a fix)."""
+        try:
+            current = self.current_revision()
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"cannot open the ledger at {self.safe_url}: {exc}") from None
+        if current != self.head_revision():
+            raise LedgerError(
+                f"the ledger at {self.safe_url} is not up to date "
+                f"(revision {current or 'none'}); run `mailflow db upgrade` or `mailflow init`"
+            )
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def _make_engine(url: str, busy_timeout_s: float, is_sqlite: bool) -> Engine:
+    if not is_sqlite:
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN IMMEDIATE below is what runs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # A writer takes the lock up front, so it waits (busy_timeout) instead of failing later
+        # when a read transaction tries to become a write transaction.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+# -- inbound messages ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RecordResult:
+    message: InboundMessage
+    new: bool  # False: this location or these exact bytes were already recorded
+
+
+def sha256(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def known_keys(session: Session, account: str, folder: str, keys: Sequence[str]) -> set[str]:
+    """Which of these source keys the ledger already holds for (account, folder)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        found.update(
+            session.scalars(
+                select(InboundMessage.source_key).where(
+                    InboundMessage.account == account,
+                    InboundMessage.folder == folder,
+                    InboundMessage.source_key.in_(chunk),
+                )
+            )
+        )
+    return found
+
+
+def record_inbound(
+    session: Session,
+    fetched: FetchedMessage,
+    *,
+    account: str,
+    folder: str,
+    uidvalidity: int,
+    message_id: str | None,
+    sender: str,
+    subject: str,
+) -> RecordResult:
+    """Record one fetched message unless the same bytes are already in the ledger.
+
+    A message is the same when its SHA-256 matches and its Message-ID matches (or both have
+    none): that is how a rescan after a UIDVALIDITY change, or a copy in a second folder,
+    is recognised. The existing row then learns its new location, so later moves find it.
+    """
+    digest = sha256(fetched.raw)
+    existing = session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.sha256 == digest)
+        .where(
+            InboundMessage.message_id.is_(None)
+            if message_id is None
+            else InboundMessage.message_id == message_id
+        )
+        .limit(1)
+    ).first()
+    key = f"{uidvalidity}:{fetched.key}" if fetched.uid is not None else fetched.key
+    if existing is not None:
+        if (existing.account, existing.folder) == (account, folder):
+            existing.uidvalidity, existing.uid, existing.source_key = uidvalidity, fetched.uid, key
+        return RecordResult(existing, new=False)
+    message = InboundMessage(
+        account=account,
+        folder=folder,
+        uidvalidity=uidvalidity,
+        uid=fetched.uid,
+        source_key=key,
+        message_id=message_id,
+        sha256=digest,
+        size=len(fetched.raw),
+        raw=fetched.raw,
+        internal_date=fetched.internal_date,
+        sender=sender[:320],
+        subject=subject,
+    )
+    session.add(message)
+    session.flush()
+    return RecordResult(message, new=True)
+
+
+def cursor_for(session: Session, account: str, folder: str, uidvalidity: int) -> MailboxCursor:
+    """The cursor row for this mailbox generation, created at UID 0 when new."""
+    cursor = session.scalars(
+        select(MailboxCursor).where(
+            MailboxCursor.account == account,
+            MailboxCursor.folder == folder,
+            MailboxCursor.uidvalidity == uidvalidity,
+        )
+    ).first()
+    if cursor is None:
+        cursor = MailboxCursor(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=0)
+        session.add(cursor)
+        session.flush()
+    return cursor
+
+
+def sync_campaign(session: Session, settings: CampaignSettings) -> Campaign:
+    """The campaign row named in the config, created or updated to match it."""
+    campaign = session.scalars(select(Campaign).where(Campaign.name == settings.name)).first()
+    if campaign is None:
+        campaign = Campaign(name=settings.name)
+        session.add(campaign)
+    campaign.deadline = settings.deadline
+    campaign.word_limit = settings.word_limit
+    campaign.recipient = settings.recipient
+    session.flush()
+    return campaign

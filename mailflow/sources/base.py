@@ -1,0 +1,53 @@
+"""The mail-source interface shared by the IMAP and Maildir sources.
+
+A source yields batches of `FetchedMessage` (exact raw bytes plus where they came from) above a
+cursor, and can move handled messages once the ledger has committed them. It does not parse,
+record or judge anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    """One message as the server holds it: the exact bytes and their location."""
+
+    uid: int | None  # IMAP UID; None for a Maildir file (or a server that gave none)
+    key: str  # stable identity within (account, folder): "<uidvalidity>:<uid>" or Maildir name
+    raw: bytes
+    internal_date: datetime | None  # server arrival time (IMAP INTERNALDATE, Maildir mtime)
+
+
+class Source(Protocol):
+    """What the pipeline needs from a mailbox."""
+
+    account: str
+    folder: str
+
+    def __enter__(self) -> Source: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def uidvalidity(self) -> int:
+        """The folder's UIDVALIDITY (0 for sources without one)."""
+        ...
+
+    def new_keys(self, after_uid: int) -> list[str]:
+        """Keys of the messages that may be new: IMAP UIDs above the cursor; every Maildir file.
+
+        The pipeline still drops keys the ledger already holds, so a source may over-report.
+        """
+        ...
+
+    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+        """The messages with these keys, in batches of at most ``chunk_size``."""
+        ...
+
+    def mark_processed(self, keys: Sequence[str]) -> None:
+        """Move handled messages aside (optional per source); called only after a commit."""
+        ...

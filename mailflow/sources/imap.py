@@ -1,0 +1,213 @@
+"""The association's IMAP mailbox as a mail source, through imap-tools.
+
+Connects with TLS (``ssl`` or ``starttls``, certificates always verified; ``none`` for loopback),
+selects the folder, lists UIDs above the ledger's cursor and fetches the **exact raw bytes** of
+each message with its INTERNALDATE, in bulk chunks, without setting ``\\Seen`` (BODY.PEEK[]).
+imap-tools manages the connection, login, folders, search and moves; the fetch itself goes through
+its underlying imaplib client because imap-tools' own fetch re-serialises messages and omits
+INTERNALDATE. Moving handled mail to ``processed_folder`` happens only when the pipeline calls
+`mark_processed` after its commit; this source never deletes or expunges anything else.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import re
+import socket
+import ssl
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
+from imap_tools.errors import MailboxLoginError
+
+from mailflow.config import ImapSettings
+from mailflow.errors import ConfigError, SourceError
+from mailflow.sources.base import FetchedMessage
+
+log = logging.getLogger(__name__)
+
+_FETCH_ITEMS = "(UID INTERNALDATE BODY.PEEK[])"
+_UID = re.compile(rb"UID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+
+#: Errors that mean "the connection or the server failed; try again later".
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes socket.timeout, ConnectionError, ssl.SSLError
+    imaplib.IMAP4.abort,
+    imaplib.IMAP4.error,
+    EOFError,
+)
+
+
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """A verifying TLS context: system CAs, plus ``ca_file`` when configured."""
+    context = ssl.create_default_context()
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"cannot load CA certificates: {exc}", key="imap.ca_file") from None
+    return context
+
+
+class ImapSource:
+    """One folder of one IMAP account."""
+
+    def __init__(self, settings: ImapSettings) -> None:
+        self.settings = settings
+        self.account = settings.account
+        self.folder = settings.folder
+        self._box: Any = None
+
+    # -- connection -------------------------------------------------------------------------
+    def __enter__(self) -> ImapSource:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        try:
+            if s.security == "ssl":
+                box: Any = MailBox(
+                    s.host, s.port, timeout=s.timeout_s, ssl_context=tls_context(s.ca_file)
+                )
+            elif s.security == "starttls":
+                box = MailBoxStartTls(
+                    s.host, s.port, timeout=s.timeout_s, ssl_context=tls_context(s.ca_file)
+                )
+            else:
+                box = MailBoxUnencrypted(s.host, s.port, timeout=s.timeout_s)
+        except ssl.SSLCertVerificationError as exc:
+            raise SourceError(
+                f"IMAP server {where}: TLS certificate not trusted ({exc.verify_message}); "
+                "set imap.ca_file for a private CA",
+                retryable=False,
+            ) from None
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP server {where}: cannot connect: {_describe(exc)}") from None
+        try:
+            box.login(s.user, s.password.reveal(), initial_folder=None)
+        except MailboxLoginError:
+            _quietly_logout(box)
+            # Never include the server's reply verbatim: some servers echo the credentials.
+            raise SourceError(
+                f"IMAP server {where}: login refused for {s.user}", retryable=False
+            ) from None
+        except CONNECTION_ERRORS as exc:
+            _quietly_logout(box)
+            raise SourceError(f"IMAP server {where}: login failed: {_describe(exc)}") from None
+        self._box = box
+        self._select()
+
+    def close(self) -> None:
+        if self._box is not None:
+            _quietly_logout(self._box)
+            self._box = None
+
+    def _select(self) -> None:
+        try:
+            self._box.folder.set(self.folder)
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP folder {self.folder!r}: {_describe(exc)}") from None
+        except Exception as exc:  # imap-tools raises MailboxFolderSelectError for a missing folder
+            raise SourceError(
+                f"IMAP folder {self.folder!r} cannot be selected: {_describe(exc)}",
+                retryable=False,
+            ) from None
+
+    # -- reading ----------------------------------------------------------------------------
+    def uidvalidity(self) -> int:
+        try:
+            status = self._box.folder.status(self.folder, ["UIDVALIDITY"])
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP STATUS {self.folder!r}: {_describe(exc)}") from None
+        return int(status["UIDVALIDITY"])
+
+    def new_keys(self, after_uid: int) -> list[str]:
+        try:
+            # "N:*" always matches the highest UID even when it is below N, so filter again.
+            uids = self._box.uids(AND(uid=U(str(after_uid + 1), "*")))
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP UID SEARCH: {_describe(exc)}") from None
+        return [uid for uid in uids if int(uid) > after_uid]
+
+    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+        for start in range(0, len(keys), chunk_size):
+            chunk = keys[start : start + chunk_size]
+            try:
+                typ, data = self._box.client.uid("FETCH", ",".join(chunk), _FETCH_ITEMS)
+            except CONNECTION_ERRORS as exc:
+                raise SourceError(f"IMAP UID FETCH: {_describe(exc)}") from None
+            if typ != "OK":
+                raise SourceError(f"IMAP UID FETCH refused: {data!r:.200}")
+            yield list(_parse_fetch(data))
+
+    def mark_processed(self, keys: Sequence[str]) -> None:
+        """Move handled messages to ``processed_folder`` (if configured), never delete them."""
+        target = self.settings.processed_folder
+        if not target or not keys:
+            return
+        try:
+            if not self._box.folder.exists(target):
+                self._box.folder.create(target)
+            self._box.move(list(keys), target)
+        except CONNECTION_ERRORS as exc:
+            # The ledger already holds these messages; a later poll finds them recorded.
+            log.warning("could not move %d message(s) to %s: %s", len(keys), target, exc)
+
+    # -- IDLE (used by serve) -----------------------------------------------------------------
+    def idle_wait(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` in IMAP IDLE; True when the server announced a change."""
+        try:
+            responses = self._box.idle.wait(timeout=timeout_s)
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP IDLE: {_describe(exc)}") from None
+        return bool(responses)
+
+
+def _parse_fetch(data: list[Any]) -> Iterator[FetchedMessage]:
+    """Turn imaplib's FETCH response (tuples of (envelope, literal), then b')') into messages."""
+    for item in data:
+        if not isinstance(item, tuple) or len(item) < 2:
+            continue
+        head, raw = item[0], item[1]
+        uid_match = _UID.search(head)
+        uid = int(uid_match.group(1)) if uid_match else None
+        date_match = _INTERNALDATE.search(head)
+        internal_date = _internaldate(date_match.group(1)) if date_match else None
+        if uid is None:
+            # A server that omits UID breaks the cursor, not the message: key it by its bytes.
+            import hashlib
+
+            key = "nouid:" + hashlib.sha256(raw).hexdigest()
+        else:
+            key = str(uid)
+        yield FetchedMessage(uid=uid, key=key, raw=bytes(raw), internal_date=internal_date)
+
+
+def _internaldate(value: bytes) -> datetime | None:
+    try:
+        return datetime.strptime(value.decode("ascii").strip(), "%d-%b-%Y %H:%M:%S %z")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    text = str(exc) or exc.__class__.__name__
+    return text[:300]
+
+
+def _quietly_logout(box: Any) -> None:
+    try:
+        box.logout()
+    except Exception:  # the connection may already be gone; nothing to save
+        log.debug("IMAP logout failed", exc_info=True)

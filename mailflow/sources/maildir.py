@@ -1,0 +1,76 @@
+"""A local Maildir folder as a mail source (the demo's sample mailbox, or a server's spool).
+
+Messages are keyed by the unique part of their Maildir file name, so a file moved from ``new/``
+to ``cur/`` or given flags keeps its key. Arrival time is the file's modification time. This source
+only reads: it never moves, flags or deletes a file (``mark_processed`` does nothing).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mailflow.errors import SourceError
+from mailflow.sources.base import FetchedMessage
+
+
+class MaildirSource:
+    """Reads ``new/`` and ``cur/`` of one Maildir; the folder name in the ledger is ``maildir``."""
+
+    folder = "maildir"
+
+    def __init__(self, path: str | os.PathLike[str], *, account: str | None = None) -> None:
+        self.path = Path(path)
+        self.account = account or f"maildir:{self.path}"
+        self._files: dict[str, Path] = {}
+
+    def __enter__(self) -> MaildirSource:
+        if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
+            raise SourceError(f"{self.path}: not a Maildir (no cur/ or new/)", retryable=False)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._files.clear()
+
+    def uidvalidity(self) -> int:
+        return 0
+
+    def new_keys(self, after_uid: int) -> list[str]:
+        self._files = {}
+        for sub in ("new", "cur"):
+            folder = self.path / sub
+            if not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if entry.is_file() and not entry.name.startswith("."):
+                    self._files[entry.name.split(":", 1)[0]] = Path(entry.path)
+        return sorted(self._files)
+
+    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+        batch: list[FetchedMessage] = []
+        for key in keys:
+            path = self._files.get(key)
+            if path is None:
+                continue
+            try:
+                raw = path.read_bytes()
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:  # moved between listing and reading: next poll sees it
+                continue
+            except OSError as exc:
+                raise SourceError(f"{path}: cannot be read: {exc.strerror}") from None
+            batch.append(
+                FetchedMessage(
+                    uid=None, key=key, raw=raw, internal_date=datetime.fromtimestamp(mtime, UTC)
+                )
+            )
+            if len(batch) >= chunk_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def mark_processed(self, keys: Sequence[str]) -> None:
+        """A Maildir source leaves its files where they are."""

@@ -1,0 +1,132 @@
+"""Read-only views of the ledger for the CLI: the campaign status and the submission list.
+
+Each function takes a session and returns plain data in the JSON shapes of design.md §7 (keys may
+be added, never renamed). Nothing here writes; the text rendering of these views is in `cli`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailflow.config import Settings
+from mailflow.ledger.models import (
+    Campaign,
+    InboundMessage,
+    MemberAddress,
+    MessageKind,
+    OutboxMail,
+    OutboxState,
+    Report,
+    ServiceEvent,
+    Submission,
+)
+
+SUBMISSION_STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
+MESSAGE_KINDS = ("contribution", "auto_reply", "bounce", "automated", "acknowledgement")
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def status(session: Session, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
+    """The campaign at a glance (`mailflow status --json`)."""
+    now = now or datetime.now(UTC)
+    c = settings.campaign
+    campaign = session.scalars(select(Campaign).where(Campaign.name == c.name)).first()
+
+    kinds = dict(
+        session.execute(
+            select(InboundMessage.kind, func.count()).group_by(InboundMessage.kind)
+        ).all()
+    )
+    total = sum(kinds.values())
+    messages: dict[str, int] = {"total": total}
+    for kind in MESSAGE_KINDS:
+        messages[kind] = kinds.get(kind, 0)
+    messages["other"] = total - sum(messages[k] for k in MESSAGE_KINDS)
+    messages["unprocessed"] = kinds.get(MessageKind.UNKNOWN.value, 0)
+    messages["failed"] = (
+        session.scalar(select(func.count()).where(InboundMessage.state == "failed")) or 0
+    )
+
+    submission_counts: dict[str, int] = dict.fromkeys(SUBMISSION_STATUSES, 0)
+    if campaign is not None:
+        for state, count in session.execute(
+            select(Submission.status, func.count())
+            .where(Submission.campaign_id == campaign.id)
+            .group_by(Submission.status)
+        ):
+            submission_counts[state] = count
+
+    outbox: dict[str, int] = {state.value: 0 for state in OutboxState}
+    for state, count in session.execute(
+        select(OutboxMail.state, func.count()).group_by(OutboxMail.state)
+    ):
+        outbox[state] = count
+    last_failure = session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.state == "failed")
+        .order_by(OutboxMail.updated_at.desc())
+    ).first()
+
+    report: dict[str, Any] = {
+        "state": None,
+        "message_id": None,
+        "sent_at": None,
+        "acknowledged_at": None,
+    }
+    if campaign is not None:
+        row = session.scalars(
+            select(Report).where(Report.campaign_id == campaign.id).order_by(Report.id.desc())
+        ).first()
+        if row is not None:
+            report = {
+                "state": row.state,
+                "message_id": row.message_id,
+                "sent_at": iso(row.sent_at),
+                "acknowledged_at": iso(row.acknowledged_at),
+            }
+
+    events = {e.name: e for e in session.scalars(select(ServiceEvent))}
+    undeliverable = (
+        session.scalar(select(func.count()).where(MemberAddress.undeliverable_at.is_not(None))) or 0
+    )
+    remaining = (c.deadline - now).total_seconds()
+    return {
+        "campaign": {
+            "name": c.name,
+            "association": c.association,
+            "deadline": c.deadline.isoformat(),
+            "recipient": c.recipient,
+            "word_limit": c.word_limit,
+            "late_policy": c.late,
+            "seconds_to_deadline": int(remaining),
+            "deadline_passed": remaining < 0,
+        },
+        "messages": messages,
+        "submissions": submission_counts,
+        "outbox": outbox,
+        "outbox_last_failure": (
+            {
+                "message_id": last_failure.message_id,
+                "recipient": last_failure.recipient,
+                "error": last_failure.last_error,
+                "smtp_code": last_failure.smtp_code,
+            }
+            if last_failure
+            else None
+        ),
+        "report": report,
+        "members": {"undeliverable_addresses": undeliverable},
+        "service": {
+            "last_poll": iso(events["last_poll"].at) if "last_poll" in events else None,
+            "last_poll_summary": events["last_poll"].detail if "last_poll" in events else None,
+            "last_error": events["last_error"].detail if "last_error" in events else None,
+            "last_error_at": iso(events["last_error"].at) if "last_error" in events else None,
+        },
+    }
