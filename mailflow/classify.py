@@ -456,7 +456,8 @@ def _text(message: Message, facts: _Facts, limit: int = _BODY_SCAN_CHARS) -> str
     chunks: list[str] = []
     size = 0
     for content_type, part in facts.parts:
-        if content_type != "text/plain":
+        broken_multipart = content_type.startswith("multipart/") and not part.is_multipart()
+        if content_type != "text/plain" and not broken_multipart:  # no boundary: read as text
             continue
         chunk = _decode(part)[: limit - size]
         chunks.append(chunk)
