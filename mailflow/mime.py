@@ -78,8 +78,9 @@ class MessageText:
     body_format: str  # "plain" | "html" | "none"
     links: tuple[str, ...]
     attachments: tuple[AttachmentText, ...]
-    charset_fallback: bool
-    problems: tuple[str, ...]
+    charset_fallback: bool  # a declared charset was wrong, unknown or missing: detection was used
+    problems: tuple[str, ...]  # message_too_large, too_many_parts, too_many_attachments, timeout,
+    # mime_defects, too_deeply_nested, unreadable
 
 
 class _Timeout(Exception):
@@ -115,12 +116,22 @@ def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
             walk.problem("message_too_large")
             message = headers.parse(_header_section(raw))
         else:
-            message = headers.parse(raw)
-            _walk_parts(message, walk)
+            message = _parse(raw, walk)
+            if "too_deeply_nested" not in walk.problems:
+                _walk_parts(message, walk)
     except Exception:  # a last guard: the parts above already contain their own failures
         walk.problem("unreadable")
         message = headers.parse(b"")
     return _result(message, walk)
+
+
+def _parse(raw: bytes, walk: _Walk) -> EmailMessage:
+    """The parsed message; the stdlib parser recurses once per nesting level and may run out."""
+    try:
+        return headers.parse(raw)
+    except RecursionError:
+        walk.problem("too_deeply_nested")
+        return headers.parse(_header_section(raw))
 
 
 def _header_section(raw: bytes) -> bytes:
