@@ -4,9 +4,10 @@
 accepted message (envelope and exact bytes) in `received`, and every connection in `connections`.
 It can be told to fail the next MAIL, RCPT or DATA with a chosen code and text (once, N times, or
 until `reset`), to drop the connection after the message data arrived but before the final reply
-(`drop_during_data`), to require AUTH (PLAIN/LOGIN, also over plain text on loopback), and to
-serve TLS, implicit or by STARTTLS, with a certificate from a trustme CA so verification can be
-tested both ways. It knows nothing about mailflow; the sink under test is in `mailflow.delivery`.
+(`drop_during_data`), to hang up on idle clients (`hang_up`), to require AUTH (PLAIN/LOGIN, also
+over plain text on loopback), and to serve TLS, implicit or by STARTTLS, with a certificate from a
+trustme CA so verification can be tested both ways. It knows nothing about mailflow; the sink
+under test is in `mailflow.delivery`.
 
 Using the fixtures: make them visible to the test modules from ``tests/conftest.py``::
 
@@ -16,8 +17,8 @@ Using the fixtures: make them visible to the test modules from ``tests/conftest.
 
 (``tests/`` has no ``__init__.py``, so pytest puts it on ``sys.path``; with a package, import
 from ``tests.smtp_server``.) Then a test asks for ``smtp_server`` and sends to
-``smtp_server.host``/``smtp_server.port``; the TLS fixtures also give ``ca_file``, the PEM file of
-the CA that signed the server certificate (issued for ``127.0.0.1`` and ``localhost``).
+``smtp_server.host``/``smtp_server.port``; for the TLS servers, ``tls_ca.ca_file`` is the PEM file
+of the CA that signed their certificate (issued for ``127.0.0.1`` and ``localhost``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class _Failure:
 class _State:
     received: list[Received] = field(default_factory=list)
     connections: int = 0
-    failures: dict[str, _Failure] = field(default_factory=dict)
+    failures: dict[str, list[_Failure]] = field(default_factory=dict)
     drops: int = 0
     users: dict[str, str] = field(default_factory=dict)
 
@@ -81,13 +82,14 @@ class _Handler:
 
     def _take_failure(self, command: str) -> str | None:
         with self._lock:
-            failure = self._state.failures.get(command)
-            if failure is None:
+            queue = self._state.failures.get(command)
+            if not queue:
                 return None
+            failure = queue[0]
             if failure.remaining is not None:
                 failure.remaining -= 1
                 if failure.remaining <= 0:
-                    del self._state.failures[command]
+                    queue.pop(0)
             return failure.reply
 
     def _auth_missing(self, session: Session) -> bool:
@@ -197,10 +199,18 @@ class _Controller(Controller):
     def __init__(self, on_connect: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._on_connect = on_connect
+        self.protocols: list[SMTP] = []  # one per connection, touched only in the loop thread
 
     def factory(self) -> SMTP:  # called once per accepted connection
         self._on_connect()
-        return _SMTP(self.handler, **self.SMTP_kwargs)
+        protocol = _SMTP(self.handler, **self.SMTP_kwargs)
+        self.protocols.append(protocol)
+        return protocol
+
+    async def hang_up(self) -> None:
+        for protocol in self.protocols:
+            if protocol.transport is not None and not protocol.transport.is_closing():
+                protocol.transport.close()
 
     def _trigger_server(self) -> None:
         # The listener is bound by now: learn the port the OS chose before connecting to it.
@@ -286,6 +296,8 @@ class SmtpTestServer:
     def fail(self, command: str, code: int, text: str, *, times: int | None = 1) -> None:
         """Answer the next `times` MAIL/RCPT/DATA commands with ``code text`` (None: until reset).
 
+        Failures given for the same command queue up in order: ``fail("RCPT", 550, ...)`` then
+        ``fail("RCPT", 452, ...)`` refuses the next recipient with 550 and the one after with 452.
         A DATA failure is the reply after the message data (the message is not recorded).
         """
         if command not in COMMANDS:
@@ -293,12 +305,17 @@ class SmtpTestServer:
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for 'until reset'")
         with self._lock:
-            self._state.failures[command] = _Failure(code, text, times)
+            self._state.failures.setdefault(command, []).append(_Failure(code, text, times))
 
     def drop_during_data(self, *, times: int = 1) -> None:
         """Hang up on the next `times` messages after their data arrived, before the reply."""
         with self._lock:
             self._state.drops = times
+
+    def hang_up(self) -> None:
+        """Close every open client connection from the server side, as an idle timeout would."""
+        future = asyncio.run_coroutine_threadsafe(self._controller.hang_up(), self._controller.loop)
+        future.result(timeout=10)
 
     def reset(self) -> None:
         """Forget failures, drops, received messages and the connection count."""
