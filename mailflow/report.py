@@ -692,7 +692,10 @@ def build_report_mail(
     message.add_alternative(report.html, subtype="html")
     for name, mime, data in report.attachments:
         maintype, subtype = mime.split("/", 1)
-        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+        params = {"charset": "utf-8"} if maintype == "text" else {}
+        message.add_attachment(
+            data, maintype=maintype, subtype=subtype, filename=name, params=params
+        )
     digest = hashlib.sha256()
     for name, data in report.files():
         digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
