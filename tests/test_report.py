@@ -111,7 +111,7 @@ def json_doc(report: CompiledReport) -> Any:
 
 def docx_paragraphs(report: CompiledReport) -> list[tuple[str, str]]:
     document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
-    return [(p.style.name, p.text) for p in document.paragraphs]
+    return [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
 
 
 # --------------------------------------------------------------------------- overview
