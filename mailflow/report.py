@@ -710,6 +710,8 @@ def build_report_mail(
     digest.update(message["Message-ID"].encode())
     seed = digest.hexdigest()[:32]
     for number, part in enumerate(message.walk()):
+        if part is not message:
+            del part["MIME-Version"]  # the email package stamps it on every part it converts
         if part.is_multipart():
             part.set_boundary(f"mailflow-{seed}-{number}")
     return message.as_bytes(policy=policy)

@@ -311,6 +311,14 @@ def test_compile_drops_control_characters_and_bidi_overrides() -> None:
     assert ("Heading 3", "Library — Viet Nam (#1)") in docx_paragraphs(report)
 
 
+def test_compile_drops_lone_surrogates() -> None:
+    entry = make_entry(1, organisation="Lib\ud800rary", text="a\udcffb")
+
+    item = json_doc(compile_report([entry], make_meta()))["contributions"][0]
+
+    assert (item["organisation"], item["text"]) == ("Library", "ab")
+
+
 # --------------------------------------------------------------------------- warnings
 
 
@@ -454,6 +462,27 @@ def test_build_report_mail_parses_back_with_its_parts() -> None:
     attached = [(p.get_filename(), p.get_payload(decode=True)) for p in message.iter_attachments()]
     assert attached == [(name, data) for name, _mime, data in report.attachments]
     assert parts[2].get_content_charset() == "utf-8"
+
+
+def test_build_report_mail_declares_mime_version_once() -> None:
+    mail = report_mail(compile_report(three_languages(), make_meta()))
+
+    assert mail.count(b"MIME-Version:") == 1
+    assert mail.startswith(b"From: WSIS coordinator <wsis@association.test>\r\n")
+
+
+def test_build_report_mail_brackets_a_bare_message_id() -> None:
+    report = compile_report([make_entry(1)], make_meta())
+
+    raw = build_report_mail(
+        report,
+        from_address="a@x.test",
+        to_address="b@x.test",
+        message_id="r1@x.test",
+        date=COMPILED_AT,
+    )
+
+    assert message_from_bytes(raw, policy=default)["Message-ID"] == "<r1@x.test>"
 
 
 def test_build_report_mail_is_seven_bit_and_reproducible() -> None:
