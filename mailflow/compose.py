@@ -1,0 +1,477 @@
+"""Builds the mail mailflow writes to members: confirmations, the call for contributions, reminders.
+
+Each builder is a pure function of its inputs (plus a random Message-ID): it renders the text and
+HTML templates under ``templates/mail/`` in the member's language, sets the headers (threading,
+``Auto-Submitted``, a Message-ID on the association's domain) and returns the finished RFC 5322
+bytes as an `Outgoing`, which the outbox stores and sends as-is. Everything that came from a
+stranger (names, subjects, file names, links) is cleaned of control characters before it goes
+near a header, and HTML is autoescaped, so no member can add a header or markup. This module does
+not decide who gets mail or when (that is `mailflow.pipeline`), does not send anything
+(`mailflow.outbox`), does not judge contributions (`mailflow.validate`) and does not build the
+report to IFLA (the report stage); languages, catalogs and dates live in `mailflow.i18n`.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_timedelta
+
+import mailflow
+from mailflow.errors import ConfigError, DeliveryError, StateError
+from mailflow.headers import message_ids
+from mailflow.i18n import (
+    SECTIONS,
+    SUPPORTED_LANGUAGES,
+    format_when,
+    pick_language,
+    render,
+    section_label,
+    translations,
+)
+
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "CampaignInfo",
+    "Confirmation",
+    "IssueNote",
+    "Outgoing",
+    "call_for_contributions",
+    "confirmation",
+    "explain_issue",
+    "make_message_id",
+    "pick_language",
+    "reminder",
+    "reply_subject",
+]
+
+ACTION_LINE_CODES: tuple[str, ...] = tuple(f"C{number}" for number in range(1, 12))
+#: The example action line named when none was recognised.
+EXAMPLE_ACTION_LINE = "C3"
+#: Longest subject, name or file name (in characters) copied from a member's mail.
+MAX_UNTRUSTED = 200
+#: At most this many References ids are kept (the first and the most recent ones).
+MAX_REFERENCES = 20
+
+# C0 and C1 controls (CR, LF, NUL, ESC, NEL…), line/paragraph separators, bidi overrides and
+# isolates, the BOM and lone surrogates: none belongs in a name, a subject or a file name.
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_REPLY_PREFIX = re.compile(
+    r"^(?:\s*(?:re|aw|sv|vs|antw|odp|ynt|rif|res|ответ|回复|回覆|答复|رد)\s*(?:\[\d+\]|\(\d+\))?"
+    r"\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+_SAFE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,250}>")
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
+_DOMAIN = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,253}")
+_WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
+
+_SMTP = policy.SMTP
+
+
+@dataclass(frozen=True)
+class IssueNote:
+    """One validation issue, as `mailflow.validate` reports it."""
+
+    code: str
+    severity: str  # "error" | "hold" | "warning"
+    params: Mapping[str, str | int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    """What a mail needs to know about the campaign; ``deadline`` is aware, in its time zone."""
+
+    name: str
+    association: str
+    deadline: datetime
+    word_limit: int
+    from_address: str
+    reply_to: str
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What to confirm to a member; every str from their mail is untrusted."""
+
+    to_address: str
+    to_name: str
+    language: str
+    original_subject: str
+    original_message_id: str | None
+    original_references: tuple[str, ...]
+    received_at: datetime
+    attachments_read: tuple[str, ...]
+    status: str  # "accepted" | "needs_revision"
+    issues: tuple[IssueNote, ...]
+    action_lines: tuple[str, ...]
+    links: tuple[str, ...]
+    word_count: int
+    version: int
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A finished mail: the outbox stores ``data`` and sends it unchanged."""
+
+    message_id: str
+    to_address: str
+    subject: str
+    data: bytes
+
+
+def make_message_id(from_address: str) -> str:
+    """A fresh ``<random@domain>`` id on the domain of ``from_address`` (display name allowed)."""
+    _name, address = email.utils.parseaddr(from_address)
+    domain = address.rpartition("@")[2].strip().lower()
+    if "@" not in address or not domain:
+        raise ConfigError(f"no domain in the From address {from_address!r}", key="smtp.from")
+    return f"<mailflow.{secrets.token_hex(12)}@{_ascii_domain(domain)}>"
+
+
+def reply_subject(original: str, fallback: str) -> str:
+    """``Re: <original>`` without piling up prefixes; ``Re: <fallback>`` for an empty subject."""
+    subject = _REPLY_PREFIX.sub("", clean(original)).strip()
+    return f"Re: {subject or clean(fallback)}"
+
+
+def clean(text: str, limit: int = MAX_UNTRUSTED) -> str:
+    """Untrusted text as one safe line: NFC, no control characters, single spaces, ≤ limit chars."""
+    text = _UNSAFE.sub(" ", unicodedata.normalize("NFC", text))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -> Outgoing:
+    """The confirmation of one received contribution, in the member's language."""
+    language = pick_language(conf.language, None)
+    trans = translations(language)
+    zone = campaign.deadline.tzinfo
+    issues = [(note, explain_issue(note, language, campaign)) for note in conf.issues]
+    context = {
+        "name": clean(conf.to_name),
+        "association": campaign.association,
+        "campaign": campaign.name,
+        "subject": clean(conf.original_subject),
+        "received": format_when(conf.received_at, zone, language),
+        "attachments": [clean(name) for name in conf.attachments_read if clean(name)],
+        "status": conf.status,
+        "to_fix": [text for note, text in issues if note.severity != "warning"],
+        "suggestions": [text for note, text in issues if note.severity == "warning"],
+        "action_lines": [(code, _action_line_name(code, language)) for code in conf.action_lines],
+        "links": [link for link in (clean(link, 2000) for link in conf.links) if _is_web(link)],
+        "word_count": conf.word_count,
+        "word_limit": campaign.word_limit,
+        "version": conf.version,
+        "deadline": format_when(campaign.deadline, zone, language),
+    }
+    fallback = trans.gettext("Your contribution to %(campaign)s") % {"campaign": campaign.name}
+    subject = reply_subject(conf.original_subject, fallback)
+    thread = _thread(conf.original_message_id, conf.original_references)
+    return _build(
+        campaign=campaign,
+        to_address=conf.to_address,
+        to_name=conf.to_name,
+        language=language,
+        subject=subject,
+        template="confirmation",
+        context=context,
+        auto_submitted="auto-replied",
+        now=now,
+        thread=thread,
+    )
+
+
+def call_for_contributions(
+    to_address: str, to_name: str, language: str, campaign: CampaignInfo, *, now: datetime
+) -> Outgoing:
+    """The call for contributions: the rules, the deadline and a fill-in template."""
+    language = pick_language(language, None)
+    trans = translations(language)
+    context = _campaign_context(to_name, language, campaign)
+    context["action_lines"] = [
+        (code, _action_line_name(code, language)) for code in ACTION_LINE_CODES
+    ]
+    context["labels"] = [section_label(section, language) for section in SECTIONS]
+    subject = trans.gettext("%(campaign)s: call for contributions (deadline %(day)s)") % {
+        "campaign": campaign.name,
+        "day": context["deadline_day"],
+    }
+    return _build(
+        campaign=campaign,
+        to_address=to_address,
+        to_name=to_name,
+        language=language,
+        subject=subject,
+        template="call",
+        context=context,
+        auto_submitted="auto-generated",
+        now=now,
+        thread=None,
+    )
+
+
+def reminder(
+    to_address: str, to_name: str, language: str, campaign: CampaignInfo, *, now: datetime
+) -> Outgoing:
+    """A short reminder: the deadline and how much time is left. Refused once it has passed."""
+    left = campaign.deadline - now
+    if left <= timedelta(0):
+        raise StateError(f"the deadline of {campaign.name} has passed; no reminder is sent")
+    language = pick_language(language, None)
+    trans = translations(language)
+    context = _campaign_context(to_name, language, campaign)
+    context["time_left"] = format_timedelta(left, threshold=2, locale=language)
+    subject = trans.gettext("Reminder: %(campaign)s, deadline %(day)s") % {
+        "campaign": campaign.name,
+        "day": context["deadline_day"],
+    }
+    return _build(
+        campaign=campaign,
+        to_address=to_address,
+        to_name=to_name,
+        language=language,
+        subject=subject,
+        template="reminder",
+        context=context,
+        auto_submitted="auto-generated",
+        now=now,
+        thread=None,
+    )
+
+
+def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str:
+    """One issue in plain words in ``language``, with how to fix it."""
+    language = pick_language(language, None)
+    trans = translations(language)
+    code, params = note.code, note.params
+    if code == "word_limit":
+        words = _number(params, "words", 0)
+        limit = _number(params, "limit", campaign.word_limit)
+        over = _number(params, "over", words - limit)
+        return trans.ngettext(
+            "Your text has %(words)s words; the limit is %(limit)s. "
+            "Please shorten it by %(num)s word.",
+            "Your text has %(words)s words; the limit is %(limit)s. "
+            "Please shorten it by %(num)s words.",
+            over,
+        ) % {"words": words, "limit": limit, "num": over}
+    if code == "no_action_line":
+        example = f"{EXAMPLE_ACTION_LINE} {_action_line_name(EXAMPLE_ACTION_LINE, language)}"
+        return trans.gettext(
+            "No WSIS action line was recognised. Please name at least one by its code and name, "
+            "for example: %(example)s."
+        ) % {"example": example}
+    if code == "empty":
+        return trans.gettext(
+            "We found no contribution text in your message. Please write it in the body of the "
+            "mail or attach it as a .docx, .odt, .pdf or .txt file."
+        )
+    if code == "not_member":
+        return trans.gettext(
+            "The address you wrote from is not on our list of member addresses. If you have a "
+            "new address, please tell us so that we can update our records."
+        )
+    if code == "spoofed":
+        return trans.gettext(
+            "Our mail server could not confirm that this message really came from your address, "
+            "so a coordinator checked it by hand. Please send from your organisation's usual "
+            "mail server."
+        )
+    if code == "late":
+        deadline = format_when(campaign.deadline, campaign.deadline.tzinfo, language)
+        return trans.gettext(
+            "Your message arrived after the deadline (%(deadline)s). The coordinators decide "
+            "whether late contributions can still be included."
+        ) % {"deadline": deadline}
+    if code == "no_link":
+        return trans.gettext(
+            "You mention outputs but give no link. Please add a link (https://…) for each "
+            "document, project or campaign you mention."
+        )
+    if code.startswith("missing_section:"):
+        return _explain_missing_section(code.partition(":")[2], language)
+    return trans.gettext("Another point needs attention (%(code)s).") % {"code": clean(code)}
+
+
+def _explain_missing_section(section: str, language: str) -> str:
+    trans = translations(language)
+    if section not in SECTIONS:
+        return trans.gettext("Missing section “%(section)s”.") % {"section": clean(section)}
+    hints = {
+        "organisation": trans.gettext(
+            "Missing section “%(section)s”: please give the name of your library or association."
+        ),
+        "country": trans.gettext("Missing section “%(section)s”: please give your country."),
+        "action_lines": trans.gettext(
+            "Missing section “%(section)s”: please list the WSIS action lines (C1–C11) your work "
+            "contributed to."
+        ),
+        "why": trans.gettext(
+            "Missing section “%(section)s”: please say why your work contributes to the action "
+            "lines you named."
+        ),
+        "outputs": trans.gettext(
+            "Missing section “%(section)s”: please list your relevant documents, projects or "
+            "campaigns, with links."
+        ),
+        "achievements": trans.gettext(
+            "Missing section “%(section)s”: please describe what your library achieved locally."
+        ),
+        "trends": trans.gettext(
+            "Missing section “%(section)s”: please describe the trends you observe locally."
+        ),
+        "obstacles": trans.gettext(
+            "Missing section “%(section)s”: please describe the obstacles you met."
+        ),
+        "future_actions": trans.gettext(
+            "Missing section “%(section)s”: please describe future actions or initiatives at "
+            "regional or international level, especially ones that overcome the obstacles you met."
+        ),
+    }
+    return hints[section] % {"section": section_label(section, language)}
+
+
+def _campaign_context(to_name: str, language: str, campaign: CampaignInfo) -> dict[str, Any]:
+    zone = campaign.deadline.tzinfo
+    return {
+        "name": clean(to_name),
+        "association": campaign.association,
+        "campaign": campaign.name,
+        "word_limit": campaign.word_limit,
+        "deadline": format_when(campaign.deadline, zone, language),
+        "deadline_day": format_date(campaign.deadline.astimezone(zone), "long", locale=language),
+    }
+
+
+def _build(
+    *,
+    campaign: CampaignInfo,
+    to_address: str,
+    to_name: str,
+    language: str,
+    subject: str,
+    template: str,
+    context: Mapping[str, object],
+    auto_submitted: str,
+    now: datetime,
+    thread: tuple[str, list[str]] | None,
+) -> Outgoing:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    recipient = _recipient(to_address, clean(to_name))
+    message_id = make_message_id(campaign.from_address)
+    message = EmailMessage(policy=_SMTP)
+    message["From"] = campaign.from_address
+    message["To"] = recipient
+    message["Reply-To"] = campaign.reply_to
+    message["Subject"] = subject
+    message["Date"] = email.utils.format_datetime(now)
+    message["Message-ID"] = message_id
+    if thread is not None:
+        message["In-Reply-To"] = thread[0]
+        message["References"] = " ".join(thread[1])
+    message["Auto-Submitted"] = auto_submitted
+    # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(render(f"mail/{template}.txt", language, context), charset="utf-8")
+    message.add_alternative(
+        render(f"mail/{template}.html", language, context), subtype="html", charset="utf-8"
+    )
+    # After add_alternative, which moves every Content-* header into the first part.
+    message["Content-Language"] = language
+    return Outgoing(
+        message_id=message_id,
+        to_address=recipient.addr_spec,
+        subject=subject,
+        data=message.as_bytes(policy=_SMTP),
+    )
+
+
+def _recipient(address: str, name: str) -> Address:
+    """The To address, refusing anything that is not one plain address."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        raise DeliveryError(f"not a usable recipient address: {clean(address)!r}", permanent=True)
+    try:
+        return Address(display_name=name, username=local, domain=_ascii_domain(domain.lower()))
+    except (ValueError, HeaderParseError) as error:
+        raise DeliveryError(
+            f"not a usable recipient address: {clean(address)!r}", permanent=True
+        ) from error
+
+
+def _ascii_domain(domain: str) -> str:
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise DeliveryError(f"not a usable mail domain: {domain!r}", permanent=True) from error
+
+
+def _thread(original_id: str | None, references: Sequence[str]) -> tuple[str, list[str]] | None:
+    """(In-Reply-To, References) for a reply, or None when the original has no usable id."""
+    originals = [i for i in message_ids(original_id or "") if _SAFE_ID.fullmatch(i)]
+    if not originals:
+        return None
+    chain: list[str] = []
+    for value in (*references, originals[0]):
+        for token in message_ids(value):
+            if _SAFE_ID.fullmatch(token) and token not in chain:
+                chain.append(token)
+    if originals[0] in chain:  # the original id always comes last
+        chain.remove(originals[0])
+    chain.append(originals[0])
+    if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ids
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    return originals[0], chain
+
+
+def _is_web(link: str) -> bool:
+    return _WEB_LINK.fullmatch(link) is not None
+
+
+def _number(params: Mapping[str, str | int], key: str, default: int) -> int:
+    try:
+        return int(params.get(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _action_line_name(code: str, language: str) -> str:
+    names = _reference_names().get(code.upper(), {})
+    return names.get(language) or names.get("en") or code
+
+
+@functools.cache
+def _reference_names() -> dict[str, dict[str, str]]:
+    """Action-line names per language from the shared reference data (until mailflow.wsis)."""
+    path = Path(mailflow.__file__).parents[2] / "shared" / "reference" / "wsis_action_lines.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names: dict[str, dict[str, str]] = {}
+    for line in data["action_lines"]:
+        per_language = {"en": line["en"][0]}
+        for language in SUPPORTED_LANGUAGES[1:]:
+            entry = line.get(language, {})
+            titles = entry.get("official") or entry.get("working") or []
+            if titles:
+                per_language[language] = titles[0]
+        names[line["code"]] = per_language
+    return names
