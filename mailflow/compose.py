@@ -14,8 +14,6 @@ report to IFLA (the report stage); languages, catalogs and dates live in `mailfl
 from __future__ import annotations
 
 import email.utils
-import functools
-import json
 import re
 import secrets
 import unicodedata
@@ -26,12 +24,11 @@ from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_timedelta
 
-import mailflow
+from mailflow import wsis
 from mailflow.errors import ConfigError, DeliveryError, StateError
 from mailflow.headers import message_ids
 from mailflow.i18n import (
@@ -59,7 +56,7 @@ __all__ = [
     "reply_subject",
 ]
 
-ACTION_LINE_CODES: tuple[str, ...] = tuple(f"C{number}" for number in range(1, 12))
+ACTION_LINE_CODES: tuple[str, ...] = tuple(line.code for line in wsis.ACTION_LINES)
 #: The example action line named when none was recognised.
 EXAMPLE_ACTION_LINE = "C3"
 #: Longest subject, name or file name (in characters) copied from a member's mail.
@@ -174,7 +171,9 @@ def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -
         "status": conf.status,
         "to_fix": [text for note, text in issues if note.severity != "warning"],
         "suggestions": [text for note, text in issues if note.severity == "warning"],
-        "action_lines": [(code, _action_line_name(code, language)) for code in conf.action_lines],
+        "action_lines": [
+            (clean(code, 8), _action_line_name(code, language)) for code in conf.action_lines
+        ],
         "links": [link for link in (clean(link, 2000) for link in conf.links) if _is_web(link)],
         "word_count": conf.word_count,
         "word_limit": campaign.word_limit,
@@ -456,22 +455,7 @@ def _number(params: Mapping[str, str | int], key: str, default: int) -> int:
 
 
 def _action_line_name(code: str, language: str) -> str:
-    names = _reference_names().get(code.upper(), {})
-    return names.get(language) or names.get("en") or code
-
-
-@functools.cache
-def _reference_names() -> dict[str, dict[str, str]]:
-    """Action-line names per language from the shared reference data (until mailflow.wsis)."""
-    path = Path(mailflow.__file__).parents[2] / "shared" / "reference" / "wsis_action_lines.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    names: dict[str, dict[str, str]] = {}
-    for line in data["action_lines"]:
-        per_language = {"en": line["en"][0]}
-        for language in SUPPORTED_LANGUAGES[1:]:
-            entry = line.get(language, {})
-            titles = entry.get("official") or entry.get("working") or []
-            if titles:
-                per_language[language] = titles[0]
-        names[line["code"]] = per_language
-    return names
+    try:
+        return wsis.action_line(code).name(language)
+    except (KeyError, ValueError):  # a code validate never produces; show it as it is
+        return ""

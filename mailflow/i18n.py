@@ -27,6 +27,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 import mailflow
+from mailflow import wsis
 
 #: Languages mailflow writes mail in; the first is the fallback.
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "vi", "fr", "es", "ar", "zh", "ru")
@@ -35,17 +36,7 @@ RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
 #: Message-catalog domain: templates/locale/<lang>/LC_MESSAGES/mailflow.po
 DOMAIN = "mailflow"
 #: The sections of a contribution, in the order the fill-in template lists them.
-SECTIONS: tuple[str, ...] = (
-    "organisation",
-    "country",
-    "action_lines",
-    "why",
-    "outputs",
-    "achievements",
-    "trends",
-    "obstacles",
-    "future_actions",
-)
+SECTIONS: tuple[str, ...] = wsis.FIELDS
 #: The msgctxt of section labels: their translations must be labels the contribution parser knows.
 SECTION_CONTEXT = "section label"
 _JINJA_EXTRACTOR = "jinja2.ext:babel_extract"
