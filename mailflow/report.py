@@ -40,7 +40,6 @@ from babel.dates import format_date
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from lxml.etree import SubElement  # type: ignore[import-untyped]
 
 import mailflow
 from mailflow.errors import MailflowError
@@ -507,6 +506,13 @@ _W_HYPERLINK, _W_HISTORY, _R_ID = qn("w:hyperlink"), qn("w:history"), qn("r:id")
 _XML_SPACE = qn("xml:space")
 
 
+def _child(parent: Any, tag: str, attributes: dict[str, str] | None = None) -> Any:
+    """Append a new element ``tag`` to ``parent`` (lxml's SubElement, without importing lxml)."""
+    element = parent.makeelement(tag, attributes or {})
+    parent.append(element)
+    return element
+
+
 class _DocxWriter:
     """Appends paragraphs to a python-docx document in constant time each.
 
@@ -529,26 +535,26 @@ class _DocxWriter:
     def paragraph(self, text: str = "", style: str | None = None, *, rtl: bool = False) -> Any:
         p = OxmlElement("w:p")
         if style is not None or rtl:
-            ppr = SubElement(p, _W_PPR)
+            ppr = _child(p, _W_PPR)
             if style is not None:
-                SubElement(ppr, _W_PSTYLE, {_W_VAL: self._style_id(style)})
+                _child(ppr, _W_PSTYLE, {_W_VAL: self._style_id(style)})
             if rtl:
-                SubElement(ppr, _W_BIDI)
+                _child(ppr, _W_BIDI)
         if text:
             self.run(p, text)
         self._end.addprevious(p)
         return p
 
     def run(self, parent: Any, text: str, *, bold: bool = False, link: bool = False) -> None:
-        r = SubElement(parent, _W_R)
+        r = _child(parent, _W_R)
         if bold or link:
-            rpr = SubElement(r, _W_RPR)
+            rpr = _child(r, _W_RPR)
             if bold:
-                SubElement(rpr, _W_B)
+                _child(rpr, _W_B)
             if link:
-                SubElement(rpr, _W_COLOR, {_W_VAL: "0563C1"})
-                SubElement(rpr, _W_U, {_W_VAL: "single"})
-        SubElement(r, _W_T, {_XML_SPACE: "preserve"}).text = text
+                _child(rpr, _W_COLOR, {_W_VAL: "0563C1"})
+                _child(rpr, _W_U, {_W_VAL: "single"})
+        _child(r, _W_T, {_XML_SPACE: "preserve"}).text = text
 
     def hyperlink(self, p: Any, url: str) -> None:
         # Relationship ids of our own, so adding one does not scan every existing relationship.
@@ -557,7 +563,7 @@ class _DocxWriter:
         self.document.part.rels.add_relationship(
             RELATIONSHIP_TYPE.HYPERLINK, url, rid, is_external=True
         )
-        anchor = SubElement(p, _W_HYPERLINK, {_R_ID: rid, _W_HISTORY: "1"})
+        anchor = _child(p, _W_HYPERLINK, {_R_ID: rid, _W_HISTORY: "1"})
         self.run(anchor, url, link=True)
 
 
