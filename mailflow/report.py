@@ -41,8 +41,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-import mailflow
 from mailflow.errors import MailflowError
+from mailflow.i18n import templates_dir
 from mailflow.wsis import action_line
 
 __all__ = [
@@ -396,14 +396,6 @@ def _view(entries: Sequence[ReportEntry], meta: ReportMeta, warnings: list[str])
 # --------------------------------------------------------------------------- text and HTML
 
 
-def _templates_dir() -> Path:
-    """The templates folder: ``mailflow/_templates`` in a wheel, ``<repo>/templates`` otherwise."""
-    packaged = Path(mailflow.__file__).parent / "_templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(mailflow.__file__).parent.parent / "templates"
-
-
 @functools.cache
 def _environment(folder: Path) -> jinja2.Environment:
     return jinja2.Environment(
@@ -420,9 +412,9 @@ def _environment(folder: Path) -> jinja2.Environment:
 
 def _render(name: str, view: _View) -> str:
     try:
-        template = _environment(_templates_dir() / "report").get_template(name)
+        template = _environment(templates_dir() / "report").get_template(name)
     except jinja2.TemplateNotFound as exc:
-        missing = _templates_dir() / "report" / name
+        missing = templates_dir() / "report" / name
         raise MailflowError(f"report template missing: {missing}") from exc
     return template.render(view=view)
 
