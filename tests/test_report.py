@@ -552,3 +552,69 @@ def test_compile_accepts_any_member_text(organisation: str, text: str, links: li
     assert document.paragraphs[0].text == "WSIS 2025 contributions from Example Library Association"
     assert [row["id"] for row in csv_rows(report)] == ["1"]
     assert json_doc(report)["contributions"][0]["id"] == 1
+
+
+# --------------------------------------------------------------------------- the whole text body
+
+
+def test_compile_text_body_reads_as_specified() -> None:
+    entry = make_entry(
+        7,
+        organisation="Hanoi Library",
+        action_lines=("C8", "C3"),
+        links=("https://a.test/x",),
+        text="First line.\n\nSecond paragraph.",
+    )
+
+    report = compile_report([entry], make_meta(summary="Our year."))
+
+    assert report.text == (
+        "WSIS 2025 contributions from Example Library Association\n"
+        "========================================================\n"
+        "\n"
+        "Compiled 2025-10-01 09:00 +0000 for maria.debrasdefer@ifla.org.\n"
+        "Deadline September 30, 2025; word limit 200 words per contribution.\n"
+        "\n"
+        "Overview\n"
+        "--------\n"
+        "\n"
+        "Contributions: 1\n"
+        "Members: 1\n"
+        "Words in all: 3\n"
+        "\n"
+        "By action line:\n"
+        "  C3 Access to information and knowledge: 1\n"
+        "  C8 Cultural diversity and identity, linguistic diversity and local content: 1\n"
+        "\n"
+        "By country:\n"
+        "  Viet Nam: 1\n"
+        "\n"
+        "Summary\n"
+        "-------\n"
+        "\n"
+        "Our year.\n"
+        "\n"
+        "Contributions by action line\n"
+        "----------------------------\n"
+        "\n"
+        "A contribution naming several action lines is printed in full under the first of them"
+        " and\nreferred to under the others.\n"
+        "\n"
+        "C3 Access to information and knowledge\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "\n"
+        "[#7] Hanoi Library — Viet Nam\n"
+        "Action lines: C3, C8 · 3 words · contact: Member 7 · received 2025-09-10\n"
+        "\n"
+        "First line.\n"
+        "\n"
+        "Second paragraph.\n"
+        "\n"
+        "Links:\n"
+        "  - https://a.test/x\n"
+        "\n"
+        "C8 Cultural diversity and identity, linguistic diversity and local content\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "\n"
+        "[#7] Hanoi Library — Viet Nam: see under C3.\n"
+    )
