@@ -1,0 +1,1461 @@
+# ruff: noqa: E501  (contribution texts are prose, one paragraph per line as members write)
+"""Writes the golden corpus: invented but realistic member contributions as .eml files.
+
+Each case below is one mail a member might send: its text, how it is packed (plain text in some
+charset, HTML, an Outlook table, a .docx/.odt/.pdf/.txt attachment, a reply or a forward) and the
+expected result, written by hand from design.md §4–§5 (not taken from mailflow's output). Word
+counts were counted by hand on the contribution text: whitespace-separated tokens with a letter
+or digit, each CJK character one word, section labels included, quoted replies, signatures,
+disclaimers, cover notes and forward headers excluded. Run ``python tests/golden/make_golden.py``
+to rewrite every ``NAME.eml`` and ``NAME.json`` beside this script; `tests/test_golden.py` reads
+them. The .docx/.odt files are built with python-docx and odfpy; the PDF is written by hand (one
+page, Helvetica, WinAnsiEncoding), which is all a text-only contribution needs.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import quopri
+import textwrap
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.header import Header
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TO = "WSIS coordinator <wsis@association.example>"
+DATE = "Mon, 15 Sep 2025 09:30:00 +0700"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[], bytes]
+    status: str
+    action_lines: list[str]
+    links: list[str]
+    word_count: int
+    issues: list[str]
+    language: str | None
+    kind: str = "contribution"
+
+    def expected(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "action_lines": self.action_lines,
+            "links": self.links,
+            "word_count": self.word_count,
+            "issues": self.issues,
+            "language": self.language,
+            "kind": self.kind,
+        }
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _headers(sender: str, subject: str, message_id: str, extra: tuple[str, ...] = ()) -> list[str]:
+    encoded_subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    return [
+        f"From: {sender}",
+        f"To: {TO}",
+        f"Subject: {encoded_subject}",
+        f"Date: {DATE}",
+        f"Message-ID: <{message_id}>",
+        "MIME-Version: 1.0",
+        *extra,
+    ]
+
+
+def _encode_body(text: str, charset: str, cte: str) -> bytes:
+    data = text.replace("\n", "\r\n").encode(charset)
+    if cte == "base64":
+        return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    if cte == "quoted-printable":
+        return quopri.encodestring(data).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return data
+
+
+def text_part(
+    text: str, subtype: str = "plain", charset: str = "utf-8", cte: str = "8bit"
+) -> bytes:
+    head = f"Content-Type: text/{subtype}; charset={charset}\r\nContent-Transfer-Encoding: {cte}"
+    return head.encode() + b"\r\n\r\n" + _encode_body(text, charset, cte)
+
+
+def attachment_part(data: bytes, content_type: str, filename: str) -> bytes:
+    head = (
+        f'Content-Type: {content_type}; name="{filename}"\r\n'
+        f'Content-Disposition: attachment; filename="{filename}"\r\n'
+        "Content-Transfer-Encoding: base64"
+    )
+    return head.encode() + b"\r\n\r\n" + base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def multipart(subtype: str, parts: list[bytes], boundary: str) -> bytes:
+    out = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()
+    for part in parts:
+        out += f"--{boundary}\r\n".encode() + part + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+def mail(
+    sender: str, subject: str, message_id: str, body: bytes, extra: tuple[str, ...] = ()
+) -> bytes:
+    """A whole message: headers, then ``body`` (a part with its own Content-* headers)."""
+    return "\r\n".join(_headers(sender, subject, message_id, extra)).encode() + b"\r\n" + body
+
+
+def plain_mail(
+    sender: str,
+    subject: str,
+    message_id: str,
+    text: str,
+    charset: str = "utf-8",
+    cte: str = "8bit",
+    extra: tuple[str, ...] = (),
+) -> bytes:
+    return mail(sender, subject, message_id, text_part(text, "plain", charset, cte), extra)
+
+
+def docx_bytes(paragraphs: list[str]) -> bytes:
+    """A .docx whose paragraphs are ``paragraphs``; a leading ``Label:`` is set in bold."""
+    import docx
+
+    document = docx.Document()
+    document.core_properties.author = "Library"
+    for paragraph in paragraphs:
+        p = document.add_paragraph()
+        label, sep, rest = paragraph.partition(":")
+        if sep and len(label) < 40 and "//" not in label:
+            p.add_run(label + ":").bold = True
+            p.add_run(rest)
+        else:
+            p.add_run(paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def odt_bytes(paragraphs: list[str]) -> bytes:
+    from odf.opendocument import OpenDocumentText
+    from odf.text import P
+
+    document = OpenDocumentText()
+    for paragraph in paragraphs:
+        document.text.addElement(P(text=paragraph))
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return _fixed_zip_times(buffer.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same zip with fixed member times, so that regenerating gives the same bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2025, 9, 15, 9, 0, 0))
+            fixed.compress_type = (
+                zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
+            )
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def pdf_bytes(paragraphs: list[str]) -> bytes:
+    """A one-page PDF with the paragraphs as lines of Helvetica text (WinAnsiEncoding)."""
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        lines.extend(textwrap.wrap(paragraph, 88) or [""])
+        lines.append("")
+
+    def escape(line: str) -> str:
+        raw = line.encode("cp1252")
+        out = ""
+        for byte in raw:
+            char = chr(byte)
+            if char in "\\()":
+                out += "\\" + char
+            elif byte < 32 or byte > 126:
+                out += f"\\{byte:03o}"
+            else:
+                out += char
+        return out
+
+    stream = "BT /F1 10 Tf 13 TL 56 790 Td\n"
+    stream += "".join(f"({escape(line)}) Tj T*\n" for line in lines) + "ET"
+    content = stream.encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R"
+        b" >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+    ]
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out
+
+
+def cp1258_decomposed(text: str) -> bytes:
+    """Vietnamese in windows-1258 as Vietnamese keyboards write it: base letter + tone mark."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", text):
+        decomposed = unicodedata.normalize("NFD", char)
+        marks = [c for c in decomposed if c in tones]
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in tones))
+        out.append(base + "".join(marks))
+    return "".join(out).replace("\n", "\r\n").encode("cp1258")
+
+
+SIGNATURE_EN = "\n-- \nAnna Lindqvist\nHead of Digital Services\nLakeside County Library Service\n+353 1 555 0142\n"
+DISCLAIMER_EN = (
+    "\nCONFIDENTIALITY NOTICE: This e-mail and any attachments are confidential and intended "
+    "solely for the addressee. If you have received it in error, please notify the sender "
+    "immediately and delete it from your system.\n"
+)
+
+
+# --- the contributions -----------------------------------------------------------------------
+
+EN_TEMPLATE = """Organisation: Lakeside County Library Service
+Country: Ireland
+Action lines: C3 Access to information and knowledge; C4 Capacity building
+Why: Our 14 branches give free internet access and digital skills training to people who have no connection at home.
+Outputs: The "Connected Communities" programme trained 2,300 adults in 2025 (https://lakeside-library.example.org/connected-communities). Our open e-book collection is at https://ebooks.lakeside-library.example.org/collection.
+Achievements: Loans of laptops and Wi-Fi hotspots doubled, and 40 volunteers now run weekly help desks.
+Trends: More older adults ask for help with online public services.
+Obstacles: Rural broadband remains slow and volunteer turnover is high.
+Future actions: With libraries in Wales and Scotland we will publish a shared digital skills curriculum in 2026.
+"""
+EN_TEMPLATE_LINKS = [
+    "https://lakeside-library.example.org/connected-communities",
+    "https://ebooks.lakeside-library.example.org/collection",
+]
+
+EN_FREE = """Dear colleagues,
+
+The Northgate University Library contributed this year mainly to C3 and to capacity building. We opened our repository of theses to the public and ran twelve workshops on research data management for staff of smaller colleges in the region. The repository now holds 4,100 open theses (https://repository.northgate.example.edu/theses) and the workshop materials are online at https://northgate.example.edu/library/rdm-workshops.
+
+Demand for open access grew faster than we expected, but many authors still fear that publishing their thesis online will harm later journal publication. Next year we will work with two partner universities abroad on a common open access policy and a joint training course for librarians.
+"""
+
+EN_NO_ACTION = """Hello,
+
+Westbrook Community Library had a busy year. We extended our opening hours to Sunday afternoons, started a homework club for teenagers and moved the local history archive to a new reading room with better shelving and climate control. Visitor numbers rose by eighteen percent compared with last year, and the homework club now meets three times a week with help from retired teachers. Our main difficulty is the budget: the council cut our book fund again, so we rely more on donations. Next year we hope to open a small makerspace with a 3D printer.
+"""
+
+EN_OVER_LIMIT = """Organisation: Greenfield Regional Library Consortium
+Country: Canada
+Action lines: C3 Access to information and knowledge; C4 Capacity building; C8 Cultural diversity and identity, linguistic diversity and local content
+Why: The consortium links 37 public libraries in rural and northern communities, many of them serving Indigenous nations whose languages are under threat. Libraries are often the only place in these communities with reliable internet, public computers and staff who can help people use them. We see access, skills and local content as one task.
+Outputs: In 2025 we digitised 1,200 hours of oral history recordings with community elders and published them with transcripts in three Indigenous languages at https://greenfield-libraries.example.ca/oral-histories. We also ran a travelling digital skills programme that visited 22 communities and trained more than 900 people, documented at https://greenfield-libraries.example.ca/digital-skills-tour.
+Achievements: Four communities now host their own language archive stations maintained by local youth, and requests for language learning materials have tripled since the archive went online.
+Trends: Younger people increasingly use phones rather than computers, so we are redesigning services for mobile use first.
+Obstacles: Satellite internet is expensive and unreliable in winter, and recruiting staff for remote branches remains very difficult for the consortium and its partners.
+Future actions: Together with library networks in Alaska, Greenland and northern Scandinavia we are preparing a circumpolar project on Indigenous language content, with a first joint meeting planned for spring 2026.
+"""
+
+EN_UNDER_LIMIT = """Organisation: Harbour Town Public Library
+Country: New Zealand
+Action lines: C3, C9
+Why: We help residents find trustworthy local news after our town newspaper closed in 2024.
+Outputs: A weekly community news bulletin written by volunteers and library staff: https://harbourtown-library.example.nz/bulletin
+Achievements: The bulletin reaches 3,000 subscribers, about a third of all households.
+Trends: Residents rely on the library more for checking rumours and scams.
+Obstacles: Volunteers need training in basic journalism and fact checking.
+Future actions: We will share our bulletin model with Pacific island libraries through the regional library association in 2026.
+"""
+
+EN_DECOY = """Organisation: Millbrook Library and Archives
+Country: Australia
+Action lines: C8 Cultural diversity and identity, linguistic diversity and local content
+Why: Millbrook is home to speakers of more than forty languages, and our archive holds the memories of many migrant families. Our staff also do some capacity building and we support access to information and knowledge in general, but this year our work was about local content.
+Outputs: The "Many Voices" collection of family letters, photographs and recipes in 12 languages: https://millbrook-archives.example.org.au/many-voices
+Achievements: 260 families contributed items, and local media covered the launch in five languages.
+Trends: Second-generation families ask for help reading documents in their parents' languages.
+Obstacles: Describing items in languages our staff do not speak; our e-learning module for volunteers (see our C4 report) only helps a little.
+Future actions: We will exchange cataloguing practice for multilingual collections with two libraries in New Zealand.
+"""
+
+EN_MISSING = """Organisation: Stonebridge School Library Network
+Country: United Kingdom
+Action lines: C4 Capacity building
+Why: School librarians in our network teach pupils to search, evaluate and cite sources, skills that most curricula leave out.
+Outputs: An open information literacy toolkit for secondary schools: https://stonebridge-schools.example.org.uk/info-literacy-toolkit
+"""
+
+EN_NO_LINK = """Organisation: Eastfield Prison Library Service
+Country: South Africa
+Action lines: C3 Access to information and knowledge; C10 Ethical dimensions of the Information Society
+Why: People in prison have a right to information, and the library is often their only source of legal and educational material.
+Outputs: A printed legal information guide for inmates, updated in 2025, and a reading programme run with volunteers from the local university.
+Achievements: Over 600 inmates used the legal guide, and 45 completed the reading programme.
+Trends: Requests for study material for distance learning are increasing.
+Obstacles: Inmates have no internet access, so all material must be printed and checked by prison staff.
+Future actions: We plan to share the legal guide with prison libraries in Namibia and Botswana.
+"""
+
+EN_CODES = """Organisation: Valley Public Libraries Cooperative
+Country: Ghana
+Action lines: C 3; C-7 e-learning; AL11; Action Line C10
+Why: Our cooperative brings online courses to towns without a college and works with partners abroad on shared ethical guidelines for public internet use.
+Outputs: Guidelines for fair and safe public internet use: https://valley-libraries.example.org/guidelines
+Achievements: 1,100 learners finished an online course in one of our libraries.
+Trends: Employers increasingly accept online certificates.
+Obstacles: Power cuts interrupt classes and exams.
+Future actions: We will translate the guidelines for library networks in Togo and Burkina Faso.
+"""
+
+EN_LINKS_DEDUPE = """Organisation: Coastal Libraries Partnership
+Country: Jamaica
+Action lines: C2 Information and communication infrastructure; C11 International and regional cooperation
+Why: Hurricanes regularly cut connectivity, and libraries become emergency information points when they reopen.
+Outputs: Our resilience plan (https://coastal-libraries.example.org/resilience-plan) and the emergency Wi-Fi kits described at https://coastal-libraries.example.org/wifi-kits, both shared with Caribbean partners. The plan is also mirrored at https://coastal-libraries.example.org/resilience-plan.
+Achievements: Eight libraries reopened within 48 hours after the July storm and offered charging, Wi-Fi and printing.
+Trends: Government agencies now ask libraries to distribute official information after disasters.
+Obstacles: Solar equipment is costly to import.
+Future actions: A Caribbean workshop on library disaster planning in Kingston in 2026, see https://coastal-libraries.example.org/wifi-kits!
+"""
+EN_LINKS_DEDUPE_LINKS = [
+    "https://coastal-libraries.example.org/resilience-plan",
+    "https://coastal-libraries.example.org/wifi-kits",
+]
+
+EN_RESUBMISSION = """Organisation: Lakeside County Library Service
+Country: Ireland
+Action lines: C3 Access to information and knowledge; C4 Capacity building
+Why: Our 14 branches give free internet access and digital skills training to people with no connection at home.
+Outputs: The Connected Communities programme: https://lakeside-library.example.org/connected-communities
+Achievements: Laptop loans doubled, and 40 volunteers run weekly help desks.
+Obstacles: Rural broadband is slow.
+Future actions: A shared digital skills curriculum with libraries in Wales and Scotland in 2026.
+"""
+RESUBMISSION_QUOTE = """
+On Tue, 16 Sep 2025 at 10:02, WSIS coordinator <wsis@association.example> wrote:
+> Dear Anna Lindqvist,
+>
+> Thank you for your contribution. We received 243 words; the limit is 200.
+> Please shorten your text and reply to this message with the full corrected
+> text: the new version replaces the earlier one.
+>
+> Action lines understood: C3, C4
+> Links: https://lakeside-library.example.org/connected-communities
+>
+> WSIS coordinator
+"""
+
+EN_OUTLOOK_REPLY = """Organisation: Riverside Polytechnic Library
+Country: Nigeria
+Action lines: C7 e-learning; C4 Capacity building
+Why: Most of our students study part-time and depend on the library's online courses and e-books outside working hours.
+Outputs: The open course "Finding and using information" on our learning platform: https://riverside-poly.example.edu.ng/library/course
+Achievements: 2,800 students completed the course in 2025.
+Trends: Students use phones for almost all their study.
+Obstacles: Data bundles are expensive for students.
+Future actions: We will offer the course to polytechnics in Ghana and Sierra Leone through the West African library network.
+"""
+OUTLOOK_QUOTE = """
+________________________________
+From: WSIS coordinator <wsis@association.example>
+Sent: Tuesday, 16 September 2025 10:02
+To: Ngozi Okafor <n.okafor@riverside-poly.example.edu.ng>
+Subject: Re: WSIS 2025 contribution
+
+Dear Ngozi Okafor,
+
+Thank you for your contribution. No WSIS action line was recognised; please name at least one, for example C3 Access to information and knowledge, and reply with the full corrected text.
+
+WSIS coordinator
+"""
+
+EN_FORWARD = """Organisation: Hillcrest Public Library
+Country: India
+Action lines: C3 Access to information and knowledge; C8 Cultural diversity and identity, linguistic diversity and local content
+Why: We serve readers in Hindi, Marathi and English, and many of them read only in their mother tongue.
+Outputs: A bilingual children's story collection recorded by local parents: https://hillcrest-library.example.in/stories
+Achievements: 150 stories recorded, and children's loans grew by a quarter.
+Trends: Parents ask for audio books in local languages.
+Obstacles: Few publishers produce children's books in Marathi.
+Future actions: A story exchange with libraries in Nepal and Sri Lanka in 2026.
+"""
+FORWARD_HEAD = """---------- Forwarded message ---------
+From: Priya Deshmukh <director@hillcrest-library.example.in>
+Date: Fri, 12 Sep 2025 at 16:40
+Subject: WSIS contribution 2025
+To: Ravi Kulkarni <ravi@hillcrest-library.example.in>
+
+"""
+
+EN_HTML = """<html><body>
+<p><b>Organisation:</b> Oakridge Public Library</p>
+<p><b>Country:</b> United States</p>
+<p><b>Action lines:</b> C5 Building confidence and security in the use of ICTs</p>
+<p><b>Why:</b> Older adults in our town lose money to online scams every month, and many come to the library for advice.</p>
+<p><b>Outputs:</b> Our <a href="https://oakridge-library.example.org/scam-smart">Scam Smart workshops</a> and a printed
+guide in English and Spanish (<a href="https://oakridge-library.example.org/scam-smart/guide.pdf">download</a>).</p>
+<p><b>Achievements:</b> 520 people attended the workshops, and the police now refer victims to us.</p>
+<p><b>Trends:</b> Scams move from e-mail to text messages and voice calls.</p>
+<p><b>Obstacles:</b> People are ashamed to admit they were deceived.</p>
+<p><b>Future actions:</b> We will share the workshop kit with libraries in Mexico through our sister city partnership.</p>
+</body></html>
+"""
+
+OUTLOOK_HTML = """<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" xmlns="http://www.w3.org/TR/REC-html40">
+<head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><meta name="Generator" content="Microsoft Word 15 (filtered medium)">
+<style><!--
+p.MsoNormal, li.MsoNormal, div.MsoNormal {margin:0cm; font-size:11.0pt; font-family:"Calibri",sans-serif;}
+a:link, span.MsoHyperlink {mso-style-priority:99; color:#0563C1; text-decoration:underline;}
+.MsoChpDefault {mso-style-type:export-only;}
+@page WordSection1 {size:612.0pt 792.0pt; margin:72.0pt 72.0pt 72.0pt 72.0pt;}
+div.WordSection1 {page:WordSection1;}
+--></style><!--[if gte mso 9]><xml><o:shapedefaults v:ext="edit" spidmax="1026" /></xml><![endif]-->
+</head>
+<body lang="EN-GB" link="#0563C1" vlink="#954F72" style="word-wrap:break-word">
+<div class="WordSection1">
+<p class="MsoNormal">Dear colleagues,<o:p></o:p></p>
+<p class="MsoNormal"><o:p>&nbsp;</o:p></p>
+<table class="MsoTableGrid" border="1" cellspacing="0" cellpadding="0" style="border-collapse:collapse;border:none">
+<tr><td width="160" valign="top" style="width:120.0pt;border:solid windowtext 1.0pt;padding:0cm 5.4pt 0cm 5.4pt">
+<p class="MsoNormal"><b>Organisation<o:p></o:p></b></p></td>
+<td width="441" valign="top" style="width:330.8pt;border:solid windowtext 1.0pt;padding:0cm 5.4pt 0cm 5.4pt">
+<p class="MsoNormal">Kingsbury Public Library<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Country<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">Malta<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Action lines<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">C1 The role of governments and all stakeholders in the promotion of ICTs for development; C6 Enabling environment<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Why<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">We advised the national government on the new public library law, which now recognises libraries as digital access points.<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Outputs<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">Our policy brief: <a href="https://kingsbury-library.example.org.mt/policy-brief-2025">https://kingsbury-library.example.org.mt/policy-brief-2025</a><o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Achievements<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">The law was adopted in June 2025 with a budget line for library connectivity.<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Obstacles<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">Local councils still lack staff to apply the law.<o:p></o:p></p></td></tr>
+<tr><td width="160" valign="top"><p class="MsoNormal"><b>Future actions<o:p></o:p></b></p></td>
+<td width="441" valign="top"><p class="MsoNormal">We will present the law to Mediterranean library associations at a regional meeting in 2026.<o:p></o:p></p></td></tr>
+</table>
+<p class="MsoNormal"><o:p>&nbsp;</o:p></p>
+<p class="MsoNormal">Kind regards,<o:p></o:p></p>
+<p class="MsoNormal"><b>Joseph Camilleri</b><o:p></o:p></p>
+<p class="MsoNormal">Chief Librarian | Kingsbury Public Library<o:p></o:p></p>
+</div>
+</body>
+</html>
+"""
+
+FR_TEMPLATE = """Organisme : Bibliothèque municipale de Saint-Clair
+Pays : France
+Lignes d'action : C3 L'accès à l'information et au savoir ; C8 Diversité et identité culturelles, diversité linguistique et contenus locaux
+Pourquoi : Nos habitants parlent plus de trente langues et beaucoup n'ont pas d'accès à internet chez eux.
+Réalisations : Le portail « Mémoires de quartier » rassemble 900 témoignages d'habitants : https://bm-saintclair.example.fr/memoires
+Réussites : 1 200 nouveaux inscrits en 2025, dont la moitié ont moins de vingt-cinq ans.
+Tendances : Les usagers demandent davantage d'aide pour les démarches administratives en ligne.
+Obstacles : Le manque de personnel formé le week-end.
+Actions futures : Un projet d'échange avec des bibliothèques de Belgique et du Québec sur la collecte de la mémoire orale.
+"""
+
+FR_PDF = """Organisme : Réseau des bibliothèques universitaires de Lorraine-Sud
+Pays : France
+Lignes d'action : C4 Le renforcement des capacités ; C7 Apprentissage en ligne
+Pourquoi : Les étudiants de première année ne savent pas chercher ni évaluer l'information scientifique.
+Réalisations : Un cours en ligne ouvert de formation documentaire, disponible sur https://bu-lorraine-sud.example.fr/formation
+Réussites : 3 400 étudiants ont suivi le cours et le taux de réussite au premier semestre a progressé.
+Tendances : Les étudiants utilisent de plus en plus les outils d'intelligence artificielle pour leurs recherches.
+Obstacles : Les enseignants intègrent rarement la formation documentaire dans leurs cours.
+Actions futures : Nous adapterons le cours avec des universités du Maroc et du Sénégal en 2026.
+"""
+FR_COVER = """Bonjour,
+
+Veuillez trouver ci-joint la contribution de notre réseau pour le rapport SMSI 2025.
+
+Bien cordialement,
+Claire Martin
+"""
+
+FR_HTML = """<html><head><meta charset="utf-8"></head><body>
+<div dir="ltr"><p>Bonjour,</p>
+<p>La Bibliothèque départementale du Haut-Verdon contribue cette année à la grande orientation C3, l'accès à l'information et au savoir, et au renforcement des capacités.</p>
+<p>Nos bibliobus desservent 48 villages sans bibliothèque. En 2025, nous avons équipé chaque bibliobus d'un accès satellite et formé 35 bénévoles à l'accompagnement numérique. Le programme est présenté sur <a href="https://bd-hautverdon.example.fr/bibliobus-numerique">notre site</a>.</p>
+<p>La principale difficulté reste le coût de la connexion satellite. Nous souhaitons partager notre expérience avec des bibliothèques rurales d'Italie et d'Espagne.</p>
+</div></body></html>
+"""
+
+FR_LATIN1 = """Organisme : Médiathèque de Villeneuve-les-Prés
+Pays : Belgique
+Lignes d'action : C9 Médias
+Pourquoi : Nous aidons les habitants à distinguer les informations fiables des rumeurs.
+Réalisations : Des ateliers d'éducation aux médias pour les écoles : https://mediatheque-villeneuve.example.be/ateliers-medias
+Réussites : 64 classes ont participé aux ateliers.
+Tendances : Les élèves s'informent surtout par les vidéos courtes.
+Obstacles : Les enseignants manquent de temps pour préparer les séances.
+Actions futures : Un échange de pratiques avec des médiathèques du Luxembourg et de Suisse.
+"""
+
+ES_TEMPLATE = """Organización: Biblioteca Pública Municipal de San Isidro
+País: Argentina
+Líneas de acción: C3 Acceso a la información y al conocimiento; C4 Creación de capacidad
+Por qué: Muchas familias de nuestro barrio no tienen computadora ni conexión a internet en casa.
+Resultados: El programa «Biblioteca Conectada» ofrece talleres de alfabetización digital: https://biblioteca-sanisidro.example.ar/conectada
+Logros: 1.500 personas participaron en los talleres y 300 obtuvieron su primer correo electrónico.
+Tendencias: Los adultos mayores buscan ayuda para los trámites en línea.
+Obstáculos: La conexión es lenta y faltan equipos.
+Acciones futuras: Compartiremos los materiales con bibliotecas de Uruguay y Paraguay en 2026.
+"""
+
+ES_FREE = """Estimados colegas:
+
+La Red de Bibliotecas Escolares de Valle Alto trabajó este año en el acceso a la información y al conocimiento para estudiantes de zonas rurales. Creamos una colección digital de 2.000 libros de texto y lecturas en español y quechua, disponible en https://bibliotecas-vallealto.example.bo/coleccion, y capacitamos a 120 docentes para usarla en clase.
+
+El mayor obstáculo es la falta de electricidad estable en varias escuelas. El próximo año queremos ampliar la colección con escuelas del Perú y del Ecuador.
+"""
+
+ES_ODT = """Organización: Biblioteca Nacional de Costa Verde
+País: Costa Rica
+Líneas de acción: C8 Diversidad e identidad culturales, diversidad lingüística y contenido local; C11 Cooperación internacional y regional
+Por qué: Conservamos la memoria escrita del país y de sus pueblos indígenas.
+Resultados: Digitalizamos 5.000 periódicos históricos, consultables en https://bncv.example.cr/hemeroteca
+Logros: Las consultas en línea se triplicaron en un año.
+Tendencias: Los investigadores extranjeros usan cada vez más la hemeroteca digital.
+Obstáculos: El deterioro de los originales en papel.
+Acciones futuras: Un proyecto regional de digitalización con las bibliotecas nacionales de Panamá y Nicaragua.
+"""
+
+VI_TEMPLATE = """Tổ chức: Thư viện tỉnh Sông Hồng
+Quốc gia: Việt Nam
+Hướng hành động: C3 Tiếp cận thông tin và tri thức; C4 Xây dựng năng lực
+Lý do: Nhiều người dân ở vùng nông thôn chưa biết cách tìm kiếm thông tin trên mạng.
+Kết quả: Chương trình "Thư viện số cho mọi người" với 60 lớp tập huấn kỹ năng số: https://thuvien-songhong.example.vn/thu-vien-so
+Thành tựu: Hơn 2.000 người dân đã tham gia các lớp tập huấn trong năm 2025.
+Xu hướng: Người cao tuổi ngày càng quan tâm đến dịch vụ công trực tuyến.
+Khó khăn: Thiếu máy tính và đường truyền internet còn chậm.
+Kế hoạch tương lai: Hợp tác với các thư viện ở Lào và Campuchia để chia sẻ tài liệu tập huấn.
+"""
+
+VI_1258 = """Tổ chức: Thư viện Đại học Sư phạm Miền Trung
+Quốc gia: Việt Nam
+Hướng hành động: C4 Xây dựng năng lực; C8 Đa dạng văn hóa và bản sắc, đa dạng ngôn ngữ và nội dung địa phương
+Lý do: Sinh viên sư phạm cần kỹ năng tìm kiếm và đánh giá tài liệu để dạy học tốt hơn.
+Kết quả: Bộ sưu tập số về văn hóa các dân tộc miền Trung: https://thuvien-supham.example.vn/van-hoa
+Thành tựu: Hơn 800 tài liệu quý đã được số hóa và mở cho bạn đọc.
+Khó khăn: Kinh phí số hóa còn hạn chế.
+Kế hoạch tương lai: Trao đổi kinh nghiệm với các thư viện đại học ở Thái Lan.
+"""
+
+VI_FREE = """Kính gửi Ban điều phối,
+
+Năm nay Thư viện huyện Tam Đảo tập trung vào việc nâng cao năng lực cho cán bộ thư viện xã và xây dựng tủ sách điện tử cho học sinh. Chúng tôi đã tổ chức 12 khóa học và giới thiệu tủ sách tại https://thuvien-tamdao.example.vn/tu-sach. Khó khăn lớn nhất là thiếu thiết bị. Năm tới chúng tôi mong được hợp tác với các thư viện trong khu vực.
+"""
+
+VI_ODT = """Tổ chức: Thư viện Khoa học Tổng hợp Cửu Long
+Quốc gia: Việt Nam
+Hướng hành động: C7 Học tập điện tử; C11 Hợp tác quốc tế và khu vực
+Lý do: Nông dân vùng đồng bằng cần thông tin về kỹ thuật canh tác và biến đổi khí hậu.
+Kết quả: Các khóa học trực tuyến miễn phí cho nông dân: https://thuvien-cuulong.example.vn/hoc-truc-tuyen
+Thành tựu: 1.200 nông dân đã hoàn thành ít nhất một khóa học.
+Xu hướng: Nông dân trẻ sử dụng điện thoại thông minh để học.
+Khó khăn: Sóng di động yếu ở nhiều xã.
+Kế hoạch tương lai: Chia sẻ các khóa học với thư viện ở Campuchia.
+"""
+
+AR_TEMPLATE = """المؤسسة: مكتبة مدينة الواحة العامة
+البلد: الأردن
+خطوط العمل: C3 النفاذ إلى المعلومات والمعرفة؛ C4 بناء القدرات
+السبب: كثير من سكان الأحياء الطرفية لا يملكون اتصالاً بالإنترنت في منازلهم.
+النتائج: برنامج "المكتبة الرقمية للجميع" لتدريب الشباب على المهارات الرقمية: https://oasis-library.example.jo/digital
+الإنجازات: تدرب 900 شاب وشابة خلال عام 2025.
+الاتجاهات: يزداد الطلب على الخدمات الحكومية الإلكترونية.
+العقبات: نقص الأجهزة وضعف التمويل.
+الإجراءات المستقبلية: التعاون مع مكتبات في لبنان وفلسطين لتبادل المواد التدريبية.
+"""
+
+AR_FREE = """تحية طيبة،
+
+تعمل مكتبة جامعة النيل الأزرق هذا العام على بناء القدرات لدى أمناء المكتبات في المدارس الثانوية، فقد نظمنا عشر ورش عمل حول البحث في قواعد البيانات وتقييم المصادر. المواد متاحة على https://bluenile-univ.example.sd/library/workshops ونسعى في العام القادم إلى التعاون مع جامعات في إثيوبيا وجنوب السودان.
+"""
+
+AR_HTML = """<html dir="rtl"><head><meta charset="utf-8"></head><body>
+<p><b>المؤسسة:</b> المكتبة الوطنية لجزر المرجان</p>
+<p><b>البلد:</b> جزر القمر</p>
+<p><b>خطوط العمل:</b> C8 التنوع الثقافي والهوية الثقافية والتنوع اللغوي والمحتوى المحلي</p>
+<p><b>السبب:</b> نحفظ المخطوطات العربية والسواحلية المهددة بالتلف.</p>
+<p><b>النتائج:</b> <a href="https://marjan-library.example.km/manuscripts">مجموعة المخطوطات الرقمية</a></p>
+<p><b>الإنجازات:</b> رقمنة 350 مخطوطة.</p>
+<p><b>العقبات:</b> الرطوبة العالية ونقص المختصين.</p>
+<p><b>الإجراءات المستقبلية:</b> مشروع مشترك مع مكتبات في زنجبار ومدغشقر.</p>
+</body></html>
+"""
+
+ZH_TEMPLATE = """机构：东海市图书馆
+国家：中国
+行动方针： C3 获取信息和知识； C4 能力建设
+原因：许多老年读者不会使用智能手机获取公共服务。
+成果：“银龄数字课堂”项目，课程资料见 https://donghai-library.example.cn/silver
+成就：二零二五年共举办一百二十场培训。
+趋势：老年人对网上挂号和缴费的需求增加。
+障碍：志愿者不足。
+未来行动：与日本和韩国的公共图书馆交流老年人数字技能培训经验。
+"""
+
+ZH_GB2312 = """机构：西山大学图书馆
+国家：中国
+行动方针： C7 信通技术应用； C11 国际和区域合作
+原因：我校学生需要便捷地获取国外学术资源。
+成果：开放获取资源导航平台 https://xishan-univ.example.cn/library/oa
+成就：平台访问量超过十万次。
+障碍：部分数据库订阅费用过高。
+未来行动：与东南亚大学图书馆共建共享联盟。
+"""
+
+ZH_FREE = """各位同事：
+
+今年南湖区图书馆主要开展了地方文献数字化工作，保护本地方言和民间故事，共整理了三百多个故事，网址是 https://nanhu-library.example.cn/stories 。明年我们计划与台湾和香港的图书馆合作。
+"""
+
+RU_TEMPLATE = """Организация: Центральная городская библиотека Заречья
+Страна: Казахстан
+Направления деятельности: C3 Доступ к информации и знаниям; C4 Создание потенциала
+Обоснование: Многие жители пригородов не умеют пользоваться государственными онлайн-услугами.
+Результаты: Курсы цифровой грамотности для взрослых: https://zarechye-library.example.kz/kursy
+Достижения: В 2025 году курсы окончили 1 300 человек.
+Тенденции: Растёт спрос на помощь с электронными документами.
+Препятствия: Не хватает компьютеров и преподавателей.
+Дальнейшие действия: Обмен опытом с библиотеками Кыргызстана и Узбекистана.
+"""
+
+RU_KOI8 = """Организация: Областная научная библиотека имени Горького
+Страна: Россия
+Направления деятельности: C8 Культурное разнообразие и самобытность, языковое разнообразие и местный контент
+Обоснование: В области живут народы, языки которых исчезают.
+Результаты: Электронная коллекция книг на языках народов области: https://oblbiblioteka.example.ru/kollekciya
+Достижения: Оцифровано 700 редких изданий.
+Препятствия: Мало специалистов, знающих эти языки.
+Дальнейшие действия: Совместный проект с библиотеками Финляндии и Эстонии.
+"""
+
+RU_DOCX = """Организация: Библиотека Технического университета Приречья
+Страна: Беларусь
+Направления деятельности: C7 Приложения ИКТ; C4 Создание потенциала
+Обоснование: Студенты и преподаватели нуждаются в навыках работы с научными базами данных.
+Результаты: Онлайн-курс по информационной грамотности: https://prirechye-tech.example.by/library/kurs
+Достижения: Курс прошли 2 100 студентов.
+Тенденции: Растёт интерес к открытому доступу.
+Препятствия: Ограниченный доступ к зарубежным базам данных.
+Дальнейшие действия: Совместные вебинары с университетскими библиотеками Армении.
+"""
+
+EN_DOCX = [
+    "Organisation: Pinewood Medical Library",
+    "Country: Kenya",
+    "Action lines: C7 e-health; C3 Access to information and knowledge",
+    "Why: Nurses and clinical officers in district hospitals need current treatment guidelines but rarely have internet access at work.",
+    "Outputs: An offline health library on low-cost tablets, with guidelines updated every quarter: https://pinewood-medlib.example.org/offline-library",
+    "Achievements: 75 tablets are in use in 30 district hospitals.",
+    "Trends: Health workers increasingly search for information on their own phones.",
+    "Obstacles: Updating content on tablets in remote hospitals takes a lot of travel.",
+    "Future actions: We will share the offline library with medical libraries in Uganda and Tanzania in 2026.",
+]
+
+EN_TXT = """Organisation: Sunridge Braille and Talking Book Library
+Country: Philippines
+Action lines: C3 Access to information and knowledge
+Why: Blind and partially sighted readers have access to less than five percent of published books.
+Outputs: 400 new accessible books under the Marrakesh Treaty, listed at https://sunridge-braille.example.ph/catalogue
+Achievements: Readers in 15 provinces borrowed 9,000 talking books.
+Trends: Readers prefer downloads to CDs.
+Obstacles: Many readers lack a smartphone.
+Future actions: Cross-border exchange of accessible books with libraries in Indonesia and Malaysia.
+"""
+
+EN_BASE64 = """Organisation: Meadowvale Community Library
+Country: Uganda
+Action lines: C3 Access to information and knowledge; C9 Media
+Why: Our community radio partnership brings library news and book readings to villages far from the library.
+Outputs: A weekly radio programme with recordings at https://meadowvale-library.example.ug/radio
+Achievements: The programme has an estimated 40,000 listeners.
+Trends: Listeners send questions by text message.
+Obstacles: Airtime costs are rising.
+Future actions: We will exchange programmes with community libraries in Rwanda.
+"""
+
+EN_DISCLAIMER = """Organisation: Bayside City Libraries
+Country: Singapore
+Action lines: C6 Enabling environment; C3 Access to information and knowledge
+Why: We worked with the city on open data rules so that residents can use public data through the libraries.
+Outputs: The city open data guide for residents: https://bayside-libraries.example.sg/open-data-guide
+Achievements: 25 community groups used city data for local projects with library support.
+Trends: Schools ask for data literacy lessons.
+Obstacles: Data sets are often published without clear licences.
+Future actions: A regional exchange on open data in libraries with partners in Malaysia and Thailand.
+"""
+
+
+# --- the cases -------------------------------------------------------------------------------
+
+EN_SENDER = "Anna Lindqvist <a.lindqvist@lakeside-library.example.org>"
+
+
+def _alt(plain: str, html: str, boundary: str) -> bytes:
+    return multipart("alternative", [text_part(plain), text_part(html, "html")], boundary)
+
+
+def _with_attachment(cover: str, data: bytes, ctype: str, filename: str, boundary: str) -> bytes:
+    return multipart("mixed", [text_part(cover), attachment_part(data, ctype, filename)], boundary)
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def _missing(*names: str) -> list[str]:
+    return [f"missing_section:{name}" for name in names]
+
+
+CASES: list[Case] = [
+    Case(
+        "en_template_plain",
+        lambda: plain_mail(
+            EN_SENDER, "WSIS 2025 contribution", "en1@lakeside.example.org", EN_TEMPLATE
+        ),
+        "accepted",
+        ["C3", "C4"],
+        EN_TEMPLATE_LINKS,
+        111,
+        [],
+        "en",
+    ),
+    Case(
+        "en_free_text",
+        lambda: plain_mail(
+            "Tom Becker <t.becker@northgate.example.edu>",
+            "Our WSIS contribution",
+            "en2@northgate.example.edu",
+            EN_FREE,
+        ),
+        "accepted",
+        ["C3", "C4"],
+        [
+            "https://repository.northgate.example.edu/theses",
+            "https://northgate.example.edu/library/rdm-workshops",
+        ],
+        104,
+        [],
+        "en",
+    ),
+    Case(
+        "en_no_action_line",
+        lambda: plain_mail(
+            "Maggie Doyle <maggie@westbrook-library.example.org>",
+            "Westbrook library report",
+            "en3@westbrook.example.org",
+            EN_NO_ACTION,
+        ),
+        "needs_revision",
+        [],
+        [],
+        96,
+        ["no_action_line"],
+        "en",
+    ),
+    Case(
+        "en_over_limit",
+        lambda: plain_mail(
+            "Louise Tremblay <l.tremblay@greenfield-libraries.example.ca>",
+            "WSIS contribution – Greenfield",
+            "en4@greenfield.example.ca",
+            EN_OVER_LIMIT,
+        ),
+        "needs_revision",
+        ["C3", "C4", "C8"],
+        [
+            "https://greenfield-libraries.example.ca/oral-histories",
+            "https://greenfield-libraries.example.ca/digital-skills-tour",
+        ],
+        229,
+        ["word_limit"],
+        "en",
+    ),
+    Case(
+        "en_under_limit_short",
+        lambda: plain_mail(
+            "Mere Parata <mere@harbourtown-library.example.nz>",
+            "WSIS 2025",
+            "en5@harbourtown.example.nz",
+            EN_UNDER_LIMIT,
+        ),
+        "accepted",
+        ["C3", "C9"],
+        ["https://harbourtown-library.example.nz/bulletin"],
+        93,
+        [],
+        "en",
+    ),
+    Case(
+        "en_decoy_action_words",
+        lambda: plain_mail(
+            "Sofia Rossi <s.rossi@millbrook-archives.example.org.au>",
+            "Contribution WSIS 2025",
+            "en6@millbrook.example.org.au",
+            EN_DECOY,
+        ),
+        "accepted",
+        ["C8"],
+        ["https://millbrook-archives.example.org.au/many-voices"],
+        146,
+        [],
+        "en",
+    ),
+    Case(
+        "en_missing_sections",
+        lambda: plain_mail(
+            "Ruth Evans <r.evans@stonebridge-schools.example.org.uk>",
+            "WSIS contribution",
+            "en7@stonebridge.example.org.uk",
+            EN_MISSING,
+        ),
+        "accepted",
+        ["C4"],
+        ["https://stonebridge-schools.example.org.uk/info-literacy-toolkit"],
+        43,
+        _missing("achievements", "obstacles", "future_actions"),
+        "en",
+    ),
+    Case(
+        "en_outputs_no_link",
+        lambda: plain_mail(
+            "Thabo Nkosi <t.nkosi@eastfield-prisonlib.example.org.za>",
+            "WSIS 2025 contribution",
+            "en8@eastfield.example.org.za",
+            EN_NO_LINK,
+        ),
+        "accepted",
+        ["C3", "C10"],
+        [],
+        124,
+        ["no_link"],
+        "en",
+    ),
+    Case(
+        "en_action_line_code_variants",
+        lambda: plain_mail(
+            "Kwame Mensah <k.mensah@valley-libraries.example.org>",
+            "WSIS",
+            "en9@valley.example.org",
+            EN_CODES,
+        ),
+        "accepted",
+        ["C3", "C7", "C10", "C11"],
+        ["https://valley-libraries.example.org/guidelines"],
+        91,
+        [],
+        "en",
+    ),
+    Case(
+        "en_links_dedupe_punctuation",
+        lambda: plain_mail(
+            "Marcia Campbell <m.campbell@coastal-libraries.example.org>",
+            "WSIS contribution 2025",
+            "en10@coastal.example.org",
+            EN_LINKS_DEDUPE,
+        ),
+        "accepted",
+        ["C2", "C11"],
+        EN_LINKS_DEDUPE_LINKS,
+        108,
+        [],
+        "en",
+    ),
+    Case(
+        "en_signature_disclaimer",
+        lambda: plain_mail(
+            "Wei Ling Tan <weiling.tan@bayside-libraries.example.sg>",
+            "WSIS 2025 contribution",
+            "en11@bayside.example.sg",
+            EN_DISCLAIMER
+            + "\nBest regards,\nWei Ling Tan\nSenior Librarian, Bayside City Libraries\n"
+            + DISCLAIMER_EN,
+        ),
+        "accepted",
+        ["C3", "C6"],
+        ["https://bayside-libraries.example.sg/open-data-guide"],
+        91,
+        [],
+        "en",
+    ),
+    Case(
+        "en_resubmission_reply",
+        lambda: plain_mail(
+            EN_SENDER,
+            "Re: WSIS 2025 contribution",
+            "en12@lakeside.example.org",
+            EN_RESUBMISSION + SIGNATURE_EN + RESUBMISSION_QUOTE,
+            extra=(
+                "In-Reply-To: <confirm-17@association.example>",
+                "References: <en1@lakeside.example.org> <confirm-17@association.example>",
+            ),
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://lakeside-library.example.org/connected-communities"],
+        74,
+        [],
+        "en",
+    ),
+    Case(
+        "en_outlook_reply_resubmission",
+        lambda: plain_mail(
+            "Ngozi Okafor <n.okafor@riverside-poly.example.edu.ng>",
+            "RE: WSIS 2025 contribution",
+            "en13@riverside.example.edu.ng",
+            EN_OUTLOOK_REPLY + OUTLOOK_QUOTE,
+            charset="windows-1252",
+            cte="quoted-printable",
+            extra=(
+                "In-Reply-To: <confirm-21@association.example>",
+                "Thread-Topic: WSIS 2025 contribution",
+            ),
+        ),
+        "accepted",
+        ["C4", "C7"],
+        ["https://riverside-poly.example.edu.ng/library/course"],
+        89,
+        [],
+        "en",
+    ),
+    Case(
+        "en_forwarded",
+        lambda: plain_mail(
+            "Ravi Kulkarni <ravi@hillcrest-library.example.in>",
+            "Fwd: WSIS contribution 2025",
+            "en14@hillcrest.example.in",
+            FORWARD_HEAD + EN_FORWARD,
+        ),
+        "accepted",
+        ["C3", "C8"],
+        ["https://hillcrest-library.example.in/stories"],
+        96,
+        [],
+        "en",
+    ),
+    Case(
+        "en_html_only",
+        lambda: mail(
+            "Dana Whitfield <dwhitfield@oakridge-library.example.org>",
+            "WSIS contribution from Oakridge",
+            "en15@oakridge.example.org",
+            text_part(EN_HTML, "html"),
+        ),
+        "accepted",
+        ["C5"],
+        [
+            "https://oakridge-library.example.org/scam-smart",
+            "https://oakridge-library.example.org/scam-smart/guide.pdf",
+        ],
+        105,
+        [],
+        "en",
+    ),
+    Case(
+        "en_outlook_html_table",
+        lambda: mail(
+            "Joseph Camilleri <j.camilleri@kingsbury-library.example.org.mt>",
+            "WSIS 2025 – Kingsbury Public Library",
+            "en16@kingsbury.example.org.mt",
+            text_part(OUTLOOK_HTML, "html", cte="quoted-printable"),
+            extra=(
+                "Thread-Topic: WSIS 2025 - Kingsbury Public Library",
+                "Thread-Index: AdwmQ1VbT0RBQkNERUZHSElKS0xNTk9Q",
+                "X-Auto-Response-Suppress: All",
+                "X-MS-Has-Attach:",
+                "Content-Language: en-GB",
+            ),
+        ),
+        "accepted",
+        ["C1", "C6"],
+        ["https://kingsbury-library.example.org.mt/policy-brief-2025"],
+        95,
+        [],
+        "en",
+    ),
+    Case(
+        "en_alternative_plain_preferred",
+        lambda: mail(
+            "Samuel Otieno <s.otieno@meadowvale-library.example.ug>",
+            "WSIS 2025",
+            "en17@meadowvale.example.ug",
+            _alt(
+                EN_BASE64,
+                "<html><body><p>" + EN_BASE64.replace("\n", "<br>\n") + "</p></body></html>",
+                "alt-17",
+            ),
+        ),
+        "accepted",
+        ["C3", "C9"],
+        ["https://meadowvale-library.example.ug/radio"],
+        73,
+        [],
+        "en",
+    ),
+    Case(
+        "en_base64_body",
+        lambda: plain_mail(
+            "Samuel Otieno <s.otieno@meadowvale-library.example.ug>",
+            "WSIS 2025 (resent)",
+            "en18@meadowvale.example.ug",
+            EN_BASE64,
+            cte="base64",
+        ),
+        "accepted",
+        ["C3", "C9"],
+        ["https://meadowvale-library.example.ug/radio"],
+        73,
+        [],
+        "en",
+    ),
+    Case(
+        "en_docx_attachment",
+        lambda: mail(
+            "Grace Wanjiru <g.wanjiru@pinewood-medlib.example.org>",
+            "WSIS contribution",
+            "en19@pinewood.example.org",
+            _with_attachment(
+                "Contribution attached.\n",
+                docx_bytes(EN_DOCX),
+                DOCX,
+                "WSIS_2025_Pinewood.docx",
+                "mix-19",
+            ),
+        ),
+        "accepted",
+        ["C3", "C7"],
+        ["https://pinewood-medlib.example.org/offline-library"],
+        100,
+        [],
+        "en",
+    ),
+    Case(
+        "en_docx_only",
+        lambda: mail(
+            "Grace Wanjiru <g.wanjiru@pinewood-medlib.example.org>",
+            "WSIS contribution (docx)",
+            "en20@pinewood.example.org",
+            multipart(
+                "mixed", [attachment_part(docx_bytes(EN_DOCX), DOCX, "contribution.docx")], "mix-20"
+            ),
+        ),
+        "accepted",
+        ["C3", "C7"],
+        ["https://pinewood-medlib.example.org/offline-library"],
+        100,
+        [],
+        "en",
+    ),
+    Case(
+        "en_txt_attachment",
+        lambda: mail(
+            "Maria Santos <m.santos@sunridge-braille.example.ph>",
+            "WSIS 2025 contribution",
+            "en21@sunridge.example.ph",
+            _with_attachment(
+                "See attachment.\n\n-- \nMaria Santos\nSunridge Braille and Talking Book Library\n",
+                EN_TXT.encode("utf-8"),
+                "text/plain; charset=utf-8",
+                "wsis-2025.txt",
+                "mix-21",
+            ),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://sunridge-braille.example.ph/catalogue"],
+        79,
+        [],
+        "en",
+    ),
+    Case(
+        "en_empty",
+        lambda: plain_mail(
+            EN_SENDER, "WSIS 2025 contribution", "en22@lakeside.example.org", "\n\n"
+        ),
+        "needs_revision",
+        [],
+        [],
+        0,
+        ["empty"],
+        None,
+    ),
+    Case(
+        "en_empty_signature_only",
+        lambda: plain_mail(
+            EN_SENDER, "WSIS 2025", "en23@lakeside.example.org", "\n" + SIGNATURE_EN
+        ),
+        "needs_revision",
+        [],
+        [],
+        0,
+        ["empty"],
+        None,
+    ),
+    Case(
+        "fr_template_plain",
+        lambda: plain_mail(
+            "Hélène Dubois <h.dubois@bm-saintclair.example.fr>",
+            "Contribution SMSI 2025",
+            "fr1@saintclair.example.fr",
+            FR_TEMPLATE,
+            cte="quoted-printable",
+        ),
+        "accepted",
+        ["C3", "C8"],
+        ["https://bm-saintclair.example.fr/memoires"],
+        109,
+        [],
+        "fr",
+    ),
+    Case(
+        "fr_iso8859_1",
+        lambda: plain_mail(
+            "Luc Lambert <luc.lambert@mediatheque-villeneuve.example.be>",
+            "Contribution SMSI – médiathèque",
+            "fr2@villeneuve.example.be",
+            FR_LATIN1,
+            charset="iso-8859-1",
+            cte="8bit",
+        ),
+        "accepted",
+        ["C9"],
+        ["https://mediatheque-villeneuve.example.be/ateliers-medias"],
+        72,
+        [],
+        "fr",
+    ),
+    Case(
+        "fr_pdf_attachment",
+        lambda: mail(
+            "Claire Martin <claire.martin@bu-lorraine-sud.example.fr>",
+            "Contribution SMSI 2025",
+            "fr3@lorraine.example.fr",
+            _with_attachment(
+                FR_COVER,
+                pdf_bytes(FR_PDF.strip().split("\n")),
+                "application/pdf",
+                "contribution_SMSI_2025.pdf",
+                "mix-f3",
+            ),
+        ),
+        "accepted",
+        ["C4", "C7"],
+        ["https://bu-lorraine-sud.example.fr/formation"],
+        106,
+        [],
+        "fr",
+    ),
+    Case(
+        "fr_html_free_text",
+        lambda: mail(
+            "Marc Girard <m.girard@bd-hautverdon.example.fr>",
+            "SMSI 2025 : notre contribution",
+            "fr4@hautverdon.example.fr",
+            text_part(FR_HTML, "html"),
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://bd-hautverdon.example.fr/bibliobus-numerique"],
+        78,
+        [],
+        "fr",
+    ),
+    Case(
+        "es_template_plain",
+        lambda: plain_mail(
+            "Lucía Fernández <lfernandez@biblioteca-sanisidro.example.ar>",
+            "Contribución CMSI 2025",
+            "es1@sanisidro.example.ar",
+            ES_TEMPLATE,
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://biblioteca-sanisidro.example.ar/conectada"],
+        97,
+        [],
+        "es",
+    ),
+    Case(
+        "es_free_text",
+        lambda: plain_mail(
+            "Jorge Mamani <jmamani@bibliotecas-vallealto.example.bo>",
+            "Contribución de la Red Valle Alto",
+            "es2@vallealto.example.bo",
+            ES_FREE,
+            charset="iso-8859-1",
+            cte="quoted-printable",
+        ),
+        "accepted",
+        ["C3"],
+        ["https://bibliotecas-vallealto.example.bo/coleccion"],
+        80,
+        [],
+        "es",
+    ),
+    Case(
+        "es_odt_attachment",
+        lambda: mail(
+            "Andrea Solís <asolis@bncv.example.cr>",
+            "Contribución CMSI 2025 - Biblioteca Nacional",
+            "es3@bncv.example.cr",
+            _with_attachment(
+                "Adjunto.\n",
+                odt_bytes(ES_ODT.strip().split("\n")),
+                ODT,
+                "contribucion_CMSI.odt",
+                "mix-e3",
+            ),
+        ),
+        "accepted",
+        ["C8", "C11"],
+        ["https://bncv.example.cr/hemeroteca"],
+        92,
+        [],
+        "es",
+    ),
+    Case(
+        "vi_template_utf8",
+        lambda: plain_mail(
+            "Nguyễn Thị Hoa <hoa.nt@thuvien-songhong.example.vn>",
+            "Đóng góp WSIS 2025",
+            "vi1@songhong.example.vn",
+            VI_TEMPLATE,
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://thuvien-songhong.example.vn/thu-vien-so"],
+        127,
+        [],
+        "vi",
+    ),
+    Case(
+        "vi_windows1258",
+        lambda: mail(
+            "Trần Văn Minh <minh.tv@thuvien-supham.example.vn>",
+            "Đóng góp WSIS 2025",
+            "vi2@supham.example.vn",
+            b"Content-Type: text/plain; charset=windows-1258\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            + cp1258_decomposed(VI_1258),
+        ),
+        "accepted",
+        ["C4", "C8"],
+        ["https://thuvien-supham.example.vn/van-hoa"],
+        117,
+        [],
+        "vi",
+    ),
+    Case(
+        "vi_free_text",
+        lambda: plain_mail(
+            "Lê Thu Trang <trang.lt@thuvien-tamdao.example.vn>",
+            "Báo cáo WSIS",
+            "vi3@tamdao.example.vn",
+            VI_FREE,
+        ),
+        "accepted",
+        ["C4"],
+        ["https://thuvien-tamdao.example.vn/tu-sach"],
+        74,
+        [],
+        "vi",
+    ),
+    Case(
+        "vi_odt_attachment",
+        lambda: mail(
+            "Phạm Quốc Bảo <bao.pq@thuvien-cuulong.example.vn>",
+            "Đóng góp WSIS 2025 (tệp đính kèm)",
+            "vi4@cuulong.example.vn",
+            multipart(
+                "mixed",
+                [attachment_part(odt_bytes(VI_ODT.strip().split("\n")), ODT, "dong-gop-wsis.odt")],
+                "mix-v4",
+            ),
+        ),
+        "accepted",
+        ["C7", "C11"],
+        ["https://thuvien-cuulong.example.vn/hoc-truc-tuyen"],
+        112,
+        [],
+        "vi",
+    ),
+    Case(
+        "ar_template_plain",
+        lambda: plain_mail(
+            "Layla Haddad <l.haddad@oasis-library.example.jo>",
+            "مساهمة القمة العالمية لمجتمع المعلومات 2025",
+            "ar1@oasis.example.jo",
+            AR_TEMPLATE,
+            cte="base64",
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://oasis-library.example.jo/digital"],
+        71,
+        [],
+        "ar",
+    ),
+    Case(
+        "ar_free_text",
+        lambda: plain_mail(
+            "Omar Abdelrahman <o.abdelrahman@bluenile-univ.example.sd>",
+            "مساهمة مكتبة الجامعة",
+            "ar2@bluenile.example.sd",
+            AR_FREE,
+        ),
+        "accepted",
+        ["C4"],
+        ["https://bluenile-univ.example.sd/library/workshops"],
+        46,
+        [],
+        "ar",
+    ),
+    Case(
+        "ar_html",
+        lambda: mail(
+            "Said Mohamed <s.mohamed@marjan-library.example.km>",
+            "مساهمة المكتبة الوطنية",
+            "ar3@marjan.example.km",
+            text_part(AR_HTML, "html"),
+        ),
+        "accepted",
+        ["C8"],
+        ["https://marjan-library.example.km/manuscripts"],
+        48,
+        [],
+        "ar",
+    ),
+    Case(
+        "zh_template_utf8",
+        lambda: plain_mail(
+            "Li Na <lina@donghai-library.example.cn>",
+            "WSIS 2025 贡献",
+            "zh1@donghai.example.cn",
+            ZH_TEMPLATE,
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://donghai-library.example.cn/silver"],
+        138,
+        [],
+        "zh",
+    ),
+    Case(
+        "zh_gb2312",
+        lambda: plain_mail(
+            "Wang Fang <wangfang@xishan-univ.example.cn>",
+            "信息社会世界峰会贡献",
+            "zh2@xishan.example.cn",
+            ZH_GB2312,
+            charset="gb2312",
+            cte="base64",
+        ),
+        "accepted",
+        ["C7", "C11"],
+        ["https://xishan-univ.example.cn/library/oa"],
+        108,
+        [],
+        "zh",
+    ),
+    Case(
+        "zh_free_text_no_action_line",
+        lambda: plain_mail(
+            "Chen Jie <chenjie@nanhu-library.example.cn>",
+            "南湖区图书馆",
+            "zh3@nanhu.example.cn",
+            ZH_FREE,
+        ),
+        "needs_revision",
+        [],
+        ["https://nanhu-library.example.cn/stories"],
+        69,
+        ["no_action_line"],
+        "zh",
+    ),
+    Case(
+        "ru_template_utf8",
+        lambda: plain_mail(
+            "Айгуль Серикова <a.serikova@zarechye-library.example.kz>",
+            "Вклад ВВУИО 2025",
+            "ru1@zarechye.example.kz",
+            RU_TEMPLATE,
+        ),
+        "accepted",
+        ["C3", "C4"],
+        ["https://zarechye-library.example.kz/kursy"],
+        66,
+        [],
+        "ru",
+    ),
+    Case(
+        "ru_koi8r",
+        lambda: plain_mail(
+            "Ирина Волкова <volkova@oblbiblioteka.example.ru>",
+            "Вклад библиотеки",
+            "ru2@oblbiblioteka.example.ru",
+            RU_KOI8,
+            charset="koi8-r",
+            cte="8bit",
+        ),
+        "accepted",
+        ["C8"],
+        ["https://oblbiblioteka.example.ru/kollekciya"],
+        57,
+        [],
+        "ru",
+    ),
+    Case(
+        "ru_docx_attachment",
+        lambda: mail(
+            "Сергей Ковалёв <kovalev@prirechye-tech.example.by>",
+            "Вклад ВВУИО 2025",
+            "ru3@prirechye.example.by",
+            _with_attachment(
+                "Во вложении.\n",
+                docx_bytes(RU_DOCX.strip().split("\n")),
+                DOCX,
+                "vklad_2025.docx",
+                "mix-r3",
+            ),
+        ),
+        "accepted",
+        ["C4", "C7"],
+        ["https://prirechye-tech.example.by/library/kurs"],
+        60,
+        [],
+        "ru",
+    ),
+]
+
+
+def main() -> None:
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    for case in CASES:
+        (HERE / f"{case.name}.eml").write_bytes(case.build())
+        expected = json.dumps(case.expected(), ensure_ascii=False, indent=2) + "\n"
+        (HERE / f"{case.name}.json").write_text(expected, encoding="utf-8")
+    print(f"wrote {len(CASES)} cases to {HERE}")
+
+
+if __name__ == "__main__":
+    main()
