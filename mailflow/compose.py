@@ -24,7 +24,7 @@ from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 
 from babel.dates import format_date, format_timedelta
 
@@ -57,6 +57,8 @@ __all__ = [
 ]
 
 ACTION_LINE_CODES: tuple[str, ...] = tuple(line.code for line in wsis.ACTION_LINES)
+#: The statuses a member is told about; held and rejected submissions get no automatic mail.
+CONFIRMED_STATUSES: tuple[str, ...] = ("accepted", "needs_revision")
 #: The example action line named when none was recognised.
 EXAMPLE_ACTION_LINE = "C3"
 #: Longest subject, name or file name (in characters) copied from a member's mail.
@@ -79,7 +81,9 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _DOMAIN = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,253}")
 _WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 
-_SMTP = policy.SMTP
+# Headers set with `set_raw` (the message ids of a thread) are written as given, so a long id is
+# never turned into an RFC 2047 encoded word that would break threading; everything else folds.
+_SMTP = policy.SMTP.clone(refold_source="none")
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,20 @@ class IssueNote:
     code: str
     severity: str  # "error" | "hold" | "warning"
     params: Mapping[str, str | int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, issue: _IssueLike) -> IssueNote:
+        """The note for a `mailflow.validate.Issue` (or anything with the same three fields)."""
+        return cls(code=issue.code, severity=str(issue.severity), params=dict(issue.params))
+
+
+class _IssueLike(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def params(self) -> Mapping[str, str | int]: ...
 
 
 @dataclass(frozen=True)
@@ -139,7 +157,11 @@ def make_message_id(from_address: str) -> str:
     domain = address.rpartition("@")[2].strip().lower()
     if "@" not in address or not domain:
         raise ConfigError(f"no domain in the From address {from_address!r}", key="smtp.from")
-    return f"<mailflow.{secrets.token_hex(12)}@{_ascii_domain(domain)}>"
+    try:
+        ascii_domain = _ascii_domain(domain)
+    except ValueError as error:
+        raise ConfigError(f"unusable domain in {from_address!r}", key="smtp.from") from error
+    return f"<mailflow.{secrets.token_hex(12)}@{ascii_domain}>"
 
 
 def reply_subject(original: str, fallback: str) -> str:
@@ -156,7 +178,13 @@ def clean(text: str, limit: int = MAX_UNTRUSTED) -> str:
 
 
 def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -> Outgoing:
-    """The confirmation of one received contribution, in the member's language."""
+    """The confirmation of one received contribution, in the member's language.
+
+    Only accepted and needs-revision submissions are confirmed: anything else is a StateError,
+    so a held message (e.g. from a stranger) can never cause backscatter.
+    """
+    if conf.status not in CONFIRMED_STATUSES:
+        raise StateError(f"no confirmation is sent for a {conf.status!r} submission")
     language = pick_language(conf.language, None)
     trans = translations(language)
     zone = campaign.deadline.tzinfo
@@ -377,15 +405,15 @@ def _build(
     recipient = _recipient(to_address, clean(to_name))
     message_id = make_message_id(campaign.from_address)
     message = EmailMessage(policy=_SMTP)
-    message["From"] = campaign.from_address
+    message["From"] = _config_address(campaign.from_address, "From", key="smtp.from")
     message["To"] = recipient
-    message["Reply-To"] = campaign.reply_to
+    message["Reply-To"] = _config_address(campaign.reply_to, "Reply-To", key=None)
     message["Subject"] = subject
     message["Date"] = email.utils.format_datetime(now)
     message["Message-ID"] = message_id
     if thread is not None:
-        message["In-Reply-To"] = thread[0]
-        message["References"] = " ".join(thread[1])
+        message.set_raw("In-Reply-To", thread[0])
+        message.set_raw("References", "\n ".join(thread[1]))  # one id per folded line
     message["Auto-Submitted"] = auto_submitted
     # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
     message["X-Auto-Response-Suppress"] = "All"
@@ -405,24 +433,44 @@ def _build(
 
 def _recipient(address: str, name: str) -> Address:
     """The To address, refusing anything that is not one plain address."""
-    local, at, domain = address.strip().rpartition("@")
-    if not at or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
-        raise DeliveryError(f"not a usable recipient address: {clean(address)!r}", permanent=True)
     try:
-        return Address(display_name=name, username=local, domain=_ascii_domain(domain.lower()))
-    except (ValueError, HeaderParseError) as error:
+        return _address(name, address.strip())
+    except ValueError as error:
         raise DeliveryError(
             f"not a usable recipient address: {clean(address)!r}", permanent=True
         ) from error
 
 
+def _config_address(value: str, role: str, *, key: str | None) -> Address:
+    """The one address of a configured From / Reply-To value, its domain in ASCII."""
+    pairs = email.utils.getaddresses([value])
+    try:
+        if len(pairs) != 1:
+            raise ValueError(value)
+        return _address(*pairs[0])
+    except ValueError as error:
+        raise ConfigError(f"{role} is not one usable mail address: {value!r}", key=key) from error
+
+
+def _address(name: str, address: str) -> Address:
+    """An Address with an ASCII local part and an IDNA-encoded domain; ValueError otherwise."""
+    local, at, domain = address.rpartition("@")
+    if not at or not _LOCAL_PART.fullmatch(local) or not _DOMAIN.fullmatch(domain):
+        raise ValueError(address)
+    try:
+        return Address(display_name=name, username=local, domain=_ascii_domain(domain.lower()))
+    except HeaderParseError as error:
+        raise ValueError(address) from error
+
+
 def _ascii_domain(domain: str) -> str:
+    """``domain`` as ASCII (IDNA for internationalised names); ValueError if it cannot be."""
     if domain.isascii():
         return domain
     try:
         return domain.encode("idna").decode("ascii")
     except UnicodeError as error:
-        raise DeliveryError(f"not a usable mail domain: {domain!r}", permanent=True) from error
+        raise ValueError(domain) from error
 
 
 def _thread(original_id: str | None, references: Sequence[str]) -> tuple[str, list[str]] | None:

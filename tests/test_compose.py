@@ -30,6 +30,7 @@ from mailflow.compose import (
 from mailflow.contribution import find_sections
 from mailflow.errors import ConfigError, DeliveryError, StateError
 from mailflow.i18n import SECTIONS, section_label
+from mailflow.validate import Issue, Severity
 
 ICT = timezone(timedelta(hours=7))
 NOW = datetime(2025, 9, 10, 1, 31, tzinfo=UTC)
@@ -208,6 +209,21 @@ def test_confirmation_references_are_capped_keeping_root() -> None:
     assert ids[-2:] == ["<m39@a.test>", "<m1@members.test>"]
 
 
+def test_confirmation_long_ids_are_never_encoded() -> None:
+    root = "<" + "r" * 150 + "@" + "b" * 80 + ".example>"
+    original = "<" + "o" * 150 + "@" + "b" * 80 + ".example>"
+    out = confirmation(
+        dataclasses.replace(CONF, original_message_id=original, original_references=(root,)),
+        CAMPAIGN,
+        now=NOW,
+    )
+    message = parse(out.data)
+
+    assert b"=?" not in out.data.split(b"\r\n\r\n", 1)[0]
+    assert message["In-Reply-To"] == original
+    assert message["References"] == f"{root} {original}"
+
+
 @pytest.mark.parametrize("original_id", [None, "", "not-an-id", "<with space@x>"])
 def test_confirmation_without_usable_original_id_has_no_threading(
     original_id: str | None,
@@ -296,6 +312,37 @@ def test_confirmation_idn_recipient_domain_is_punycoded() -> None:
 
     assert out.to_address == "hoa@xn--th-vin-4zb3960d.vn"
     assert parse(out.data)["To"].addresses[0].domain == "xn--th-vin-4zb3960d.vn"
+
+
+def test_confirmation_idn_from_domain_is_punycoded() -> None:
+    campaign = dataclasses.replace(CAMPAIGN, from_address="Hội Thư viện <wsis@hội.example>")
+    out = confirmation(CONF, campaign, now=NOW)
+    message = parse(out.data)
+
+    assert message["From"].addresses[0].display_name == "Hội Thư viện"
+    assert message["From"].addresses[0].addr_spec == "wsis@xn--hi-79s.example"
+    assert out.message_id.endswith("@xn--hi-79s.example>")
+
+
+def test_confirmation_from_with_two_addresses_is_a_config_error() -> None:
+    campaign = dataclasses.replace(CAMPAIGN, from_address="a@x.example, b@x.example")
+
+    with pytest.raises(ConfigError) as caught:
+        confirmation(CONF, campaign, now=NOW)
+
+    assert caught.value.key == "smtp.from"
+
+
+@pytest.mark.parametrize("status", ["held", "rejected", "superseded", ""])
+def test_confirmation_for_unconfirmed_status_is_refused(status: str) -> None:
+    with pytest.raises(StateError):
+        confirmation(dataclasses.replace(CONF, status=status), CAMPAIGN, now=NOW)
+
+
+def test_issue_note_of_validate_issue() -> None:
+    issue = Issue("word_limit", Severity.ERROR, "243 words", {"words": 243, "limit": 200})
+
+    assert IssueNote.of(issue) == IssueNote("word_limit", "error", {"words": 243, "limit": 200})
 
 
 def test_confirmation_html_escapes_untrusted_text() -> None:
@@ -631,6 +678,7 @@ def test_reminder_subject_and_auto_submitted() -> None:
     assert out.subject == "Recordatorio: WSIS 2025, fecha límite 30 de septiembre de 2025"
     assert message["Auto-Submitted"] == "auto-generated"
     assert text_of(message).splitlines()[0] == "Hola:"
+    assert message["To"] == "a@b.test"
 
 
 def test_reminder_after_deadline_is_refused() -> None:
