@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -60,8 +61,9 @@ class Case:
 
 def _headers(sender: str, subject: str, message_id: str, extra: tuple[str, ...] = ()) -> list[str]:
     encoded_subject = subject if subject.isascii() else Header(subject, "utf-8").encode()
+    name, address = parseaddr(sender)
     return [
-        f"From: {sender}",
+        f"From: {formataddr((name, address), charset='utf-8')}",
         f"To: {TO}",
         f"Subject: {encoded_subject}",
         f"Date: {DATE}",
@@ -1443,6 +1445,492 @@ CASES: list[Case] = [
         60,
         [],
         "ru",
+    ),
+]
+
+
+# --- harder cases: reply and forward styles, charsets, label styles, links, the exact limit ---
+
+EN_EXACT_200 = """Organisation: Elmwood Public Library
+Country: Botswana
+Action lines: C3 Access to information and knowledge; C4 Capacity building; C11 International and regional cooperation
+Why: Elmwood is a growing town where many young people finish school without the skills they need to find work, study further or use public services online. The library is the only public place with free computers and internet, so we decided to focus our work on access and on digital skills for young adults and small traders.
+Outputs: The Elmwood Youth Digital Hub opened in March 2025 and offers daily drop-in help, weekly courses and a job search corner, see https://elmwood-library.example.org.bw/youth-hub for the programme and course materials.
+Achievements: More than 700 young people used the hub, 210 completed a full course and 38 found jobs or internships with skills learned at the library.
+Trends: Young people now ask for help with online job applications, mobile money and small business marketing on social networks.
+Obstacles: Our internet connection is slow and expensive, and we have only twelve computers for the whole town.
+Future actions: We will share our course materials with public libraries in Namibia and Zambia and seek regional funding for better connectivity for all rural libraries.
+"""
+
+EN_NUMBERED_BOLD = """1. **Organisation:** Brookside Public Library
+2. **Country:** Fiji
+3. **Action lines:** C10, C11
+4. **Why:** We helped write a code of ethics for library staff handling personal data and shared it across the Pacific.
+- **Outputs**: The code of ethics: https://brookside-library.example.org.fj/ethics-code
+- **Achievements**: Nine library services in four countries adopted it.
+- **Obstacles**: Few staff have time for training.
+- **Future actions**: A Pacific webinar series on privacy in libraries in 2026.
+"""
+
+EN_NAMES_ONLY = """Organisation: Ashford Public Libraries
+Country: Pakistan
+Action lines: Capacity building; Cultural diversity and identity, linguistic diversity and local content
+Why: Our readers speak Urdu, Punjabi and Pashto, and our staff needed skills to build collections in all three.
+Outputs: A staff training course and a catalogue of local-language books: https://ashford-libraries.example.pk/local-languages
+Achievements: 60 staff trained and 3,000 titles catalogued.
+Obstacles: Few publishers produce books in Pashto.
+Future actions: An exchange with libraries in Afghanistan and India on local-language collections.
+"""
+
+EN_OWA_REPLY_HTML = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head>
+<body><div dir="ltr" style="font-family:Aptos,sans-serif;font-size:12pt">
+<div>Organisation: Fairhaven Library Trust</div>
+<div>Country: Zambia</div>
+<div>Action lines: C3 Access to information and knowledge</div>
+<div>Why: Our mobile library reaches schools that have no library of their own.</div>
+<div>Outputs: The mobile library timetable and reading lists: <a href="https://fairhaven-trust.example.org.zm/mobile-library">https://fairhaven-trust.example.org.zm/mobile-library</a></div>
+<div>Achievements: 14,000 pupils borrowed books this year.</div>
+<div>Obstacles: The van is old and often breaks down.</div>
+<div>Future actions: We will share our route planning with mobile libraries in Malawi.</div>
+</div>
+<div id="appendonsend"></div>
+<hr style="display:inline-block;width:98%" tabindex="-1">
+<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt" color="#000000"><b>From:</b> WSIS coordinator &lt;wsis@association.example&gt;<br>
+<b>Sent:</b> Tuesday, September 16, 2025 10:02 AM<br>
+<b>To:</b> Chanda Mwila &lt;c.mwila@fairhaven-trust.example.org.zm&gt;<br>
+<b>Subject:</b> Re: WSIS 2025</font>
+<div>&nbsp;</div></div>
+<div><p>Dear Chanda Mwila,</p>
+<p>Thank you for your contribution. No links were found for your outputs; please add links to the documents, projects or campaigns and reply with the full corrected text.</p>
+<p>WSIS coordinator</p></div>
+</body></html>
+"""
+
+EN_ORIGINAL_MESSAGE = """Organisation: Silverlake Community Library
+Country: Sri Lanka
+Action lines: C9 Media; C3 Access to information and knowledge
+Why: After the floods, false news spread fast and people came to the library to check what was true.
+Outputs: A fact-checking corner and a weekly notice board of verified local news, described at https://silverlake-library.example.lk/verified-news
+Achievements: The district office now sends its notices to the library first.
+Obstacles: Staff have no training in fact checking.
+Future actions: Training with library associations in the Maldives and Bangladesh.
+"""
+ORIGINAL_MESSAGE_QUOTE = """
+-----Original Message-----
+From: WSIS coordinator <wsis@association.example>
+Sent: Tuesday, September 16, 2025 10:02 AM
+To: Nimal Perera <nimal@silverlake-library.example.lk>
+Subject: Re: WSIS 2025
+
+Dear Nimal Perera,
+
+We received 214 words; the limit is 200. Please shorten your text and reply with the full corrected text.
+
+WSIS coordinator
+"""
+
+EN_APPLE_FORWARD = """Organisation: Redwood Valley Library
+Country: Chile
+Action lines: C4 Capacity building
+Why: Small libraries in our valley have volunteers but no trained librarians.
+Outputs: A free online course for volunteer librarians: https://redwood-valley-library.example.cl/volunteer-course
+Achievements: 85 volunteers from 30 libraries finished the course.
+Obstacles: Slow internet in mountain villages.
+Future actions: We will offer the course to library networks in Bolivia and Peru.
+"""
+APPLE_FORWARD_HEAD = """Begin forwarded message:
+
+From: Camila Rojas <camila@redwood-valley-library.example.cl>
+Subject: WSIS contribution 2025
+Date: 12 September 2025 at 16:40:12 GMT-3
+To: Pablo Fuentes <pablo@redwood-valley-library.example.cl>
+
+"""
+
+EN_DISCLAIMER_KEEPS_UNDER = """Organisation: Northbay Institute of Technology Library
+Country: Malaysia
+Action lines: C7 e-science; C3 Access to information and knowledge; C11 International and regional cooperation
+Why: Researchers at our institute produce large amounts of data, but most of it stayed on personal computers where nobody else could find or reuse it. The library took on the task of making research data findable and open, and of teaching researchers how to share it responsibly.
+Outputs: Our research data repository, https://data.northbay-tech.example.edu.my, and a data management planning guide for researchers at https://northbay-tech.example.edu.my/library/data-guide.
+Achievements: 340 data sets were published in the first year, and the repository was certified by the national research council. Twelve departments now require a data management plan for new projects.
+Trends: Funders increasingly ask for open data, and researchers ask the library for help with licences and formats.
+Obstacles: Storage costs grow quickly, and some researchers still fear that others will use their data before they publish.
+Future actions: We will build a shared regional repository service with university libraries in Indonesia, Brunei and the Philippines.
+"""
+DISCLAIMER_LONG = """
+Regards,
+Dr. Farah Aziz
+University Librarian
+
+DISCLAIMER: This e-mail and any files transmitted with it are confidential and intended solely for the use of the individual or entity to whom they are addressed. If you are not the intended recipient, you must not copy, distribute or take any action in reliance on it. The views expressed in this message are those of the sender and do not necessarily represent those of Northbay Institute of Technology.
+"""
+
+EN_LINK_VARIANTS = """Organisation: Cedar Hill Public Library
+Country: Lebanon
+Action lines: C3 Access to information and knowledge
+Why: Refugee families need information about schools, health care and legal aid in Arabic and English.
+Outputs: An information guide (http://cedarhill-library.example.org.lb/guide), a searchable directory at <https://cedarhill-library.example.org.lb/directory?lang=ar&type=services#health>, and our page on www.cedarhill-library.example.org.lb/refugees for partners.
+Achievements: 4,000 copies of the guide were handed out.
+Obstacles: Information changes faster than we can print it.
+Future actions: A shared online directory with libraries in Jordan.
+"""
+EN_LINK_VARIANTS_LINKS = [
+    "http://cedarhill-library.example.org.lb/guide",
+    "https://cedarhill-library.example.org.lb/directory?lang=ar&type=services#health",
+]
+
+FR_REPLY = """Organisme : Bibliothèque municipale de Saint-Clair
+Pays : France
+Lignes d'action : C3 L'accès à l'information et au savoir
+Pourquoi : Beaucoup d'habitants n'ont pas d'accès à internet chez eux.
+Réalisations : Le portail « Mémoires de quartier » : https://bm-saintclair.example.fr/memoires
+Réussites : 1 200 nouveaux inscrits en 2025.
+Obstacles : Le manque de personnel formé.
+Actions futures : Un échange avec des bibliothèques de Belgique et du Québec.
+"""
+FR_REPLY_TAIL = """
+--\x20
+Hélène Dubois
+Responsable numérique, Bibliothèque municipale de Saint-Clair
+
+AVERTISSEMENT : Ce message et ses pièces jointes sont confidentiels et destinés exclusivement à leurs destinataires. Si vous avez reçu ce message par erreur, merci de le supprimer et d'en avertir l'expéditeur.
+
+Le mar. 16 sept. 2025 à 10:02, Coordinateur SMSI <wsis@association.example> a écrit :
+> Madame,
+>
+> Nous avons bien reçu votre contribution : 243 mots ; la limite est de 200.
+> Merci de raccourcir votre texte et de répondre à ce message avec le texte complet corrigé.
+>
+> Le coordinateur SMSI
+"""
+
+ES_MOBILE = """Organización: Biblioteca Comunitaria Los Pinos
+País: México
+Líneas de acción: C4 Creación de capacidad
+Por qué: Capacitamos a jóvenes de la comunidad para que enseñen a sus vecinos a usar el teléfono y los servicios en línea.
+Resultados: Guía del programa «Vecinos Digitales»: https://biblioteca-lospinos.example.mx/vecinos-digitales
+Logros: 45 jóvenes formados y más de 600 vecinos atendidos.
+Obstáculos: Pocos equipos y conexión inestable.
+Acciones futuras: Compartir la guía con bibliotecas comunitarias de Guatemala.
+"""
+
+VI_REPLY = """Tổ chức: Thư viện tỉnh Sông Hồng
+Quốc gia: Việt Nam
+Hướng hành động: C3 Tiếp cận thông tin và tri thức
+Lý do: Nhiều người dân ở vùng nông thôn chưa biết cách tìm kiếm thông tin trên mạng.
+Kết quả: Chương trình "Thư viện số cho mọi người": https://thuvien-songhong.example.vn/thu-vien-so
+Thành tựu: Hơn 2.000 người dân đã tham gia tập huấn.
+Khó khăn: Thiếu máy tính.
+Kế hoạch tương lai: Hợp tác với các thư viện ở Lào.
+"""
+VI_REPLY_QUOTE = """
+Vào Th 3, 16 thg 9, 2025 vào lúc 10:02 WSIS coordinator <wsis@association.example> đã viết:
+> Kính gửi chị Nguyễn Thị Hoa,
+>
+> Chúng tôi đã nhận được đóng góp của chị: 243 từ; giới hạn là 200 từ.
+> Xin vui lòng rút gọn và trả lời thư này với toàn bộ nội dung đã sửa.
+>
+> Điều phối viên WSIS
+"""
+
+VI_NO_CHARSET = """Tổ chức: Thư viện thành phố Hải Cảng
+Quốc gia: Việt Nam
+Hướng hành động: C9 Truyền thông; C3 Tiếp cận thông tin và tri thức
+Lý do: Người dân cần nguồn tin đáng tin cậy về thiên tai và dịch bệnh.
+Kết quả: Bản tin cộng đồng hằng tuần: https://thuvien-haicang.example.vn/ban-tin
+Thành tựu: Bản tin có hơn 5.000 người đọc.
+Khó khăn: Thiếu cộng tác viên.
+Kế hoạch tương lai: Trao đổi kinh nghiệm với thư viện ở Philippines.
+"""
+
+RU_REPLY = """Организация: Центральная городская библиотека Заречья
+Страна: Казахстан
+Направления деятельности: C3 Доступ к информации и знаниям
+Обоснование: Многие жители пригородов не умеют пользоваться онлайн-услугами.
+Результаты: Курсы цифровой грамотности: https://zarechye-library.example.kz/kursy
+Достижения: Курсы окончили 1 300 человек.
+Препятствия: Не хватает компьютеров.
+Дальнейшие действия: Обмен опытом с библиотеками Кыргызстана.
+"""
+RU_REPLY_QUOTE = """
+--
+С уважением,
+Айгуль Серикова
+
+вт, 16 сент. 2025 г. в 10:02, WSIS coordinator <wsis@association.example>:
+> Уважаемая Айгуль Серикова!
+>
+> Мы получили 243 слова; предел составляет 200.
+> Пожалуйста, сократите текст и ответьте на это письмо полным исправленным текстом.
+"""
+
+AR_1256 = """المؤسسة: مكتبة جامعة الساحل
+البلد: تونس
+خطوط العمل: بناء القدرات؛ التعاون الدولي والإقليمي
+السبب: يحتاج طلبة الدراسات العليا إلى مهارات البحث في المصادر الإلكترونية.
+النتائج: دليل البحث العلمي للطلبة: https://sahel-univ.example.tn/bibliotheque/guide
+الإنجازات: استفاد 1500 طالب من الدورات.
+العقبات: ضعف الاشتراكات في قواعد البيانات.
+الإجراءات المستقبلية: شراكة مع مكتبات جامعية في الجزائر والمغرب.
+"""
+
+ZH_BIG5 = """機構：北港大學圖書館
+地區：台灣
+行動方針： C3 獲取資訊和知識； C8 文化多樣性
+原因：保存本地客家與原住民族的文獻。
+成果：數位典藏平台 https://beigang-univ.example.tw/library/archive
+成就：已數位化兩千件文獻。
+障礙：經費不足。
+未來行動：與日本和菲律賓的大學圖書館合作。
+"""
+
+
+def _owa_reply() -> bytes:
+    return mail(
+        "Chanda Mwila <c.mwila@fairhaven-trust.example.org.zm>",
+        "Re: WSIS 2025",
+        "h3@fairhaven.example.org.zm",
+        text_part(EN_OWA_REPLY_HTML, "html", cte="quoted-printable"),
+        extra=("In-Reply-To: <confirm-31@association.example>",),
+    )
+
+
+CASES += [
+    Case(
+        "en_exactly_200_words",
+        lambda: plain_mail(
+            "Kagiso Molefe <k.molefe@elmwood-library.example.org.bw>",
+            "WSIS 2025 contribution",
+            "h1@elmwood.example.org.bw",
+            EN_EXACT_200,
+        ),
+        "accepted",
+        ["C3", "C4", "C11"],
+        ["https://elmwood-library.example.org.bw/youth-hub"],
+        200,
+        [],
+        "en",
+    ),
+    Case(
+        "en_numbered_bold_labels",
+        lambda: plain_mail(
+            "Litia Vuniwaqa <litia@brookside-library.example.org.fj>",
+            "WSIS contribution",
+            "h2@brookside.example.org.fj",
+            EN_NUMBERED_BOLD,
+        ),
+        "accepted",
+        ["C10", "C11"],
+        ["https://brookside-library.example.org.fj/ethics-code"],
+        68,
+        [],
+        "en",
+    ),
+    Case(
+        "en_action_line_names_only",
+        lambda: plain_mail(
+            "Ayesha Khan <a.khan@ashford-libraries.example.pk>",
+            "WSIS contribution 2025",
+            "h4@ashford.example.pk",
+            EN_NAMES_ONLY,
+        ),
+        "accepted",
+        ["C4", "C8"],
+        ["https://ashford-libraries.example.pk/local-languages"],
+        78,
+        [],
+        "en",
+    ),
+    Case(
+        "en_owa_html_reply",
+        _owa_reply,
+        "accepted",
+        ["C3"],
+        ["https://fairhaven-trust.example.org.zm/mobile-library"],
+        65,
+        [],
+        "en",
+    ),
+    Case(
+        "en_original_message_reply",
+        lambda: plain_mail(
+            "Nimal Perera <nimal@silverlake-library.example.lk>",
+            "RE: WSIS 2025",
+            "h5@silverlake.example.lk",
+            EN_ORIGINAL_MESSAGE + ORIGINAL_MESSAGE_QUOTE,
+            extra=("In-Reply-To: <confirm-32@association.example>",),
+        ),
+        "accepted",
+        ["C3", "C9"],
+        ["https://silverlake-library.example.lk/verified-news"],
+        83,
+        [],
+        "en",
+    ),
+    Case(
+        "en_apple_mail_forward",
+        lambda: plain_mail(
+            "Pablo Fuentes <pablo@redwood-valley-library.example.cl>",
+            "Fwd: WSIS contribution 2025",
+            "h6@redwood.example.cl",
+            APPLE_FORWARD_HEAD + EN_APPLE_FORWARD,
+        ),
+        "accepted",
+        ["C4"],
+        ["https://redwood-valley-library.example.cl/volunteer-course"],
+        61,
+        [],
+        "en",
+    ),
+    Case(
+        "en_disclaimer_keeps_under_limit",
+        lambda: plain_mail(
+            "Farah Aziz <farah.aziz@northbay-tech.example.edu.my>",
+            "WSIS 2025 contribution",
+            "h7@northbay.example.edu.my",
+            EN_DISCLAIMER_KEEPS_UNDER + DISCLAIMER_LONG,
+        ),
+        "accepted",
+        ["C3", "C7", "C11"],
+        [
+            "https://data.northbay-tech.example.edu.my",
+            "https://northbay-tech.example.edu.my/library/data-guide",
+        ],
+        174,
+        [],
+        "en",
+    ),
+    Case(
+        "en_link_variants",
+        lambda: plain_mail(
+            "Rana Khoury <r.khoury@cedarhill-library.example.org.lb>",
+            "WSIS 2025",
+            "h8@cedarhill.example.org.lb",
+            EN_LINK_VARIANTS,
+        ),
+        "accepted",
+        ["C3"],
+        EN_LINK_VARIANTS_LINKS,
+        76,
+        [],
+        "en",
+    ),
+    Case(
+        "fr_reply_signature_disclaimer",
+        lambda: plain_mail(
+            "Hélène Dubois <h.dubois@bm-saintclair.example.fr>",
+            "Re: Contribution SMSI 2025",
+            "h9@saintclair.example.fr",
+            FR_REPLY + FR_REPLY_TAIL,
+            cte="quoted-printable",
+            extra=("In-Reply-To: <confirm-33@association.example>",),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://bm-saintclair.example.fr/memoires"],
+        58,
+        [],
+        "fr",
+    ),
+    Case(
+        "es_mobile_signature",
+        lambda: plain_mail(
+            "Rosa Hernández <rosa@biblioteca-lospinos.example.mx>",
+            "Contribución CMSI",
+            "h10@lospinos.example.mx",
+            ES_MOBILE + "\nEnviado desde mi iPhone\n",
+        ),
+        "accepted",
+        ["C4"],
+        ["https://biblioteca-lospinos.example.mx/vecinos-digitales"],
+        70,
+        [],
+        "es",
+    ),
+    Case(
+        "vi_gmail_reply",
+        lambda: plain_mail(
+            "Nguyễn Thị Hoa <hoa.nt@thuvien-songhong.example.vn>",
+            "Re: Đóng góp WSIS 2025",
+            "h11@songhong.example.vn",
+            VI_REPLY + VI_REPLY_QUOTE,
+            cte="base64",
+            extra=("In-Reply-To: <confirm-34@association.example>",),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://thuvien-songhong.example.vn/thu-vien-so"],
+        79,
+        [],
+        "vi",
+    ),
+    Case(
+        "vi_missing_charset",
+        lambda: mail(
+            "Đỗ Minh Tuấn <tuan.dm@thuvien-haicang.example.vn>",
+            "Đóng góp WSIS",
+            "h12@haicang.example.vn",
+            b"Content-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            + VI_NO_CHARSET.replace("\n", "\r\n").encode("utf-8"),
+        ),
+        "accepted",
+        ["C3", "C9"],
+        ["https://thuvien-haicang.example.vn/ban-tin"],
+        79,
+        [],
+        "vi",
+    ),
+    Case(
+        "ru_reply_signature",
+        lambda: plain_mail(
+            "Айгуль Серикова <a.serikova@zarechye-library.example.kz>",
+            "Re: Вклад ВВУИО 2025",
+            "h13@zarechye.example.kz",
+            RU_REPLY + RU_REPLY_QUOTE,
+            charset="koi8-r",
+            cte="quoted-printable",
+            extra=("In-Reply-To: <confirm-35@association.example>",),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://zarechye-library.example.kz/kursy"],
+        45,
+        [],
+        "ru",
+    ),
+    Case(
+        "ar_windows1256_names_only",
+        lambda: plain_mail(
+            "Sami Ben Salah <s.bensalah@sahel-univ.example.tn>",
+            "مساهمة مكتبة جامعة الساحل",
+            "h14@sahel.example.tn",
+            AR_1256,
+            charset="windows-1256",
+            cte="8bit",
+        ),
+        "accepted",
+        ["C4", "C11"],
+        ["https://sahel-univ.example.tn/bibliotheque/guide"],
+        51,
+        [],
+        "ar",
+    ),
+    Case(
+        "zh_big5_traditional",
+        lambda: plain_mail(
+            "Lin Mei-hua <meihua@beigang-univ.example.tw>",
+            "WSIS 2025 貢獻",
+            "h15@beigang.example.tw",
+            ZH_BIG5,
+            charset="big5",
+            cte="base64",
+        ),
+        "accepted",
+        ["C3", "C8"],
+        ["https://beigang-univ.example.tw/library/archive"],
+        92,
+        [],
+        "zh",
     ),
 ]
 
