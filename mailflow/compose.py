@@ -264,7 +264,7 @@ def reminder(
     language = pick_language(language, None)
     trans = translations(language)
     context = _campaign_context(to_name, language, campaign)
-    context["time_left"] = format_timedelta(left, threshold=2, locale=language)
+    context["time_left"] = _time_left(left, language)
     subject = trans.gettext("Reminder: %(campaign)s, deadline %(day)s") % {
         "campaign": campaign.name,
         "day": context["deadline_day"],
@@ -489,6 +489,19 @@ def _thread(original_id: str | None, references: Sequence[str]) -> tuple[str, li
     if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ids
         chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
     return originals[0], chain
+
+
+def _time_left(left: timedelta, language: str) -> str:
+    """Whole days left ("20 days"), else whole hours, else minutes; never rounded up."""
+    # A huge threshold keeps Babel from switching to larger units ("3 weeks").
+    if left >= timedelta(days=1):
+        days = timedelta(days=left.days)
+        return format_timedelta(days, granularity="day", threshold=1e9, locale=language)
+    if left >= timedelta(hours=1):
+        hours = timedelta(hours=left.seconds // 3600)
+        return format_timedelta(hours, granularity="hour", threshold=1e9, locale=language)
+    minutes = timedelta(minutes=max(1, left.seconds // 60))
+    return format_timedelta(minutes, granularity="minute", threshold=1e9, locale=language)
 
 
 def _is_web(link: str) -> bool:

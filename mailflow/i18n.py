@@ -5,7 +5,9 @@ live (`templates_dir`, which also works from an installed wheel), loads one Babe
 per language from its ``.po`` file at run time (no build step), builds one Jinja2 environment per
 language with the ``jinja2.ext.i18n`` extension, ``StrictUndefined`` and autoescaping for HTML, and
 formats dates in a member's locale. It also names the sections of a contribution in each language
-(`section_label`). It does not decide what a mail says or how it is built: that is
+(`section_label`). To change a text, edit the template or `mailflow.compose` and then the same
+msgid in every ``.po`` file; ``tests/test_templates_mail.py`` names any message a catalog lacks,
+leaves empty or has left over. It does not decide what a mail says or how it is built: that is
 `mailflow.compose`; the compiled report's templates belong to the report stage.
 """
 

@@ -671,6 +671,22 @@ def test_reminder_says_how_much_time_is_left() -> None:
     assert "то есть осталось 5 дней." in russian
 
 
+@pytest.mark.parametrize(
+    ("left", "expected"),
+    [
+        (timedelta(days=20, hours=22), "that is in 20 days."),
+        (timedelta(days=1, hours=23), "that is in 1 day."),
+        (timedelta(hours=3, minutes=59), "that is in 3 hours."),
+        (timedelta(minutes=42, seconds=30), "that is in 42 minutes."),
+        (timedelta(seconds=5), "that is in 1 minute."),
+    ],
+)
+def test_reminder_time_left_is_never_rounded_up(left: timedelta, expected: str) -> None:
+    out = reminder("a@b.test", "Ann", "en", CAMPAIGN, now=CAMPAIGN.deadline - left)
+
+    assert expected in text_of(parse(out.data))
+
+
 def test_reminder_subject_and_auto_submitted() -> None:
     out = reminder("a@b.test", "", "es", CAMPAIGN, now=NOW)
     message = parse(out.data)
