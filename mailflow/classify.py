@@ -48,6 +48,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from enum import StrEnum
+from functools import cached_property
 
 from flufl.bounce import all_failures
 
@@ -134,6 +135,9 @@ _ARCHIVE_TYPES = frozenset(
 )
 
 log = logging.getLogger(__name__)
+# flufl.bounce logs a full traceback before re-raising when a detector chokes on odd input; that
+# is routine for mail from strangers and handled here, so its logger is silenced once.
+logging.getLogger("flufl.bounce").disabled = True
 
 
 def classify(
@@ -184,6 +188,7 @@ def classify(
 class _Facts:
     """What the walk over a message's parts found; gathered once, read by every check."""
 
+    message: EmailMessage
     content_type: str
     subject: str
     parts: tuple[tuple[str, Message], ...]  # (content type, part): the root, then its parts
@@ -198,6 +203,7 @@ class _Facts:
             _filename(p) for t, p in parts if t in _ARCHIVE_TYPES or t.startswith("application/")
         )
         return cls(
+            message=message,
             content_type=_content_type(message),
             subject=unicodedata.normalize("NFC", headers.header(message, "Subject")),
             parts=parts,
@@ -208,6 +214,11 @@ class _Facts:
             calendar=any(t == "text/calendar" and _param(p, "method") for t, p in parts),
             archive_names=names,
         )
+
+    @cached_property
+    def failures(self) -> tuple[frozenset[str], frozenset[str]]:
+        """(temporary, permanent) failed recipients found by flufl.bounce, computed once."""
+        return _flufl(self.message)
 
 
 def _by_report(message: EmailMessage, facts: _Facts) -> Classification | None:
@@ -254,7 +265,7 @@ def _bounce_evidence(message: EmailMessage, facts: _Facts) -> Classification | N
     bounce_subject = _BOUNCE_SUBJECT.search(subject) is not None
     if not (null_sender or postmaster or bounce_subject):
         return None
-    temporary, permanent = _flufl(message)
+    temporary, permanent = facts.failures
     found = bool(temporary or permanent)
     if (null_sender or postmaster) and (
         bounce_subject or found or facts.has_original or _BOUNCE_BODY.search(_text(message, facts))
@@ -325,7 +336,7 @@ def _bounce(message: EmailMessage, facts: _Facts, reason: str) -> Classification
         )
         chosen = failed if failed else [a for a, act, _ in recipients if act != "delivered"]
     else:
-        temporary, permanent_set = _flufl(message)
+        temporary, permanent_set = facts.failures
         permanent = bool(permanent_set) or not (temporary or _DELAY_SUBJECT.search(facts.subject))
         chosen = sorted(permanent_set) if permanent_set else sorted(temporary)
     return Classification(
@@ -411,7 +422,6 @@ def _original_ids(message: EmailMessage, facts: _Facts) -> tuple[str, ...]:
 
 def _flufl(message: EmailMessage) -> tuple[frozenset[str], frozenset[str]]:
     """(temporary, permanent) failed recipients found by flufl.bounce's detectors, lower-cased."""
-    logging.getLogger("flufl.bounce").disabled = True  # it logs a traceback before re-raising
     try:
         temporary, permanent = all_failures(message)
     except Exception:  # third-party heuristics over arbitrary bytes: any error means "none found"
@@ -432,7 +442,7 @@ def _addresses(values: object) -> frozenset[str]:
 
 
 def _walk(message: Message) -> Iterator[tuple[str, Message]]:
-    """Every part (bounded), without entering attached messages; the root itself is not yielded."""
+    """Every part below the root (bounded), without entering attached or enclosed messages."""
     stack: list[tuple[Message, int]] = [(message, 0)]
     seen = 0
     while stack and seen < _MAX_PARTS:
@@ -442,7 +452,7 @@ def _walk(message: Message) -> Iterator[tuple[str, Message]]:
         payload = part.get_payload()
         if not isinstance(payload, list):
             continue
-        if _content_type(part).startswith("message/") and part is not message:
+        if _content_type(part).startswith("message/"):
             continue
         children = [child for child in payload if isinstance(child, Message)]
         for child in children:
@@ -459,7 +469,7 @@ def _text(message: Message, facts: _Facts, limit: int = _BODY_SCAN_CHARS) -> str
         broken_multipart = content_type.startswith("multipart/") and not part.is_multipart()
         if content_type != "text/plain" and not broken_multipart:  # no boundary: read as text
             continue
-        chunk = _decode(part)[: limit - size]
+        chunk = _decode(part, limit - size)
         chunks.append(chunk)
         size += len(chunk)
         if size >= limit:
@@ -467,20 +477,19 @@ def _text(message: Message, facts: _Facts, limit: int = _BODY_SCAN_CHARS) -> str
     return "\n".join(chunks)
 
 
-def _decode(part: Message) -> str:
-    """A part's text; undeclared or unknown charsets fall back to UTF-8 with replacement."""
+def _decode(part: Message, limit: int) -> str:
+    """At most ``limit`` characters of a part's text; unknown charsets fall back to UTF-8."""
     try:
         raw = part.get_payload(decode=True)
     except Exception:  # malformed transfer encodings raise from deep inside email
         return ""
     if not isinstance(raw, bytes):
         return ""
-    charset = "utf-8"
+    raw = raw[: limit * 4]  # no charset needs more than four bytes per character
     try:
-        charset = part.get_content_charset() or "utf-8"
-        return raw.decode(charset, "replace")
+        return raw.decode(part.get_content_charset() or "utf-8", "replace")[:limit]
     except (LookupError, ValueError):
-        return raw.decode("utf-8", "replace")
+        return raw.decode("utf-8", "replace")[:limit]
 
 
 def _content_type(part: Message) -> str:

@@ -338,6 +338,13 @@ def test_classify_arbitrary_headers_never_raise(pairs: list[tuple[str, str]], bo
     assert isinstance(result.kind, Kind)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000))
+def test_classify_arbitrary_bytes_never_raise(raw: bytes) -> None:
+    result = classify(headers.parse(raw), own_addresses={"wsis@association.example"})
+    assert isinstance(result.kind, Kind)
+
+
 # --- the third-party corpus ------------------------------------------------------------------
 
 # Files whose expected kind is not the one their source or MANIFEST features suggest, and why.
