@@ -260,6 +260,8 @@ class SmtpSink:
             except _ConnectionFailed as exc:
                 if exc.misconfigured and not results:
                     raise DeliveryError(exc.reply, code=exc.code, permanent=True) from exc
+                if exc.misconfigured:
+                    log.warning("%s", exc.reply)
                 results.extend(self._retry_rest(batch[index:], exc.code, exc.reply))
                 break
             results.append(attempt.result)
@@ -299,8 +301,8 @@ class SmtpSink:
             self._conn = None
 
     def _deliver_one(self, envelope: Envelope) -> _Attempt:
-        reused = self._conn is not None
         conn = self._connection()
+        reused = not self._fresh  # a fresh connection that fails is not reconnected again
         try:
             return self._transaction(conn, envelope)
         except _Dropped as exc:

@@ -4,9 +4,10 @@
 accepted message (envelope and exact bytes) in `received`, and every connection in `connections`.
 It can be told to fail the next MAIL, RCPT or DATA with a chosen code and text (once, N times, or
 until `reset`), to drop the connection after the message data arrived but before the final reply
-(`drop_during_data`), to hang up on idle clients (`hang_up`), to require AUTH (PLAIN/LOGIN, also
-over plain text on loopback), and to serve TLS, implicit or by STARTTLS, with a certificate from a
-trustme CA so verification can be tested both ways. It knows nothing about mailflow; the sink
+(`drop_during_data`; `drop_at` hangs up at MAIL or RCPT too), to hang up on idle clients
+(`hang_up`), to require AUTH (PLAIN/LOGIN, also over plain text on loopback), and to serve TLS,
+implicit or by STARTTLS, with a certificate from a trustme CA so verification can be tested both
+ways. It knows nothing about mailflow; the sink
 under test is in `mailflow.delivery`.
 
 Using the fixtures: make them visible to the test modules from ``tests/conftest.py``::
@@ -69,7 +70,7 @@ class _State:
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
-    drops: int = 0
+    drops: dict[str, int] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,6 +93,17 @@ class _Handler:
                     queue.pop(0)
             return failure.reply
 
+    def _take_drop(self, server: SMTP, command: str) -> bool:
+        """Hang up now if told to drop at `command`; the reply returned after it goes nowhere."""
+        with self._lock:
+            left = self._state.drops.get(command, 0)
+            if left <= 0:
+                return False
+            self._state.drops[command] = left - 1
+        assert isinstance(server.transport, asyncio.Transport)
+        server.transport.abort()
+        return True
+
     def _auth_missing(self, session: Session) -> bool:
         with self._lock:
             required = bool(self._state.users)
@@ -107,6 +119,8 @@ class _Handler:
     ) -> str:
         if self._auth_missing(session):
             return "530 5.7.0 Authentication required"
+        if self._take_drop(server, "MAIL"):
+            return "421 4.3.0 connection dropped by the test server"
         failure = self._take_failure("MAIL")
         if failure is not None:
             return failure
@@ -122,6 +136,8 @@ class _Handler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if self._take_drop(server, "RCPT"):
+            return "421 4.3.0 connection dropped by the test server"
         failure = self._take_failure("RCPT")
         if failure is not None:
             return failure
@@ -130,14 +146,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        with self._lock:
-            drop = self._state.drops > 0
-            if drop:
-                self._state.drops -= 1
-        if drop:
-            # The client has sent the whole message and waits for the final reply: hang up.
-            assert isinstance(server.transport, asyncio.Transport)
-            server.transport.abort()
+        if self._take_drop(server, "DATA"):
+            # The client has sent the whole message and waits for the final reply.
             return "421 4.3.0 connection dropped by the test server"
         failure = self._take_failure("DATA")
         if failure is not None:
@@ -309,8 +319,17 @@ class SmtpTestServer:
 
     def drop_during_data(self, *, times: int = 1) -> None:
         """Hang up on the next `times` messages after their data arrived, before the reply."""
+        self.drop_at("DATA", times=times)
+
+    def drop_at(self, command: str, *, times: int = 1) -> None:
+        """Hang up instead of answering the next `times` MAIL, RCPT or DATA commands.
+
+        For DATA the hang-up comes after the message data arrived, before the final reply.
+        """
+        if command not in COMMANDS:
+            raise ValueError(f"command must be one of {COMMANDS}, not {command!r}")
         with self._lock:
-            self._state.drops = times
+            self._state.drops[command] = times
 
     def hang_up(self) -> None:
         """Close every open client connection from the server side, as an idle timeout would."""
@@ -321,7 +340,7 @@ class SmtpTestServer:
         """Forget failures, drops, received messages and the connection count."""
         with self._lock:
             self._state.failures.clear()
-            self._state.drops = 0
+            self._state.drops.clear()
             self._state.received.clear()
             self._state.connections = 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from dataclasses import replace
 from email import message_from_bytes, policy
@@ -572,3 +573,54 @@ def test_file_sink_safe_name_is_safe_and_distinct(first: str, second: str) -> No
     assert len(one) <= 91
     if first != second:
         assert one != two
+
+
+def test_smtp_sink_drop_at_mail_on_reused_connection_reconnects_once(
+    smtp_server: SmtpTestServer,
+) -> None:
+    with plain_sink(smtp_server) as sink:
+        sink.deliver([make_envelope(1)])
+        smtp_server.drop_at("MAIL")
+        [result] = sink.deliver([make_envelope(2)])
+
+    assert result.outcome is Outcome.SENT
+    assert smtp_server.connections == 2
+    assert [r.data for r in smtp_server.received] == [make_envelope(n).data for n in (1, 2)]
+
+
+def test_smtp_sink_drop_at_mail_twice_on_reused_connection_is_retry(
+    smtp_server: SmtpTestServer,
+) -> None:
+    with plain_sink(smtp_server) as sink:
+        sink.deliver([make_envelope(1)])
+        smtp_server.drop_at("MAIL", times=2)
+        [result] = sink.deliver([make_envelope(2)])
+
+    assert result.outcome is Outcome.RETRY
+    assert result.reply.startswith("connection lost at MAIL FROM: ")
+    assert smtp_server.connections == 2
+
+
+def test_smtp_sink_drop_at_rcpt_on_fresh_connection_is_retry(smtp_server: SmtpTestServer) -> None:
+    smtp_server.drop_at("RCPT")
+    with plain_sink(smtp_server) as sink:
+        results = sink.deliver([make_envelope(1), make_envelope(2)])
+
+    assert [r.outcome for r in results] == [Outcome.RETRY, Outcome.SENT]
+    assert results[0].reply.startswith("connection lost at RCPT TO: ")
+    assert smtp_server.connections == 2
+
+
+def test_smtp_sink_server_that_never_greets_is_retry_for_every_message() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts connections in the kernel, never says 220
+        port = silent.getsockname()[1]
+        sink = SmtpSink(SmtpSettings("127.0.0.1", port, "none", timeout=0.5))
+        results = sink.deliver([make_envelope(1), make_envelope(2)])
+        sink.close()
+
+    assert [(r.outcome, r.code) for r in results] == [(Outcome.RETRY, None)] * 2
+    assert results[0].reply == (
+        f"cannot reach 127.0.0.1:{port}: Connection unexpectedly closed: timed out"
+    )
