@@ -6,9 +6,11 @@ configuration (``inet_interfaces = loopback-only``, ``mydestination =`` empty, t
 127.0.0.0/8``, the log in a file of the test's folder, smtpd on ``127.0.0.1:<free port>`` and no
 chroot), runs ``newaliases``, starts ``postfix start-fg`` as a background process and waits until
 the SMTP port greets. `Postfix.stop` runs ``postfix stop``, waits for (or terminates) the process
-and puts the original files back. Postfix reads ``/etc/postfix`` and runs once per machine, so
-this refuses to touch a Postfix that is already running. Dovecot (the LMTP and IMAP end) is
-started by ``tests/servers.py``; the code under test is ``mailflow.delivery``.
+and puts the original files back (meanwhile their copies wait in
+``/etc/postfix/*.before-mailflow-tests``, so the next run repairs a killed one). Postfix reads
+``/etc/postfix`` and runs once per machine, so this refuses to touch a running Postfix that these
+tests did not configure. Dovecot (the LMTP and IMAP end) is started by ``tests/servers.py``; the
+code under test is ``mailflow.delivery``.
 
 Using the fixture: make ``postfix_mta`` visible from ``tests/conftest.py`` next to ``dovecot``::
 
@@ -37,8 +39,11 @@ ETC = Path("/etc/postfix")
 #: The domains the test Postfix delivers to Dovecot (the lead's accounts live in the first).
 DOMAINS = ("association.test", "members.test")
 
-MAIN_CF = """\
-# Written by mailflow's tests (tests/postfix.py); the original is restored when they end.
+MARKER = "# Written by mailflow's tests (tests/postfix.py); the original is restored when they end."
+BACKUP = ".before-mailflow-tests"  # suffix of the copies of the originals while the tests run
+MAIN_CF = (
+    MARKER
+    + """
 compatibility_level = 3.6
 myhostname = mta.mailflow.test
 mydomain = mailflow.test
@@ -66,6 +71,7 @@ delay_warning_time = 0
 maximal_queue_lifetime = 1h
 bounce_queue_lifetime = 1h
 """
+)
 
 
 def postfix_available() -> str | None:
@@ -76,14 +82,20 @@ def postfix_available() -> str | None:
         return "the test Postfix must run as root (it rewrites /etc/postfix and starts master)"
     if not (ETC / "master.cf").exists():
         return "/etc/postfix/master.cf is missing: the postfix package is not set up"
-    if _running():
+    if _running() and not _ours():
         return "a Postfix is already running on this machine; refusing to reconfigure it"
     return None
 
 
 def _running() -> bool:
-    status = subprocess.run(["postfix", "status"], capture_output=True, text=True, check=False)
+    status = subprocess.run(["postfix", "status"], capture_output=True, check=False)
     return status.returncode == 0
+
+
+def _ours() -> bool:
+    """Whether /etc/postfix/main.cf is the one these tests write (left over by a killed run)."""
+    main = ETC / "main.cf"
+    return main.exists() and main.read_text(errors="replace").startswith(MARKER)
 
 
 def master_cf(original: str, smtp_port: int) -> str:
@@ -156,7 +168,9 @@ class Postfix:
         base.mkdir(parents=True, exist_ok=True)
         os.chmod(base, 0o755)  # postlogd runs unprivileged enough to need a path it can enter
         port = smtp_port or free_port()
-        saved = {name: _read(ETC / name) for name in ("main.cf", "master.cf")}
+        if _running():  # postfix_available() found it is a Postfix a killed test run left behind
+            subprocess.run(["postfix", "stop"], capture_output=True, check=False)
+        saved = {name: _backup(name) for name in ("main.cf", "master.cf")}
         original_master = (saved["master.cf"] or b"").decode()
         try:
             (ETC / "main.cf").write_text(
@@ -205,8 +219,17 @@ class Postfix:
         self.stop()
 
 
-def _read(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
+def _backup(name: str) -> bytes | None:
+    """The original ``/etc/postfix/<name>`` (None: absent), kept on disk until `_restore`.
+
+    A copy left by a run that was killed holds the true original, so it wins over the current
+    file (which is then that run's test configuration). An absent original is an empty copy.
+    """
+    copy, target = ETC / (name + BACKUP), ETC / name
+    if not copy.exists():
+        copy.write_bytes(target.read_bytes() if target.exists() else b"")
+    content = copy.read_bytes()
+    return content or None
 
 
 def _restore(saved: dict[str, bytes | None]) -> None:
@@ -216,6 +239,7 @@ def _restore(saved: dict[str, bytes | None]) -> None:
             target.unlink(missing_ok=True)
         else:
             target.write_bytes(content)
+        (ETC / (name + BACKUP)).unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
