@@ -173,7 +173,9 @@ def pdf_bytes(paragraphs: list[str]) -> bytes:
     """A one-page PDF with the paragraphs as lines of Helvetica text (WinAnsiEncoding)."""
     lines: list[str] = []
     for paragraph in paragraphs:
-        lines.extend(textwrap.wrap(paragraph, 88) or [""])
+        lines.extend(
+            textwrap.wrap(paragraph, 88, break_long_words=False, break_on_hyphens=False) or [""]
+        )
         lines.append("")
 
     def escape(line: str) -> str:
@@ -1931,6 +1933,257 @@ CASES += [
         92,
         [],
         "zh",
+    ),
+]
+
+
+ZH_LINK_ADJACENT = """机构：东海市少儿图书馆
+国家：中国
+行动方针： C3 获取信息和知识
+原因：农村儿童缺少课外读物。
+成果：“流动书箱”项目网址https://donghai-kids.example.cn/book-boxes。
+成就：全年送书两万册。
+障碍：运输成本高。
+未来行动：与蒙古的图书馆交流经验。
+"""
+
+VI_UPPERCASE = """TỔ CHỨC: Thư viện Trường Đại học Nông Lâm Tây Nguyên
+QUỐC GIA: Việt Nam
+HƯỚNG HÀNH ĐỘNG: C3; C7
+LÝ DO: Sinh viên và nông dân cần tài liệu về cây cà phê và hồ tiêu.
+KẾT QUẢ: Cơ sở dữ liệu nông nghiệp mở: https://thuvien-taynguyen.example.vn/nong-nghiep
+THÀNH TỰU: 3.500 lượt truy cập mỗi tháng.
+KHÓ KHĂN: Thiếu kinh phí duy trì máy chủ.
+KẾ HOẠCH TƯƠNG LAI: Hợp tác với thư viện nông nghiệp ở Indonesia.
+"""
+
+RU_SYNONYMS = """Организация: Районная библиотека Северного посёлка
+Страна: Россия
+Направления деятельности: C4 Создание потенциала
+Почему: Жителям посёлка нужны навыки работы с государственными онлайн-сервисами.
+Результаты: Памятка по онлайн-сервисам: https://severny-biblioteka.example.ru/pamyatka
+Достижения: Обучено 240 жителей.
+Препятствия: Слабый интернет зимой.
+Планы: Обмен опытом с сельскими библиотеками Норвегии.
+"""
+
+ES_REPLY = """Organización: Biblioteca Pública Municipal de San Isidro
+País: Argentina
+Líneas de acción: C3 Acceso a la información y al conocimiento
+Por qué: Muchas familias no tienen conexión a internet en casa.
+Resultados: Programa «Biblioteca Conectada»: https://biblioteca-sanisidro.example.ar/conectada
+Logros: 1.500 personas participaron en los talleres.
+Obstáculos: La conexión es lenta.
+Acciones futuras: Compartir los materiales con bibliotecas de Uruguay.
+"""
+ES_REPLY_QUOTE = """
+El mar, 16 sept 2025 a las 10:02, Coordinador CMSI (<wsis@association.example>) escribió:
+> Estimada Lucía Fernández:
+>
+> Recibimos 243 palabras; el límite es 200. Por favor, acorte el texto y
+> responda a este mensaje con el texto completo corregido.
+>
+> Coordinador CMSI
+"""
+
+EN_MOBILE = """Organisation: Greenway Mobile Library Project
+Country: Tanzania
+Action lines: C3 Access to information and knowledge
+Why: Children in fishing villages on the lake have no books at home or at school.
+Outputs: Boat library schedule and book lists: https://greenway-library.example.org.tz/boat-library
+Achievements: The boat visits 16 villages every month.
+Obstacles: Fuel prices keep rising.
+Future actions: A joint boat library with partners in Uganda and Kenya.
+"""
+
+AR_REPLY = """المؤسسة: مكتبة مدينة الواحة العامة
+البلد: الأردن
+خطوط العمل: C3 النفاذ إلى المعلومات والمعرفة
+السبب: كثير من السكان لا يملكون اتصالاً بالإنترنت.
+النتائج: برنامج المكتبة الرقمية: https://oasis-library.example.jo/digital
+الإنجازات: تدرب 900 شاب وشابة.
+العقبات: نقص الأجهزة.
+الإجراءات المستقبلية: التعاون مع مكتبات في لبنان.
+"""
+AR_REPLY_QUOTE = """
+في الثلاثاء، 16 سبتمبر 2025 في 10:02 ص، WSIS coordinator <wsis@association.example> كتب:
+> السيدة ليلى حداد،
+>
+> تلقينا 243 كلمة؛ والحد الأقصى 200 كلمة. يرجى اختصار النص والرد على هذه الرسالة بالنص الكامل المصحح.
+"""
+
+ZH_REPLY = """机构：东海市图书馆
+国家：中国
+行动方针： C4 能力建设
+原因：老年读者不会使用智能手机。
+成果：“银龄数字课堂” https://donghai-library.example.cn/silver
+成就：举办一百二十场培训。
+障碍：志愿者不足。
+未来行动：与日本的图书馆交流经验。
+"""
+ZH_REPLY_QUOTE = """
+WSIS coordinator <wsis@association.example> 于2025年9月16日周二 10:02写道：
+> 李娜女士：
+>
+> 我们收到了243个字，上限为200。请缩短文本，并回复此邮件附上完整的修改稿。
+"""
+
+EN_PDF_OVER = [
+    "Organisation: Westmoor University Library",
+    "Country: Ghana",
+    "Action lines: C3 Access to information and knowledge; C7 e-science; C11 International and regional cooperation",
+    "Why: West African researchers publish much of their work in local journals that are hard to find online, so it is rarely read or cited abroad. Our library decided to make these journals visible, to host them on an open platform and to train editors so that the journals meet international standards for indexing.",
+    "Outputs: The West African Open Journals platform at https://journals.westmoor-univ.example.edu.gh hosts 48 journals from five countries. We also published an editors' handbook, available at https://westmoor-univ.example.edu.gh/library/editors-handbook, and ran six online workshops for journal editors.",
+    "Achievements: Articles on the platform were downloaded more than 900,000 times in 2025, eleven journals were accepted by international indexes, and two universities in neighbouring countries moved their journals to the platform.",
+    "Trends: Universities now ask their staff to publish in open journals, and funders expect research results to be free to read.",
+    "Obstacles: Editors work without pay, servers and bandwidth cost more every year, and many journals still depend on one person who does everything.",
+    "Future actions: With university libraries in Nigeria, Senegal and Cote d'Ivoire we will build a regional support centre for open journals, offering hosting, training and help with indexing from 2026.",
+]
+
+
+CASES += [
+    Case(
+        "zh_link_next_to_punctuation",
+        lambda: plain_mail(
+            "Zhou Min <zhoumin@donghai-kids.example.cn>",
+            "WSIS 2025 贡献",
+            "p1@donghai-kids.example.cn",
+            ZH_LINK_ADJACENT,
+        ),
+        "accepted",
+        ["C3"],
+        ["https://donghai-kids.example.cn/book-boxes"],
+        80,
+        [],
+        "zh",
+    ),
+    Case(
+        "vi_uppercase_labels",
+        lambda: plain_mail(
+            "Y Bhăm Niê <ybham@thuvien-taynguyen.example.vn>",
+            "ĐÓNG GÓP WSIS 2025",
+            "p2@taynguyen.example.vn",
+            VI_UPPERCASE,
+        ),
+        "accepted",
+        ["C3", "C7"],
+        ["https://thuvien-taynguyen.example.vn/nong-nghiep"],
+        77,
+        [],
+        "vi",
+    ),
+    Case(
+        "ru_label_synonyms",
+        lambda: plain_mail(
+            "Олег Петров <petrov@severny-biblioteka.example.ru>",
+            "Вклад библиотеки в ВВУИО",
+            "p3@severny.example.ru",
+            RU_SYNONYMS,
+        ),
+        "accepted",
+        ["C4"],
+        ["https://severny-biblioteka.example.ru/pamyatka"],
+        41,
+        [],
+        "ru",
+    ),
+    Case(
+        "es_reply_alternative",
+        lambda: mail(
+            "Lucía Fernández <lfernandez@biblioteca-sanisidro.example.ar>",
+            "Re: Contribución CMSI 2025",
+            "p4@sanisidro.example.ar",
+            _alt(
+                ES_REPLY + ES_REPLY_QUOTE,
+                '<html><body><div dir="ltr">'
+                + ES_REPLY.replace("\n", "<br>\n")
+                + '</div><br><div class="gmail_quote">'
+                '<div dir="ltr" class="gmail_attr">El mar, 16 sept 2025 a las 10:02, Coordinador CMSI (&lt;wsis@association.example&gt;) escribió:<br></div>'
+                '<blockquote class="gmail_quote">Estimada Lucía Fernández:<br>Recibimos 243 palabras; el límite es 200.</blockquote></div></body></html>',
+                "alt-p4",
+            ),
+            extra=("In-Reply-To: <confirm-41@association.example>",),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://biblioteca-sanisidro.example.ar/conectada"],
+        57,
+        [],
+        "es",
+    ),
+    Case(
+        "en_mobile_signatures",
+        lambda: plain_mail(
+            "Neema Mushi <neema@greenway-library.example.org.tz>",
+            "WSIS 2025",
+            "p5@greenway.example.org.tz",
+            EN_MOBILE + "\nSent from my iPhone\n\nGet Outlook for Android\n",
+        ),
+        "accepted",
+        ["C3"],
+        ["https://greenway-library.example.org.tz/boat-library"],
+        64,
+        [],
+        "en",
+    ),
+    Case(
+        "ar_gmail_reply",
+        lambda: plain_mail(
+            "Layla Haddad <l.haddad@oasis-library.example.jo>",
+            "Re: مساهمة 2025",
+            "p6@oasis.example.jo",
+            AR_REPLY + AR_REPLY_QUOTE,
+            extra=("In-Reply-To: <confirm-42@association.example>",),
+        ),
+        "accepted",
+        ["C3"],
+        ["https://oasis-library.example.jo/digital"],
+        42,
+        [],
+        "ar",
+    ),
+    Case(
+        "zh_gmail_reply",
+        lambda: plain_mail(
+            "Li Na <lina@donghai-library.example.cn>",
+            "回复：WSIS 2025 贡献",
+            "p7@donghai.example.cn",
+            ZH_REPLY + ZH_REPLY_QUOTE,
+            cte="base64",
+            extra=("In-Reply-To: <confirm-43@association.example>",),
+        ),
+        "accepted",
+        ["C4"],
+        ["https://donghai-library.example.cn/silver"],
+        77,
+        [],
+        "zh",
+    ),
+    Case(
+        "en_pdf_over_limit",
+        lambda: mail(
+            "Kofi Asante <k.asante@westmoor-univ.example.edu.gh>",
+            "WSIS 2025 contribution (PDF)",
+            "p8@westmoor.example.edu.gh",
+            multipart(
+                "mixed",
+                [
+                    attachment_part(
+                        pdf_bytes(EN_PDF_OVER), "application/pdf", "Westmoor_WSIS_2025.pdf"
+                    )
+                ],
+                "mix-p8",
+            ),
+        ),
+        "needs_revision",
+        ["C3", "C7", "C11"],
+        [
+            "https://journals.westmoor-univ.example.edu.gh",
+            "https://westmoor-univ.example.edu.gh/library/editors-handbook",
+        ],
+        213,
+        ["word_limit"],
+        "en",
     ),
 ]
 
