@@ -3,10 +3,10 @@
 
 Each case below is one mail a member might send: its text, how it is packed (plain text in some
 charset, HTML, an Outlook table, a .docx/.odt/.pdf/.txt attachment, a reply or a forward) and the
-expected result, written by hand from design.md §4–§5 (not taken from mailflow's output). Word
-counts were counted by hand on the contribution text: whitespace-separated tokens with a letter
-or digit, each CJK character one word, section labels included, quoted replies, signatures,
-disclaimers, cover notes and forward headers excluded. Run ``python tests/golden/make_golden.py``
+expected result, written by hand from design.md §4–§5 (never taken from mailflow's output). Word
+counts were made on the contribution text alone, independently of mailflow's counter:
+whitespace-separated tokens with a letter or digit, each CJK character one word, section labels
+included; quoted replies, signatures, disclaimers, cover notes and forward headers excluded. Run ``python tests/golden/make_golden.py``
 to rewrite every ``NAME.eml`` and ``NAME.json`` beside this script; `tests/test_golden.py` reads
 them. The .docx/.odt files are built with python-docx and odfpy; the PDF is written by hand (one
 page, Helvetica, WinAnsiEncoding), which is all a text-only contribution needs.
