@@ -52,6 +52,7 @@ class Received:
     mail_options: tuple[str, ...]
     login: str | None  # the AUTH identity, if the client authenticated
     tls: bool  # whether the message came over TLS (implicit or STARTTLS)
+    helo: str | None  # the name the client gave in EHLO/HELO
 
 
 @dataclass
@@ -165,6 +166,7 @@ class _Handler:
             mail_options=tuple(envelope.mail_options),
             login=login,
             tls=tls,
+            helo=session.host_name,
         )
         with self._lock:
             self._state.received.append(received)

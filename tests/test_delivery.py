@@ -96,6 +96,22 @@ def test_wire_format_normalises_every_line_ending() -> None:
     assert wire_format(b"a\nb\r\nc\rd") == b"a\r\nb\r\nc\r\nd"
 
 
+@given(st.binary(max_size=500))
+def test_wire_format_leaves_no_bare_cr_or_lf(data: bytes) -> None:
+    wired = wire_format(data)
+    assert wired.replace(b"\r\n", b"").count(b"\r") == 0
+    assert wired.replace(b"\r\n", b"").count(b"\n") == 0
+    assert wired.replace(b"\r\n", b"") == data.replace(b"\r", b"").replace(b"\n", b"")
+    assert wire_format(wired) == wired
+
+
+def test_smtp_sink_says_local_hostname_in_ehlo(smtp_server: SmtpTestServer) -> None:
+    with plain_sink(smtp_server, local_hostname="mailflow.association.test") as sink:
+        sink.deliver([make_envelope()])
+
+    assert smtp_server.received[0].helo == "mailflow.association.test"
+
+
 def test_smtp_sink_batch_of_10_uses_one_connection(smtp_server: SmtpTestServer) -> None:
     batch = [make_envelope(n) for n in range(1, 11)]
     with plain_sink(smtp_server) as sink:
