@@ -241,6 +241,7 @@ class SmtpTestServer:
         tls: str = "none",  # "none" | "starttls" | "implicit"
         certificate: trustme.LeafCert | None = None,
         require_starttls: bool = False,
+        smtputf8: bool = True,
     ) -> None:
         if tls not in ("none", "starttls", "implicit"):
             raise ValueError(f"tls must be none, starttls or implicit, not {tls!r}")
@@ -255,6 +256,7 @@ class SmtpTestServer:
             "server_hostname": "smtp.test",
             "authenticator": handler.authenticate,
             "auth_require_tls": False,
+            "enable_SMTPUTF8": smtputf8,
         }
         if tls != "none":
             assert certificate is not None

@@ -640,3 +640,45 @@ def test_smtp_sink_server_that_never_greets_is_retry_for_every_message() -> None
     assert results[0].reply == (
         f"cannot reach 127.0.0.1:{port}: Connection unexpectedly closed: timed out"
     )
+
+
+def test_smtp_sink_non_ascii_address_without_smtputf8_is_failed() -> None:
+    envelope = Envelope("<utf8@association.test>", SENDER, ("thư-viện@hội.test",), b"\r\n")
+    with SmtpTestServer(smtputf8=False) as server, plain_sink(server) as sink:
+        [result] = sink.deliver([envelope])
+
+    assert result.outcome is Outcome.FAILED
+    assert result.code is None
+    assert result.reply == (
+        f"127.0.0.1:{server.port} does not support SMTPUTF8, needed for non-ASCII addresses"
+    )
+
+
+def test_smtp_sink_envelope_without_recipients_is_failed(smtp_server: SmtpTestServer) -> None:
+    envelope = Envelope("<nobody@association.test>", SENDER, (), make_envelope().data)
+    with plain_sink(smtp_server) as sink:
+        results = sink.deliver([envelope, make_envelope(2)])
+
+    assert [(r.outcome, r.reply) for r in results] == [
+        (Outcome.FAILED, "no recipients"),
+        (Outcome.SENT, "2.0.0 OK queued as 1"),
+    ]
+
+
+def test_smtp_sink_without_user_does_not_authenticate(smtp_server: SmtpTestServer) -> None:
+    with plain_sink(smtp_server) as sink:
+        sink.deliver([make_envelope()])
+
+    assert smtp_server.received[0].login is None
+
+
+def test_smtp_sink_delivers_again_after_close(smtp_server: SmtpTestServer) -> None:
+    sink = plain_sink(smtp_server)
+    sink.deliver([make_envelope(1)])
+    sink.close()
+    sink.close()
+    [result] = sink.deliver([make_envelope(2)])
+    sink.close()
+
+    assert result.outcome is Outcome.SENT
+    assert smtp_server.connections == 2
