@@ -17,15 +17,20 @@ Decisions worth knowing:
   it again would duplicate it for those recipients); the refused ones are listed in
   `DeliveryResult.refused`. Only when no recipient accepted is the mail `RETRY` (if any refusal
   was temporary) or `FAILED` (all refusals permanent).
-* A certificate that fails verification is reported as `RETRY` for every message of the batch, with
-  a reply starting ``TLS certificate verification failed`` and a WARNING in the log: the mail is
-  not at fault and an administrator can fix the certificate or ``ca_file``; the outbox's last
+* A certificate that fails verification is `RETRY` for every message of the batch not yet sent,
+  with a reply starting ``TLS certificate verification failed`` and a WARNING in the log: the mail
+  is not at fault and an administrator can fix the certificate or ``ca_file``; the outbox's last
   attempt turns it into ``failed``. A server that does not offer STARTTLS, or refuses the
-  credentials for good, is misconfiguration and raises `DeliveryError`.
+  credentials for good, is misconfiguration and raises `DeliveryError`; so does a password that
+  would cross the network unencrypted (``security = none`` to a host that is not loopback).
+* A 421 reply or a dropped connection ends the connection; the next message of the batch opens a
+  new one, and after two such messages in a row the rest of the batch is `RETRY` untried.
+  Refused connections and timeouts are `RETRY` for every message not yet sent.
 * The transaction is driven with smtplib's `mail`/`rcpt`/`data` rather than `sendmail`, because
   `sendmail` hides which phase a dropped connection interrupted: a drop before DATA is safe to
   retry at once on a new connection (nothing was accepted), a drop during DATA is not (the server
   may have kept the mail) and becomes `RETRY` for a later attempt under the same Message-ID.
+  smtplib sends bytes as given, so line endings are made CRLF here (`wire_format`).
 """
 
 from __future__ import annotations
