@@ -43,7 +43,17 @@ def header(message: EmailMessage, name: str) -> str:
     if "=?" in text:  # an encoded word the header registry left alone
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
-    return _CONTROL.sub("", " ".join(text.split()))
+    return _printable(" ".join(text.split()))
+
+
+def _printable(text: str) -> str:
+    """Text safe to store and show: undecodable bytes (surrogates) replaced, controls dropped."""
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        try:  # bytes the parser kept as escapes: decode them as UTF-8 where they are
+            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        except UnicodeEncodeError:
+            text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return _CONTROL.sub("", text)
 
 
 def all_headers(message: EmailMessage, name: str) -> list[str]:
@@ -55,7 +65,7 @@ def all_headers(message: EmailMessage, name: str) -> list[str]:
         raw_values = [v for k, v in message.raw_items() if k.lower() == name.lower()]
     for value in raw_values:
         try:
-            values.append(" ".join(str(value).split()))
+            values.append(_printable(" ".join(str(value).split())))
         except Exception:
             continue
     return values
@@ -73,8 +83,8 @@ def addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
     pairs = []
     for display, address in getaddresses([" ".join(decoded.split())]):
         address = address.strip().lower()
-        if "@" in address or address:
-            pairs.append((_CONTROL.sub("", display).strip(), address))
+        if address:
+            pairs.append((_printable(display).strip(), _printable(address)))
     return [(d, a) for d, a in pairs if a]
 
 

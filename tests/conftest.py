@@ -1,5 +1,12 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules: real servers on loopback and mailflow settings."""
 
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
 from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     auth_smtp_server,
     smtp_server,
@@ -7,3 +14,45 @@ from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     tls_ca,
     tls_smtp_server,
 )
+
+from mailflow.config import ImapSettings, LedgerSettings, Secret, Settings, SmtpSettings
+from mailflow.ledger import Ledger
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a throwaway SQLite ledger, an empty Maildir and the file sink."""
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    return Settings(
+        ledger=LedgerSettings(url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}"),
+        imap=ImapSettings(maildir=str(maildir), user="wsis@association.test"),
+        smtp=SmtpSettings(
+            from_="WSIS coordinator <wsis@association.test>", outdir=str(tmp_path / "sent")
+        ),
+    )
+
+
+@pytest.fixture
+def ledger(settings: Settings) -> Ledger:
+    """A ledger migrated to head."""
+    opened = Ledger(settings.ledger.url)
+    opened.upgrade()
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def imap_settings(settings: Settings, mailbox: Mailbox, **changes: object) -> Settings:
+    """``settings`` pointed at an account of the test Dovecot instead of the Maildir."""
+    imap = ImapSettings(
+        host="127.0.0.1",
+        port=mailbox.server.imap_port,
+        security="none",
+        user=mailbox.user,
+        password=Secret(mailbox.password),
+        chunk_size=50,
+    )
+    return dataclasses.replace(settings, imap=dataclasses.replace(imap, **changes))  # type: ignore[arg-type]

@@ -1,0 +1,308 @@
+"""The outbox: every mail mailflow sends is a ledger row before it is a delivery attempt.
+
+`queue` stores a finished message (its Message-ID fixed before the first attempt) in state
+``queued``. `flush` claims due rows (``queued`` -> ``sending``, committed), hands them to a sink in
+one batch over one connection, and records each result: ``sent``; ``queued`` again with an
+exponential backoff after a 4xx reply or a connection error; ``failed`` after a 5xx reply or the
+last attempt. All moves go through `transition`, which enforces `OUTBOX_TRANSITIONS`.
+
+Delivery is at-least-once: if the process dies after the SMTP server accepted a mail but before
+the ``sent`` mark was committed, the row is still ``sending``; the next flush puts rows left in
+``sending`` for longer than a lease back in the queue and sends them again, with the same
+Message-ID, so the receiver can recognise the duplicate. Bounces of our own mail are matched by
+`mark_bounced`. Building the messages lives in `mailflow.compose`, moving bytes in
+`mailflow.delivery`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from mailflow.config import Settings, SmtpSettings
+from mailflow.delivery import (
+    DeliveryResult,
+    Envelope,
+    FileSink,
+    Outcome,
+    Sink,
+    SmtpSink,
+)
+from mailflow.delivery import SmtpSettings as SinkSettings
+from mailflow.errors import StateError
+from mailflow.ledger.models import (
+    OUTBOX_TRANSITIONS,
+    MemberAddress,
+    OutboxMail,
+    OutboxState,
+)
+from mailflow.ledger.store import Ledger
+
+log = logging.getLogger(__name__)
+
+#: A row left in ``sending`` longer than this belonged to a process that died mid-delivery.
+SENDING_LEASE = timedelta(minutes=10)
+#: Rows claimed and delivered together over one connection.
+BATCH_SIZE = 100
+#: Kinds of automatic mail that count toward the per-address daily loop breaker.
+AUTOMATIC_KINDS = ("confirmation",)
+
+
+def transition(mail: OutboxMail, target: OutboxState) -> None:
+    """Move ``mail`` to ``target`` or raise `StateError` if the state machine forbids it."""
+    current = OutboxState(mail.state)
+    if target not in OUTBOX_TRANSITIONS[current]:
+        raise StateError(f"outbox mail {mail.message_id}: {current} -> {target} is not allowed")
+    mail.state = target.value
+
+
+def queue(
+    session: Session,
+    *,
+    kind: str,
+    message_id: str,
+    sender: str,
+    recipient: str,
+    subject: str,
+    data: bytes,
+    campaign_id: int | None = None,
+    submission_id: int | None = None,
+    member_id: int | None = None,
+    report_id: int | None = None,
+) -> OutboxMail:
+    """Store one finished mail as ``queued``; it is sent only after the caller commits."""
+    mail = OutboxMail(
+        kind=kind,
+        message_id=message_id,
+        sender=sender,
+        recipient=recipient,
+        subject=subject,
+        data=data,
+        state=OutboxState.QUEUED.value,
+        campaign_id=campaign_id,
+        submission_id=submission_id,
+        member_id=member_id,
+        report_id=report_id,
+        next_attempt_at=datetime.now(UTC),
+    )
+    session.add(mail)
+    session.flush()
+    return mail
+
+
+def automatic_mails_today(session: Session, recipient: str, *, now: datetime) -> int:
+    """How many automatic mails were queued for ``recipient`` in the last 24 hours."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(
+                OutboxMail.recipient == recipient,
+                OutboxMail.kind.in_(AUTOMATIC_KINDS),
+                OutboxMail.created_at > now - timedelta(days=1),
+            )
+        )
+        or 0
+    )
+
+
+def make_sink(smtp: SmtpSettings) -> Sink:
+    """The file sink when ``smtp.outdir`` is set, else SMTP as configured."""
+    from pathlib import Path
+
+    if smtp.outdir:
+        return FileSink(Path(smtp.outdir))
+    return SmtpSink(
+        SinkSettings(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            user=smtp.user if smtp.password else None,
+            password=smtp.password.reveal() if smtp.password else None,
+            timeout=smtp.timeout_s,
+            ca_file=smtp.ca_file or None,
+        )
+    )
+
+
+def backoff(attempts: int, base_s: float) -> timedelta:
+    """Delay before attempt ``attempts + 1``: base, 2×base, 4×base … capped at six hours."""
+    return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def flush(
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    sink: Sink | None = None,
+    now: datetime | None = None,
+    ignore_schedule: bool = False,
+) -> dict[str, int]:
+    """Deliver every due queued mail; returns counts of the outcomes (sent/retry/failed)."""
+    counts: dict[str, int] = {}
+    own_sink = sink is None
+    active: Sink | None = sink
+    attempted: set[int] = set()  # each row at most once per flush
+    try:
+        while True:
+            moment = now or datetime.now(UTC)
+            batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=attempted)
+            if not batch:
+                break
+            attempted.update(row[0] for row in batch)
+            if active is None:
+                active = make_sink(settings.smtp)
+            envelopes = [
+                Envelope(message_id=mid, sender=sender, recipients=(rcpt,), data=data)
+                for _, mid, sender, rcpt, data in batch
+            ]
+            results = active.deliver(envelopes)
+            with ledger.transaction() as session:
+                for (row_id, *_), result in zip(batch, results, strict=True):
+                    outcome = _record(session, row_id, result, settings.smtp, moment)
+                    counts[outcome] = counts.get(outcome, 0) + 1
+            # A batch with nothing delivered and everything retried means the server is down:
+            # stop here and let the schedule bring the rows back.
+            if all(r.outcome == Outcome.RETRY for r in results):
+                break
+    finally:
+        if own_sink and active is not None:
+            active.close()
+    return counts
+
+
+def _claim(
+    ledger: Ledger, now: datetime, *, ignore_schedule: bool, skip: set[int]
+) -> list[tuple[int, str, str, str, bytes]]:
+    """Move up to BATCH_SIZE due rows to ``sending`` and commit, so only this process sends them."""
+    with ledger.transaction() as session:
+        # Rows stuck in ``sending`` belong to a process that died; send them again (same id).
+        session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.state == OutboxState.SENDING.value,
+                OutboxMail.updated_at < now - SENDING_LEASE,
+            )
+            .values(state=OutboxState.QUEUED.value, updated_at=now)
+        )
+        query = (
+            select(OutboxMail)
+            .where(OutboxMail.state == OutboxState.QUEUED.value)
+            .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+            .limit(BATCH_SIZE)
+        )
+        if not ignore_schedule:
+            query = query.where(OutboxMail.next_attempt_at <= now)
+        if skip:
+            query = query.where(OutboxMail.id.not_in(skip))
+        if not ledger.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        claimed = []
+        for mail in rows:
+            transition(mail, OutboxState.SENDING)
+            mail.attempts += 1
+            mail.updated_at = now
+            claimed.append((mail.id, mail.message_id, mail.sender, mail.recipient, mail.data))
+        # Commit point: these rows are now ``sending``; a crash from here until the results are
+        # recorded leaves them for the lease above (at-least-once, same Message-ID).
+    return claimed
+
+
+def _record(
+    session: Session, row_id: int, result: DeliveryResult, smtp: SmtpSettings, now: datetime
+) -> str:
+    mail = session.get(OutboxMail, row_id)
+    assert mail is not None
+    mail.smtp_code = result.code
+    mail.smtp_reply = result.reply[:2000]
+    if result.outcome == Outcome.SENT:
+        transition(mail, OutboxState.SENT)
+        mail.sent_at = now
+        mail.last_error = ""
+        outcome = "sent"
+    elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
+        transition(mail, OutboxState.QUEUED)
+        mail.next_attempt_at = now + backoff(mail.attempts, smtp.retry_base_s)
+        mail.last_error = result.reply[:2000]
+        outcome = "retry"
+    else:
+        transition(mail, OutboxState.FAILED)
+        mail.last_error = result.reply[:2000]
+        outcome = "failed"
+    log.info(
+        "outbox %s to %s: %s (%s %s)",
+        mail.message_id,
+        mail.recipient,
+        outcome,
+        result.code or "-",
+        result.reply[:200],
+    )
+    return outcome
+
+
+def mark_bounced(
+    session: Session,
+    original_ids: Iterable[str],
+    failed_recipients: Sequence[str],
+    *,
+    permanent: bool,
+    at: datetime,
+) -> list[OutboxMail]:
+    """Mark our sent mail named by a bounce as ``bounced`` and its address undeliverable.
+
+    Matched by the bounced mail's Message-ID; when the bounce quotes none, by recipient among
+    recently sent mail. Delay notices (not permanent) change nothing.
+    """
+    if not permanent:
+        return []
+    ids = [i for i in original_ids if i]
+    conditions = []
+    if ids:
+        conditions.append(OutboxMail.message_id.in_(ids))
+    elif failed_recipients:
+        conditions.append(OutboxMail.recipient.in_(list(failed_recipients)))
+    if not conditions:
+        return []
+    mails = list(
+        session.scalars(
+            select(OutboxMail).where(or_(*conditions), OutboxMail.state == OutboxState.SENT.value)
+        )
+    )
+    for mail in mails:
+        transition(mail, OutboxState.BOUNCED)
+        for address in session.scalars(
+            select(MemberAddress).where(MemberAddress.address == mail.recipient)
+        ):
+            address.undeliverable_at = at
+    return mails
+
+
+def as_dict(mail: OutboxMail) -> dict[str, object]:
+    """The JSON shape of `outbox list --json`."""
+    return {
+        "id": mail.id,
+        "kind": mail.kind,
+        "message_id": mail.message_id,
+        "recipient": mail.recipient,
+        "subject": mail.subject,
+        "state": mail.state,
+        "attempts": mail.attempts,
+        "next_attempt_at": mail.next_attempt_at.isoformat() if mail.next_attempt_at else None,
+        "last_error": mail.last_error,
+        "smtp_code": mail.smtp_code,
+        "smtp_reply": mail.smtp_reply,
+        "created_at": mail.created_at.isoformat() if mail.created_at else None,
+        "sent_at": mail.sent_at.isoformat() if mail.sent_at else None,
+    }
+
+
+def all_mail(session: Session, *, state: str | None = None) -> list[OutboxMail]:
+    query = select(OutboxMail).order_by(OutboxMail.id)
+    if state:
+        query = query.where(OutboxMail.state == state)
+    return list(session.scalars(query))

@@ -1,0 +1,254 @@
+"""What happens to one recorded message: classify, then read, judge and answer, or match.
+
+`process` runs inside the pipeline's transaction, in a savepoint: whatever a stage raises on
+hostile input, the message stays recorded with state ``failed`` and the error, and the rest of
+the batch goes on. Contributions become submissions (`mailflow.submissions`) with a queued
+confirmation (`mailflow.compose`, `mailflow.outbox`) when they are accepted or need revision and
+the sender is a member who has not hit the daily loop breaker. Bounces mark our own mail bounced;
+replies to the report mark it acknowledged. Nothing here talks to a server: sending happens after
+the commit, from the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailflow import compose, headers, members, mime, outbox, submissions
+from mailflow.classify import Kind, classify
+from mailflow.config import Settings
+from mailflow.contribution import extract
+from mailflow.ledger.models import (
+    Campaign,
+    InboundMessage,
+    InboundState,
+    MessageKind,
+    Report,
+    ReportState,
+    Submission,
+)
+from mailflow.ledger.store import sync_campaign
+from mailflow.validate import Rules, Status, judge
+
+log = logging.getLogger(__name__)
+
+#: Submission statuses that get a confirmation mail.
+CONFIRMED_STATUSES = (Status.ACCEPTED.value, Status.NEEDS_REVISION.value)
+
+
+@dataclass
+class Context:
+    """What processing needs beyond the message, loaded once per poll."""
+
+    settings: Settings
+    campaign_id: int
+    rules: Rules
+    campaign_info: compose.CampaignInfo
+    report_ids: set[str]
+    own_addresses: frozenset[str]
+
+    @classmethod
+    def load(cls, session: Session, settings: Settings) -> Context:
+        campaign = sync_campaign(session, settings.campaign)
+        c = settings.campaign
+        own = frozenset(
+            a for a in (settings.smtp.from_address, settings.imap.user.lower()) if "@" in a
+        )
+        return cls(
+            settings=settings,
+            campaign_id=campaign.id,
+            rules=Rules(
+                word_limit=c.word_limit,
+                deadline=c.deadline,
+                late_policy=c.late,
+                trusted_authserv_ids=frozenset(settings.security.trusted_authserv_ids),
+            ),
+            campaign_info=campaign_info(settings),
+            report_ids=set(
+                session.scalars(select(Report.message_id).where(Report.message_id.is_not(None)))
+            ),
+            own_addresses=own,
+        )
+
+
+def campaign_info(settings: Settings) -> compose.CampaignInfo:
+    c = settings.campaign
+    return compose.CampaignInfo(
+        name=c.name,
+        association=c.association,
+        deadline=c.deadline,
+        word_limit=c.word_limit,
+        from_address=settings.smtp.from_,
+        reply_to=settings.imap.user if "@" in settings.imap.user else settings.smtp.from_address,
+    )
+
+
+@dataclass
+class Outcome:
+    status: str | None = None  # the submission's status, for contributions
+    confirmations_queued: int = 0
+
+
+def process(
+    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+) -> Outcome:
+    """Run the later stages on a just-recorded message; never raises for bad input."""
+    outcome = Outcome()
+    try:
+        with session.begin_nested():
+            outcome = _process(session, inbound, message, context)
+        inbound.state = InboundState.PROCESSED.value
+        inbound.error = ""
+    except Exception as exc:  # hostile input can break any stage; the message stays recorded
+        log.warning("message %s could not be processed: %s", inbound.message_id, exc, exc_info=True)
+        inbound.state = InboundState.FAILED.value
+        inbound.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        outcome = Outcome()
+    inbound.processed_at = datetime.now(UTC)
+    return outcome
+
+
+def _process(
+    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+) -> Outcome:
+    found = classify(
+        message, report_message_ids=context.report_ids, own_addresses=context.own_addresses
+    )
+    inbound.kind = found.kind.value
+    inbound.kind_reason = found.reason[:200]
+    at = inbound.internal_date or datetime.now(UTC)
+    if found.kind == Kind.BOUNCE:
+        bounced = outbox.mark_bounced(
+            session,
+            found.original_message_ids,
+            found.failed_recipients,
+            permanent=found.permanent,
+            at=at,
+        )
+        for mail in bounced:
+            if mail.report_id is not None:
+                report = session.get(Report, mail.report_id)
+                if report is not None:
+                    report.state = ReportState.BOUNCED.value
+                    report.bounced_at = at
+        return Outcome()
+    if found.kind == Kind.ACKNOWLEDGEMENT:
+        for report in session.scalars(
+            select(Report).where(Report.message_id.in_(found.original_message_ids))
+        ):
+            if report.state in (ReportState.SENT.value, ReportState.BOUNCED.value):
+                report.state = ReportState.ACKNOWLEDGED.value
+                report.acknowledged_at = at
+        return Outcome()
+    if found.kind != Kind.CONTRIBUTION:
+        return Outcome()
+    return handle_contribution(session, inbound, message, context)
+
+
+def handle_contribution(
+    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+) -> Outcome:
+    """Read, judge and record a contribution, and queue its confirmation."""
+    text = mime.read_message(inbound.raw)
+    contribution = extract(text)
+    sender = inbound.sender
+    member = members.find_by_address(session, sender) if sender else None
+    received_at = inbound.internal_date or text.date or datetime.now(UTC)
+    previous = submissions.latest_for(session, context.campaign_id, member, sender)
+    if (
+        previous is not None
+        and contribution.word_count == 0
+        and (text.in_reply_to or text.references)
+    ):
+        # A reply that only quotes the earlier text adds nothing: not a new version.
+        inbound.kind = MessageKind.OTHER.value
+        inbound.kind_reason = "reply without new text"
+        return Outcome()
+    verdict = judge(
+        contribution,
+        is_member=member is not None,
+        received_at=received_at,
+        authentication_results=headers.all_headers(message, "Authentication-Results"),
+        rules=context.rules,
+    )
+    attachments = [a.filename for a in text.attachments if a.text]
+    submission = submissions.record(
+        session,
+        campaign_id=context.campaign_id,
+        inbound=inbound,
+        member=member,
+        sender=sender,
+        contribution=contribution,
+        verdict=verdict,
+        received_at=received_at,
+        attachments=attachments,
+        charset_fallback=text.charset_fallback,
+    )
+    queued = queue_confirmation(session, submission, context, text=text) if member else 0
+    return Outcome(status=submission.status, confirmations_queued=queued)
+
+
+def queue_confirmation(
+    session: Session,
+    submission: Submission,
+    context: Context,
+    *,
+    text: mime.MessageText | None = None,
+) -> int:
+    """Queue the confirmation of an accepted / needs-revision submission; returns 0 or 1.
+
+    No confirmation for other statuses, for non-members, or past the daily loop breaker.
+    """
+    if submission.status not in CONFIRMED_STATUSES or submission.member is None:
+        return 0
+    member = submission.member
+    recipient = submission.sender_address
+    now = datetime.now(UTC)
+    limit = context.settings.security.max_auto_replies_per_day
+    if outbox.automatic_mails_today(session, recipient, now=now) >= limit:
+        log.warning("loop breaker: %s already got %d automatic mails today", recipient, limit)
+        return 0
+    if text is None:
+        text = mime.read_message(submission.inbound.raw)
+    conf = compose.Confirmation(
+        to_address=recipient,
+        to_name=member.name or text.from_name,
+        language=compose.pick_language(member.language or None, submission.language),
+        original_subject=text.subject,
+        original_message_id=text.message_id,
+        original_references=text.references,
+        received_at=submission.received_at,
+        attachments_read=tuple(submission.attachments),
+        status=submission.status,
+        issues=tuple(
+            compose.IssueNote(code=i["code"], severity=i["severity"], params=i.get("params", {}))
+            for i in submission.issues
+        ),
+        action_lines=tuple(submission.action_lines),
+        links=tuple(submission.links),
+        word_count=submission.word_count,
+        version=submission.version,
+    )
+    mail = compose.confirmation(conf, context.campaign_info, now=now)
+    outbox.queue(
+        session,
+        kind="confirmation",
+        message_id=mail.message_id,
+        sender=context.settings.smtp.from_address,
+        recipient=recipient,
+        subject=mail.subject,
+        data=mail.data,
+        campaign_id=submission.campaign_id,
+        submission_id=submission.id,
+        member_id=member.id,
+    )
+    return 1
+
+
+def campaign_row(session: Session, settings: Settings) -> Campaign:
+    return sync_campaign(session, settings.campaign)

@@ -1,0 +1,201 @@
+"""Submissions in the ledger: versions per member, supersession, review, and their JSON views.
+
+`record` stores a parsed and judged contribution as a new version for its author (the member, or
+the sender address for a non-member) and marks the previous version ``superseded``; a reply that
+adds no text of its own is not a new version. `review` lets a coordinator accept or reject a held
+submission. `as_dict` gives the JSON shapes of design.md §7. Parsing and judging are pure and live
+in `mailflow.contribution` and `mailflow.validate`; sending confirmations in `mailflow.processing`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mailflow.contribution import Contribution
+from mailflow.errors import NotFoundError, StateError
+from mailflow.ledger.models import InboundMessage, Member, OutboxMail, Submission
+from mailflow.validate import Issue, Status, Verdict
+
+#: Statuses a later version replaces.
+REPLACEABLE = {Status.ACCEPTED.value, Status.NEEDS_REVISION.value, Status.HELD.value}
+
+
+def latest_for(
+    session: Session, campaign_id: int, member: Member | None, sender: str
+) -> Submission | None:
+    """The newest submission of this author in this campaign."""
+    query = select(Submission).where(Submission.campaign_id == campaign_id)
+    if member is not None:
+        query = query.where(Submission.member_id == member.id)
+    else:
+        query = query.where(Submission.member_id.is_(None), Submission.sender_address == sender)
+    return session.scalars(query.order_by(Submission.version.desc()).limit(1)).first()
+
+
+def issue_dict(issue: Issue) -> dict[str, Any]:
+    return {
+        "code": issue.code,
+        "severity": str(issue.severity),
+        "message": issue.message,
+        "params": dict(issue.params),
+    }
+
+
+def record(
+    session: Session,
+    *,
+    campaign_id: int,
+    inbound: InboundMessage,
+    member: Member | None,
+    sender: str,
+    contribution: Contribution,
+    verdict: Verdict,
+    received_at: datetime,
+    attachments: list[str],
+    charset_fallback: bool,
+) -> Submission:
+    """Store a new version; the previous one (if any) becomes ``superseded``."""
+    previous = latest_for(session, campaign_id, member, sender)
+    submission = Submission(
+        campaign_id=campaign_id,
+        member_id=member.id if member else None,
+        inbound_id=inbound.id,
+        sender_address=sender,
+        version=(previous.version + 1) if previous else 1,
+        supersedes_id=previous.id if previous else None,
+        status=verdict.status.value,
+        text=contribution.text,
+        full_text=contribution.full_text,
+        source=contribution.source,
+        fields=dict(contribution.fields),
+        action_lines=list(contribution.action_lines),
+        links=list(contribution.links),
+        attachments=attachments,
+        issues=[issue_dict(i) for i in verdict.issues],
+        word_count=contribution.word_count,
+        word_count_method=contribution.word_count_method,
+        language=contribution.language,
+        charset_fallback=charset_fallback,
+        received_at=received_at,
+    )
+    if previous is not None and previous.status in REPLACEABLE:
+        previous.status = Status.SUPERSEDED.value
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def review(session: Session, submission_id: int, *, accept: bool, note: str) -> Submission:
+    """A coordinator's decision on a held submission."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFoundError(f"no submission {submission_id}")
+    if submission.status != Status.HELD.value:
+        raise StateError(
+            f"submission {submission_id} is {submission.status}; only held submissions are reviewed"
+        )
+    blocking = [i for i in submission.issues if i.get("severity") == "error"]
+    if accept:
+        submission.status = Status.NEEDS_REVISION.value if blocking else Status.ACCEPTED.value
+    else:
+        submission.status = Status.REJECTED.value
+    submission.review_note = note
+    submission.reviewed_at = datetime.now(UTC)
+    return submission
+
+
+def listing(
+    session: Session, campaign_id: int | None, *, status: str | None = None, history: bool = False
+) -> list[Submission]:
+    """Submissions, newest version per author unless ``history``; oldest first."""
+    query = select(Submission).order_by(Submission.id)
+    if campaign_id is not None:
+        query = query.where(Submission.campaign_id == campaign_id)
+    if not history:
+        query = query.where(Submission.status != Status.SUPERSEDED.value)
+    if status:
+        query = query.where(Submission.status == status)
+    return list(session.scalars(query))
+
+
+def get(session: Session, submission_id: int) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFoundError(f"no submission {submission_id}")
+    return submission
+
+
+def _confirmation(session: Session, submission: Submission) -> OutboxMail | None:
+    return session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.submission_id == submission.id, OutboxMail.kind == "confirmation")
+        .order_by(OutboxMail.id.desc())
+        .limit(1)
+    ).first()
+
+
+def as_dict(session: Session, submission: Submission, *, full: bool = False) -> dict[str, Any]:
+    """The JSON of `submissions list --json`; with ``full``, that of `submissions show`."""
+    member = submission.member
+    confirmation = _confirmation(session, submission)
+    data: dict[str, Any] = {
+        "id": submission.id,
+        "member": submission.sender_address,
+        "member_name": member.name if member else "",
+        "organisation": submission.fields.get("organisation")
+        or (member.organisation if member else ""),
+        "country": submission.fields.get("country") or (member.country if member else ""),
+        "status": submission.status,
+        "version": submission.version,
+        "supersedes": submission.supersedes_id,
+        "language": submission.language,
+        "action_lines": submission.action_lines,
+        "word_count": submission.word_count,
+        "links": submission.links,
+        "issues": [
+            {"code": i["code"], "severity": i["severity"], "message": i["message"]}
+            for i in submission.issues
+        ],
+        "received_at": submission.received_at.isoformat(),
+        "message_id": submission.inbound.message_id,
+        "confirmation": (
+            {"state": confirmation.state, "message_id": confirmation.message_id}
+            if confirmation
+            else None
+        ),
+        "review_note": submission.review_note or None,
+    }
+    if full:
+        data["text"] = submission.text
+        data["fields"] = dict(submission.fields)
+        data["source"] = submission.source
+        data["attachments"] = submission.attachments
+        data["word_count_method"] = submission.word_count_method
+        mail: list[dict[str, Any]] = [
+            {
+                "direction": "in",
+                "message_id": submission.inbound.message_id,
+                "subject": submission.inbound.subject,
+                "at": submission.received_at.isoformat(),
+            }
+        ]
+        for out in session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.submission_id == submission.id)
+            .order_by(OutboxMail.id)
+        ):
+            mail.append(
+                {
+                    "direction": "out",
+                    "kind": out.kind,
+                    "state": out.state,
+                    "message_id": out.message_id,
+                    "at": (out.sent_at or out.created_at).isoformat(),
+                }
+            )
+        data["mail"] = mail
+    return data

@@ -1,0 +1,102 @@
+"""Settings: defaults, the file, MAILFLOW_* overrides, validation naming the key, secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from mailflow.config import DEFAULT_TOML, Secret, load
+from mailflow.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mailflow.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_default_toml_gives_design_values(tmp_path: Path) -> None:
+    settings = load(write(tmp_path, DEFAULT_TOML), environ={})
+    assert settings.campaign.recipient == "maria.debrasdefer@ifla.org"
+    assert settings.campaign.deadline == datetime.fromisoformat("2025-09-30T23:59:59+07:00")
+    assert settings.campaign.word_limit == 200
+    assert settings.imap.security == "ssl"
+    assert settings.smtp.from_address == "wsis@association.example"
+    assert settings.ledger.url == f"sqlite:///{tmp_path / 'mailflow.sqlite3'}"
+
+
+def test_load_environment_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path, '[imap]\nhost = "from-file"\nport = 993\n')
+    settings = load(
+        path, environ={"MAILFLOW_IMAP_HOST": "from-env", "MAILFLOW_CAMPAIGN_WORD_LIMIT": "150"}
+    )
+    assert settings.imap.host == "from-env"
+    assert settings.campaign.word_limit == 150
+
+
+def test_load_password_only_from_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "[imap]\n")
+    settings = load(path, environ={"MAILFLOW_IMAP_PASSWORD": "hunter2"})
+    assert settings.imap.password.reveal() == "hunter2"
+    assert "hunter2" not in repr(settings)
+
+
+def test_load_password_in_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\npassword = "hunter2"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+    assert caught.value.key == "smtp.password"
+    assert "hunter2" not in str(caught.value)
+
+
+def test_password_command_is_run(tmp_path: Path) -> None:
+    path = write(tmp_path, '[imap]\npassword_command = "echo from-command"\n')
+    assert load(path, environ={}).imap.password.reveal() == "from-command"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[imap]\nport = "x"\n', "imap.port"),
+        ("[imap]\nport = 70000\n", "imap.port"),
+        ('[imap]\nsecurity = "tls"\n', "imap.security"),
+        ('[campaign]\nlate = "maybe"\n', "campaign.late"),
+        ('[campaign]\ndeadline = "2025-09-30T23:59:59"\n', "campaign.deadline"),
+        ('[campaign]\ndeadline = "soon"\n', "campaign.deadline"),
+        ('[campaign]\nrecipient = "nobody"\n', "campaign.recipient"),
+        ('[smtp]\nfrom = "no address"\n', "smtp.from"),
+        ('[imap]\nhots = "x"\n', "imap.hots"),
+        ('[ledger]\nurl = "mailflow.sqlite3"\n', "ledger.url"),
+    ],
+)
+def test_load_invalid_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, toml), environ={})
+    assert caught.value.key == key
+    assert str(caught.value).startswith(f"{key}: ")
+
+
+def test_load_unknown_section_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown section"):
+        load(write(tmp_path, "[imapp]\n"), environ={})
+
+
+def test_load_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load(tmp_path / "absent.toml", environ={})
+
+
+def test_load_relative_paths_resolve_against_the_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "mailflow.toml"
+    path.write_text('[imap]\nmaildir = "mail"\n[smtp]\noutdir = "out"\n')
+    settings = load(path, environ={})
+    assert settings.imap.maildir == str(tmp_path / "conf" / "mail")
+    assert settings.smtp.outdir == str(tmp_path / "conf" / "out")
+
+
+def test_secret_repr_hides_value() -> None:
+    assert repr(Secret("hunter2")) == "Secret('***')"
+    assert str(Secret("hunter2")) == "Secret('***')"
