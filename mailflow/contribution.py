@@ -115,7 +115,12 @@ def count_words(text: str) -> int:
 # ---------------------------------------------------------------------------------------------
 # Links
 
-_URL = re.compile(r"""(?i)(?<![\w@])https?://[^\s<>"'`\[\]{}|\\^\u3000-\u303f\uff00-\uffef]+""")
+# A URL may follow CJK text with no space ("网址https://…"); it ends at whitespace, brackets,
+# quotes, CJK punctuation, full-width forms or a Han character.
+_URL = re.compile(
+    r"""(?i)(?<![A-Za-z0-9@])https?://"""
+    r"""[^\s<>"'`\[\]{}|\\^\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+"""
+)
 _TRAILING = ".,;:!?'\"*_»”’›)]}>"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # lookbehind: linear time
 

@@ -159,6 +159,7 @@ def test_find_action_lines_by_code(text: str, codes: tuple[str, ...]) -> None:
         ("وبناء القدرات", ("C4",)),
         ("النفاذ إلى المعلومات والمعرفة", ("C3",)),
         ("图书馆致力于能力建设和国际合作", ("C4", "C11")),
+        ("獲取資訊和知識與文化多樣性", ("C3", "C8")),
         ("Доступ к информации и знаниям", ("C3",)),
         ("Культурное разнообразие", ("C8",)),
         ("e-learning courses", ("C7",)),
@@ -212,6 +213,15 @@ def test_find_c7_sublines_in_reference_order() -> None:
         ("https://lib.example/a; https://lib.example/a/", ("https://lib.example/a",)),
         ("HTTP://LIB.example/A http://lib.example/A", ("HTTP://LIB.example/A",)),
         ("链接：https://lib.example/zh。谢谢", ("https://lib.example/zh",)),
+        ("项目网址https://lib.example/zh。", ("https://lib.example/zh",)),
+        (
+            "见https://lib.example/a，以及https://lib.example/b项目",
+            (
+                "https://lib.example/a",
+                "https://lib.example/b",
+            ),
+        ),
+        ("xhttps://lib.example/a", ()),
         ("ftp://lib.example/a mailto:a@b.example", ()),
         ("http:// and https://", ()),
         (
@@ -299,6 +309,10 @@ def test_find_sections_label_forms(line: str, field: str) -> None:
         ("Дальнейшие действия", "future_actions"),
         ("الإجراءات المستقبلية", "future_actions"),
         ("未来行动", "future_actions"),
+        ("未來行動", "future_actions"),
+        ("障礙", "obstacles"),
+        ("機構", "organisation"),
+        ("地區", "country"),
     ],
 )
 def test_find_sections_labels_in_seven_languages(label: str, field: str) -> None:
