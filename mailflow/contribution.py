@@ -322,17 +322,20 @@ def find_c7_sublines(text: str, *, section: bool = False) -> tuple[str, ...]:
 # Sections
 
 _BOLD = r"(?:\*\*|__|\*|_)"
+# Quote marks, table bars, bullets, numbering ("1.", "1)", "I.", "a)", "一、", "（二）") and bold
+# markers before a label. Possessive quantifiers keep long runs of spaces or bullets linear.
 _PREFIX = (
-    r"^[\s>#|]*(?:[-*•·▪►●○◦‣⁃+¿¡]\s*)*"
+    r"^[\s>#|]*+(?:[-*•·▪►●○◦‣⁃+¿¡]\s*+)*+"
     r"(?:(?:\(?(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,4}|[a-h])[.)、:．]|\(\d{1,2}\)"
-    r"|[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*)?"
-    rf"(?:[-*•·▪►●]\s*)?{_BOLD}?\s*"
+    r"|[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*+)?"
+    rf"(?:[-*•·▪►●]\s*+)?{_BOLD}?\s*+"
 )
 _AFTER_LABEL = (
     rf"(?![^\W_])(?:\s*{_BOLD})?(?:\s*[(（][^)）\n]{{0,80}}[)）])?(?:\s*{_BOLD})?"
     r"(?:\s*[:：]|\s*[?？؟][:：]?|\s*\||[ \t]+-[ \t]+|\t|[ \t]{2,}|\s*$)"
     rf"(?:\s*{_BOLD}(?!\w))?\s*(?P<rest>.*)$"
 )
+_MAX_LABEL_LINE = 2000  # a longer line is prose, not a label
 # Labels of these fields are names of things; a longer heading that starts with one is prose.
 _NO_LONG_HEADING = ("organisation", "country")
 
@@ -369,7 +372,8 @@ def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
 
 def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
     """The fields a label line opens and the text after the label, or None for other lines."""
-    if not line.strip() or len(line) > 2000:
+    line = line.strip()
+    if not line or len(line) > _MAX_LABEL_LINE:
         return None
     exact, heading, fields_of = _label_patterns()
     folded, index = wsis.fold_with_map(line)

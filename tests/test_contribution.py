@@ -512,6 +512,15 @@ def test_extract_empty_message() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "line",
+    [" " * 1990 + "x", "* " * 995 + "x", "> " * 995, "Why" + " " * 1990 + "x", "b" * 150_000],
+)
+def test_find_sections_and_action_lines_stay_linear_on_pathological_lines(line: str) -> None:
+    # Guarded by pytest-timeout: a regex that backtracks would take minutes here.
+    assert (find_sections(line), find_action_lines(line)) == (({}, False), ())
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text())
 def test_extract_never_raises(text: str) -> None:
