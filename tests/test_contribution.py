@@ -513,12 +513,20 @@ def test_extract_empty_message() -> None:
 
 
 @pytest.mark.parametrize(
-    "line",
-    [" " * 1990 + "x", "* " * 995 + "x", "> " * 995, "Why" + " " * 1990 + "x", "b" * 150_000],
+    ("line", "sections"),
+    [
+        (" " * 1990 + "x", ({}, False)),
+        ("* " * 995 + "x", ({}, False)),
+        ("> " * 995, ({}, False)),
+        ("Why" + " " * 1990 + "x", ({"why": "x"}, True)),
+        ("b" * 150_000, ({}, False)),
+    ],
 )
-def test_find_sections_and_action_lines_stay_linear_on_pathological_lines(line: str) -> None:
+def test_find_sections_and_action_lines_stay_linear_on_pathological_lines(
+    line: str, sections: tuple[dict[str, str], bool]
+) -> None:
     # Guarded by pytest-timeout: a regex that backtracks would take minutes here.
-    assert (find_sections(line), find_action_lines(line)) == (({}, False), ())
+    assert (find_sections(line), find_action_lines(line)) == (sections, ())
 
 
 @settings(max_examples=200, deadline=None)
