@@ -264,6 +264,237 @@ def _print_status(data: dict[str, Any]) -> None:
     console.print(table)
 
 
+@main.group()
+def submissions() -> None:
+    """Contributions in the ledger."""
+
+
+@submissions.command("list")
+@click.option("--status", "status_filter", help="Only this status (accepted, held, …).")
+@click.option("--all", "history", is_flag=True, help="Include superseded versions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def submissions_list(
+    ctx: click.Context, status_filter: str | None, history: bool, as_json: bool
+) -> None:
+    """The ledger, newest version per member (--all for history)."""
+    from mailflow import submissions as subs
+    from mailflow.ledger.store import sync_campaign
+
+    app = _app(ctx)
+    with app.ledger().transaction() as session:
+        campaign = sync_campaign(session, app.settings.campaign)
+        rows = [
+            subs.as_dict(session, s)
+            for s in subs.listing(session, campaign.id, status=status_filter, history=history)
+        ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for row in rows:
+        issues = ",".join(i["code"] for i in row["issues"]) or "-"
+        click.echo(
+            f"{row['id']:>5}  {row['status']:<15} v{row['version']}  {row['member']:<40} "
+            f"{','.join(row['action_lines']) or '-':<12} {row['word_count']:>4}w  {issues}"
+        )
+    if not rows:
+        click.echo("no submissions")
+
+
+@submissions.command("show")
+@click.argument("submission_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> None:
+    """One submission with its text, issues and mail history."""
+    from mailflow import submissions as subs
+
+    with _app(ctx).ledger().transaction() as session:
+        data = subs.as_dict(session, subs.get(session, submission_id), full=True)
+    if as_json:
+        _echo_json(data)
+        return
+    click.echo(f"submission {data['id']} (version {data['version']}) from {data['member']}")
+    click.echo(
+        f"status: {data['status']}; action lines: {', '.join(data['action_lines']) or '-'}; "
+        f"{data['word_count']} words; language {data['language'] or '-'}"
+    )
+    for issue in data["issues"]:
+        click.echo(f"  [{issue['severity']}] {issue['code']}: {issue['message']}")
+    for link in data["links"]:
+        click.echo(f"  link: {link}")
+    click.echo("")
+    click.echo(data["text"])
+    click.echo("")
+    for mail in data["mail"]:
+        extra = f" {mail['kind']} {mail['state']}" if mail["direction"] == "out" else ""
+        click.echo(f"  {mail['direction']}{extra} {mail['message_id']} {mail['at']}")
+
+
+@main.command()
+@click.argument("submission_id", type=int)
+@click.option("--accept", "decision", flag_value="accept", help="Accept the held submission.")
+@click.option("--reject", "decision", flag_value="reject", help="Reject it.")
+@click.option("--note", default="", help="Why; kept in the ledger.")
+@click.pass_context
+def review(ctx: click.Context, submission_id: int, decision: str | None, note: str) -> None:
+    """Decide on a held submission (an accept sends the confirmation)."""
+    from mailflow import campaign
+
+    if decision is None:
+        raise click.UsageError("give --accept or --reject")
+    app = _app(ctx)
+    status, delivery = campaign.review(
+        app.settings, app.ledger(), submission_id, accept=decision == "accept", note=note
+    )
+    sent = ", ".join(f"{n} {s}" for s, n in delivery.items())
+    click.echo(f"submission {submission_id}: {status}" + (f"; confirmation {sent}" if sent else ""))
+
+
+@main.command()
+@click.option("--again", is_flag=True, help="Send even to members who already got the call.")
+@click.pass_context
+def call(ctx: click.Context, again: bool) -> None:
+    """Send the call for contributions to every active member."""
+    from mailflow import campaign
+
+    app = _app(ctx)
+    result = campaign.send_call(app.settings, app.ledger(), again=again)
+    click.echo(
+        f"call: {result.queued} queued, {result.skipped} skipped; " + _delivery(result.delivery)
+    )
+
+
+@main.command()
+@click.option(
+    "--days-before",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Only if the deadline is at most this many days away.",
+)
+@click.pass_context
+def remind(ctx: click.Context, days_before: int | None) -> None:
+    """Remind members who have no accepted contribution yet."""
+    from mailflow import campaign
+
+    app = _app(ctx)
+    result = campaign.send_reminders(app.settings, app.ledger(), days_before=days_before)
+    click.echo(
+        f"reminders: {result.queued} queued, {result.skipped} skipped; "
+        + _delivery(result.delivery)
+    )
+
+
+def _delivery(counts: dict[str, int]) -> str:
+    return "outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing due")
+
+
+@main.command("compile")
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Folder to write the report into.",
+)
+@click.pass_context
+def compile_command(ctx: click.Context, outdir: Path) -> None:
+    """Render the report from accepted submissions into a folder."""
+    from mailflow import campaign
+
+    app = _app(ctx)
+    result = campaign.compile_report(app.settings, app.ledger(), outdir)
+    for path in result.files:
+        click.echo(str(path))
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@main.command("send-report")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@click.option("--resend", is_flag=True, help="Send again although it was sent before.")
+@click.pass_context
+def send_report(ctx: click.Context, dry_run: bool, resend: bool) -> None:
+    """Send the compiled report to the campaign recipient."""
+    from mailflow import campaign
+
+    app = _app(ctx)
+    result = campaign.send_report(app.settings, app.ledger(), dry_run=dry_run, resend=resend)
+    click.echo(result.message)
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Mail waiting to be sent, and what was sent."""
+
+
+@outbox_group.command("list")
+@click.option("--state", help="Only this state (queued, sending, sent, failed, bounced).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def outbox_list(ctx: click.Context, state: str | None, as_json: bool) -> None:
+    """List the outbox."""
+    from mailflow import outbox
+
+    with _app(ctx).ledger().transaction() as session:
+        rows = [outbox.as_dict(m) for m in outbox.all_mail(session, state=state)]
+    if as_json:
+        _echo_json(rows)
+        return
+    for row in rows:
+        error = f"  {row['smtp_code'] or ''} {row['last_error']}" if row["last_error"] else ""
+        click.echo(
+            f"{row['id']:>5}  {row['kind']:<12} {row['state']:<8} {row['attempts']}x  "
+            f"{row['recipient']}{error}"
+        )
+    if not rows:
+        click.echo("outbox empty")
+
+
+@outbox_group.command("flush")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def outbox_flush(ctx: click.Context, as_json: bool) -> None:
+    """Deliver queued mail now, whatever its retry schedule says."""
+    from mailflow import outbox
+
+    app = _app(ctx)
+    counts = outbox.flush(app.settings, app.ledger(), ignore_schedule=True)
+    if as_json:
+        _echo_json(counts)
+    else:
+        click.echo(_delivery(counts))
+
+
+@main.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.pass_context
+def export(ctx: click.Context, fmt: str) -> None:
+    """The submissions as data."""
+    from mailflow import campaign
+
+    app = _app(ctx)
+    click.echo(campaign.export(app.settings, app.ledger(), fmt), nl=False)
+
+
+@main.command()
+@click.argument("submission_id", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="Every submission.")
+@click.pass_context
+def reprocess(ctx: click.Context, submission_id: int | None, everything: bool) -> None:
+    """Re-run parsing and validation from the stored raw mail (after an upgrade)."""
+    from mailflow import campaign
+
+    if (submission_id is None) == (not everything):
+        raise click.UsageError("give a submission ID or --all")
+    app = _app(ctx)
+    seen, changed = campaign.reprocess(app.settings, app.ledger(), submission_id)
+    click.echo(f"reprocessed {seen} submission(s); {changed} changed")
+
+
 @main.command()
 @click.option(
     "--dir",

@@ -252,3 +252,57 @@ def queue_confirmation(
 
 def campaign_row(session: Session, settings: Settings) -> Campaign:
     return sync_campaign(session, settings.campaign)
+
+
+def reprocess(session: Session, submission: Submission, context: Context) -> bool:
+    """Re-read and re-judge a submission from its stored raw bytes; True when anything changed.
+
+    The version, history and any coordinator decision stay as they are: a superseded, rejected
+    or reviewed submission keeps its status; only the extracted fields and issues are renewed.
+    No mail is sent.
+    """
+    inbound = submission.inbound
+    text = mime.read_message(inbound.raw)
+    contribution = extract(text)
+    verdict = judge(
+        contribution,
+        is_member=submission.member is not None,
+        received_at=submission.received_at,
+        authentication_results=headers.all_headers(
+            headers.parse(inbound.raw), "Authentication-Results"
+        ),
+        rules=context.rules,
+    )
+    before = (
+        submission.text,
+        submission.action_lines,
+        submission.links,
+        submission.issues,
+        submission.word_count,
+        submission.status,
+    )
+    submission.text = contribution.text
+    submission.full_text = contribution.full_text
+    submission.source = contribution.source
+    submission.fields = dict(contribution.fields)
+    submission.action_lines = list(contribution.action_lines)
+    submission.links = list(contribution.links)
+    submission.issues = [submissions.issue_dict(i) for i in verdict.issues]
+    submission.word_count = contribution.word_count
+    submission.word_count_method = contribution.word_count_method
+    submission.language = contribution.language
+    decided = submission.reviewed_at is not None or submission.status in (
+        Status.SUPERSEDED.value,
+        Status.REJECTED.value,
+    )
+    if not decided:
+        submission.status = verdict.status.value
+    after = (
+        submission.text,
+        submission.action_lines,
+        submission.links,
+        submission.issues,
+        submission.word_count,
+        submission.status,
+    )
+    return before != after

@@ -1,0 +1,376 @@
+"""The coordinator's campaign actions: call, reminders, compile, send the report, export.
+
+Each function takes the settings and the ledger, does one coordinator action in as few
+transactions as it needs, and returns a small result for the CLI to print. Mail is queued in the
+outbox (committed) and then flushed, never sent directly. Rendering the report is pure and lives
+in `mailflow.report`; composing member mail in `mailflow.compose`; who gets a confirmation in
+`mailflow.processing`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mailflow import compose, outbox, report, submissions
+from mailflow.config import Settings
+from mailflow.errors import StateError
+from mailflow.ledger.models import (
+    Member,
+    OutboxMail,
+    Report,
+    ReportState,
+    Submission,
+)
+from mailflow.ledger.store import Ledger, sync_campaign
+from mailflow.processing import Context, campaign_info, queue_confirmation
+from mailflow.validate import Status
+
+
+@dataclass(frozen=True)
+class Compiled:
+    files: list[Path]
+    warnings: tuple[str, ...]
+    report_id: int
+    entries: int
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: str
+    message_id: str | None = None
+    delivery: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mailing:
+    queued: int
+    skipped: int
+    delivery: dict[str, int]
+
+
+# -- the report ----------------------------------------------------------------------------------
+def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntry]:
+    """Accepted submissions, latest version per member, as report entries."""
+    entries = []
+    for sub in submissions.listing(session, campaign_id, status=Status.ACCEPTED.value):
+        member = sub.member
+        entries.append(
+            report.ReportEntry(
+                submission_id=sub.id,
+                organisation=sub.fields.get("organisation")
+                or (member.organisation if member else ""),
+                country=sub.fields.get("country") or (member.country if member else ""),
+                member_name=member.name if member else "",
+                member_address=sub.sender_address,
+                language=sub.language,
+                action_lines=tuple(sub.action_lines),
+                text=sub.text,
+                fields=dict(sub.fields),
+                links=tuple(sub.links),
+                word_count=sub.word_count,
+                received_at=sub.received_at,
+            )
+        )
+    return entries
+
+
+def _compile(session: Session, settings: Settings) -> tuple[report.CompiledReport, list[int], int]:
+    campaign = sync_campaign(session, settings.campaign)
+    entries = report_entries(session, campaign.id)
+    # The compile time comes from the ledger, so two compiles of the same ledger are identical.
+    latest = session.scalar(
+        select(func.max(Submission.created_at)).where(Submission.campaign_id == campaign.id)
+    )
+    c = settings.campaign
+    meta = report.ReportMeta(
+        association=c.association,
+        campaign=c.name,
+        deadline=c.deadline,
+        word_limit=c.word_limit,
+        recipient=c.recipient,
+        compiled_at=latest or c.deadline,
+        summary=c.summary,
+    )
+    return report.compile_report(entries, meta), [e.submission_id for e in entries], campaign.id
+
+
+def compile_report(settings: Settings, ledger: Ledger, outdir: Path) -> Compiled:
+    """Render the report into ``outdir`` and keep it as the campaign's draft."""
+    with ledger.transaction() as session:
+        compiled, ids, campaign_id = _compile(session, settings)
+        draft = _draft(session, campaign_id)
+        draft.subject = compiled.subject
+        draft.content = compiled.text
+        draft.submission_ids = ids
+        report_id = draft.id
+    files = compiled.write(outdir)
+    return Compiled(files=files, warnings=compiled.warnings, report_id=report_id, entries=len(ids))
+
+
+def _draft(session: Session, campaign_id: int) -> Report:
+    row = session.scalars(
+        select(Report)
+        .where(Report.campaign_id == campaign_id, Report.state == ReportState.DRAFT.value)
+        .order_by(Report.id.desc())
+    ).first()
+    if row is None:
+        row = Report(campaign_id=campaign_id, state=ReportState.DRAFT.value)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def send_report(
+    settings: Settings, ledger: Ledger, *, dry_run: bool = False, resend: bool = False
+) -> Sent:
+    """Compile the report from the ledger as it is now and send it to the campaign recipient."""
+    now = datetime.now(UTC)
+    with ledger.transaction() as session:
+        compiled, ids, campaign_id = _compile(session, settings)
+        previous = session.scalars(
+            select(Report)
+            .where(Report.campaign_id == campaign_id, Report.state != ReportState.DRAFT.value)
+            .order_by(Report.id.desc())
+        ).first()
+        if previous is not None and not resend and not dry_run:
+            raise StateError(
+                f"the report was already sent ({previous.state}, {previous.message_id}); "
+                "use --resend to send it again"
+            )
+        recipient = settings.campaign.recipient
+        if dry_run:
+            sizes = ", ".join(
+                f"{name} ({len(data)} bytes)" for name, _, data in compiled.attachments
+            )
+            return Sent(
+                message=(
+                    f"would send {compiled.subject!r} to {recipient}: {len(ids)} contribution(s); "
+                    f"attachments: {sizes}"
+                    + ("" if previous is None else f"; already sent as {previous.message_id}")
+                )
+            )
+        message_id = compose.make_message_id(settings.smtp.from_)
+        data = report.build_report_mail(
+            compiled,
+            from_address=settings.smtp.from_,
+            to_address=recipient,
+            message_id=message_id,
+            date=now,
+        )
+        row = _draft(session, campaign_id)
+        row.subject = compiled.subject
+        row.content = compiled.text
+        row.submission_ids = ids
+        row.message_id = message_id
+        # The report counts as sent once the outbox row is committed; delivery retries from there.
+        row.state = ReportState.SENT.value
+        row.sent_at = now
+        outbox.queue(
+            session,
+            kind="report",
+            message_id=message_id,
+            sender=settings.smtp.from_address,
+            recipient=recipient,
+            subject=compiled.subject,
+            data=data,
+            campaign_id=campaign_id,
+            report_id=row.id,
+        )
+    delivery = outbox.flush(settings, ledger)
+    return Sent(
+        message=f"report {message_id} to {recipient}: {len(ids)} contribution(s); "
+        + (", ".join(f"{n} {s}" for s, n in sorted(delivery.items())) or "queued"),
+        message_id=message_id,
+        delivery=delivery,
+    )
+
+
+# -- call and reminders --------------------------------------------------------------------------
+def _active_members(session: Session) -> list[Member]:
+    return list(session.scalars(select(Member).where(Member.active.is_(True)).order_by(Member.id)))
+
+
+def _usable_address(member: Member) -> str | None:
+    for address in member.addresses:
+        if address.undeliverable_at is None:
+            return address.address
+    return None
+
+
+def send_call(settings: Settings, ledger: Ledger, *, again: bool = False) -> Mailing:
+    """Queue the call for contributions to every active member (once per campaign) and send."""
+    now = datetime.now(UTC)
+    info = campaign_info(settings)
+    queued = skipped = 0
+    with ledger.transaction() as session:
+        campaign = sync_campaign(session, settings.campaign)
+        for member in _active_members(session):
+            address = _usable_address(member)
+            already = session.scalar(
+                select(func.count())
+                .select_from(OutboxMail)
+                .where(
+                    OutboxMail.kind == "call",
+                    OutboxMail.member_id == member.id,
+                    OutboxMail.campaign_id == campaign.id,
+                )
+            )
+            if address is None or (already and not again):
+                skipped += 1
+                continue
+            mail = compose.call_for_contributions(
+                address, member.name, member.language or "en", info, now=now
+            )
+            _queue(session, "call", mail, settings, campaign.id, member.id)
+            queued += 1
+    return Mailing(queued=queued, skipped=skipped, delivery=outbox.flush(settings, ledger))
+
+
+def send_reminders(
+    settings: Settings, ledger: Ledger, *, days_before: int | None = None
+) -> Mailing:
+    """Remind active members with no accepted submission; at most one reminder a day each."""
+    now = datetime.now(UTC)
+    deadline = settings.campaign.deadline
+    if now >= deadline:
+        raise StateError(f"the deadline ({deadline.isoformat()}) has passed; no reminders")
+    if days_before is not None and deadline - now > timedelta(days=days_before):
+        return Mailing(queued=0, skipped=0, delivery={})
+    info = campaign_info(settings)
+    queued = skipped = 0
+    with ledger.transaction() as session:
+        campaign = sync_campaign(session, settings.campaign)
+        done = set(
+            session.scalars(
+                select(Submission.member_id).where(
+                    Submission.campaign_id == campaign.id,
+                    Submission.status == Status.ACCEPTED.value,
+                    Submission.member_id.is_not(None),
+                )
+            )
+        )
+        for member in _active_members(session):
+            address = _usable_address(member)
+            recent = session.scalar(
+                select(func.count())
+                .select_from(OutboxMail)
+                .where(
+                    OutboxMail.kind == "reminder",
+                    OutboxMail.member_id == member.id,
+                    OutboxMail.created_at > now - timedelta(hours=20),
+                )
+            )
+            if member.id in done or address is None or recent:
+                skipped += 1
+                continue
+            mail = compose.reminder(address, member.name, member.language or "en", info, now=now)
+            _queue(session, "reminder", mail, settings, campaign.id, member.id)
+            queued += 1
+    return Mailing(queued=queued, skipped=skipped, delivery=outbox.flush(settings, ledger))
+
+
+def _queue(
+    session: Session,
+    kind: str,
+    mail: compose.Outgoing,
+    settings: Settings,
+    campaign_id: int,
+    member_id: int,
+) -> None:
+    outbox.queue(
+        session,
+        kind=kind,
+        message_id=mail.message_id,
+        sender=settings.smtp.from_address,
+        recipient=mail.to_address,
+        subject=mail.subject,
+        data=mail.data,
+        campaign_id=campaign_id,
+        member_id=member_id,
+    )
+
+
+# -- review and export ---------------------------------------------------------------------------
+def review(
+    settings: Settings, ledger: Ledger, submission_id: int, *, accept: bool, note: str
+) -> tuple[str, dict[str, int]]:
+    """Decide on a held submission; an accept queues (and sends) the confirmation."""
+    with ledger.transaction() as session:
+        sub = submissions.review(session, submission_id, accept=accept, note=note)
+        status = sub.status
+        queued = 0
+        if accept:
+            queued = queue_confirmation(session, sub, Context.load(session, settings))
+    delivery = outbox.flush(settings, ledger) if queued else {}
+    return status, delivery
+
+
+def export(settings: Settings, ledger: Ledger, fmt: str) -> str:
+    """The current submissions (newest version per member) as CSV or JSON text."""
+    with ledger.transaction() as session:
+        campaign = sync_campaign(session, settings.campaign)
+        rows: list[dict[str, Any]] = [
+            submissions.as_dict(session, s, full=True)
+            for s in submissions.listing(session, campaign.id)
+        ]
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2)
+    out = io.StringIO()
+    columns = [
+        "id",
+        "member",
+        "organisation",
+        "country",
+        "status",
+        "version",
+        "language",
+        "action_lines",
+        "word_count",
+        "links",
+        "issues",
+        "received_at",
+        "text",
+    ]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        flat = dict(row)
+        flat["action_lines"] = ";".join(row["action_lines"])
+        flat["links"] = " ".join(row["links"])
+        flat["issues"] = ";".join(i["code"] for i in row["issues"])
+        flat = {k: _csv_safe(v) for k, v in flat.items()}
+        writer.writerow(flat)
+    return out.getvalue()
+
+
+def _csv_safe(value: Any) -> Any:
+    """Cells a spreadsheet would run as a formula get a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def reprocess(settings: Settings, ledger: Ledger, submission_id: int | None) -> tuple[int, int]:
+    """Re-run parsing and validation on one submission or all; returns (seen, changed)."""
+    from mailflow.processing import reprocess as reprocess_one
+
+    seen = changed = 0
+    with ledger.transaction() as session:
+        context = Context.load(session, settings)
+        if submission_id is not None:
+            targets = [submissions.get(session, submission_id)]
+        else:
+            targets = list(session.scalars(select(Submission).order_by(Submission.id)))
+        for sub in targets:
+            seen += 1
+            changed += reprocess_one(session, sub, context)
+    return seen, changed

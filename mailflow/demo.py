@@ -1,0 +1,85 @@
+"""`mailflow demo`: the whole cycle on embedded defaults, with nothing to install or configure.
+
+Creates a workspace folder with a ``mailflow.toml`` that points at a copy of the bundled sample
+Maildir, a SQLite ledger and the file sink (``outbox/``, .eml files instead of SMTP), with the
+deadline set a fortnight ahead so the sample mail is on time. Then it runs what a coordinator
+would: ``init``, ``members import``, ``poll``, ``compile``, ``send-report``, ``status``, and
+yields the lines to print. It calls the same core functions as the CLI; it adds no rules.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from mailflow import config, members, pipeline
+from mailflow.app import App
+from mailflow.resources import sample_maildir
+
+
+def write_config(workdir: Path, *, now: datetime) -> Path:
+    deadline = (now + timedelta(days=14)).replace(microsecond=0).isoformat()
+    text = (
+        config.DEFAULT_TOML.replace('# maildir = "path/to/Maildir"', 'maildir = "Maildir"')
+        .replace('# outdir = "outbox/"', 'outdir = "outbox/"')
+        .replace('deadline = "2025-09-30T23:59:59+07:00"', f'deadline = "{deadline}"')
+    )
+    path = workdir / "mailflow.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
+    """Set up ``workdir`` (replacing an earlier demo there) and run the cycle."""
+    now = now or datetime.now(UTC)
+    workdir = workdir.resolve()
+    if (workdir / "mailflow.toml").exists() and (workdir / "Maildir").exists():
+        shutil.rmtree(workdir)  # an earlier demo: start afresh
+    elif workdir.exists() and any(workdir.iterdir()):
+        from mailflow.errors import ConfigError
+
+        raise ConfigError(f"{workdir} exists and is not an earlier demo; choose another --dir")
+    workdir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(sample_maildir(), workdir / "Maildir")
+    roster = workdir / "members.csv"
+    shutil.copyfile(sample_maildir().parent / "members.csv", roster)
+    path = write_config(workdir, now=now)
+    yield f"workspace: {workdir}"
+
+    app = App(config.load(path, environ={}))
+    try:
+        ledger = app.ledger(check_schema=False)
+        ledger.upgrade()
+        yield f"ledger: {ledger.safe_url}"
+        with ledger.transaction() as session:
+            imported = members.import_csv(session, roster)
+        yield f"members import: {imported.added} added"
+        summary = pipeline.run_once(app.settings, ledger)
+        yield f"poll: {summary.line()}"
+        yield from _report_steps(app, workdir)
+        from mailflow import views
+
+        with ledger.transaction() as session:
+            data = views.status(session, app.settings)
+        yield "status: " + "; ".join(
+            f"{section} " + ", ".join(f"{k} {v}" for k, v in data[section].items() if v)
+            for section in ("messages", "submissions", "outbox")
+        )
+        yield f"look at: {workdir / 'outbox'} (mail sent, as .eml files)"
+        yield f"         {workdir / 'report'} (the compiled report)"
+        yield f"then try: mailflow --config {path} submissions list"
+    finally:
+        app.close()
+
+
+def _report_steps(app: App, workdir: Path) -> Iterator[str]:
+    from mailflow import campaign
+
+    compiled = campaign.compile_report(app.settings, app.ledger(), workdir / "report")
+    yield f"compile: {len(compiled.files)} files in {workdir / 'report'}"
+    for warning in compiled.warnings:
+        yield f"  warning: {warning}"
+    sent = campaign.send_report(app.settings, app.ledger())
+    yield f"send-report: {sent.message}"
