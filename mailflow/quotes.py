@@ -24,6 +24,7 @@ from mailparser_reply.constants import GENERIC_MAIL_SEPARATOR, MAIL_LANGUAGES
 COVER_NOTE_WORDS = 30
 _MAX_FORWARD_DEPTH = 5
 _MAX_SIGNATURE_LINES = 10
+_MAX_HEADER_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,9 @@ def _next_boundary(lines: list[str], start: int) -> _Boundary | None:
             return _Boundary(i, block_end, kind)
         for first in range(i, max(start, i - 2) - 1, -1):  # clients wrap long "On … wrote:"
             joined = " ".join(_unquoted(x) for x in lines[first : i + 1])
-            if _WROTE.match(joined) and _DATED.search(joined):
+            if len(joined) > _MAX_HEADER_CHARS:  # headers are short; long lines would backtrack
+                break
+            if joined.endswith((":", "：")) and _WROTE.match(joined) and _DATED.search(joined):
                 return _Boundary(first, i + 1, "quote")
     return None
 
@@ -262,11 +265,19 @@ def _strip_disclaimer(lines: list[str], removed: list[str]) -> list[str]:
     return lines
 
 
-def _is_name_block(lines: list[str]) -> bool:
-    """A short block after a closing: a name, a title, an address, a phone number."""
-    filled = [line.strip() for line in lines if line.strip()]
-    return len(filled) <= _MAX_SIGNATURE_LINES and all(
-        len(line.split()) <= 12 and len(line) <= 100 and not _is_sentence(line) for line in filled
+def _is_name_block(lines: list[str], start: int) -> bool:
+    """A short block from ``start`` on: a name, a title, an address, a phone number."""
+    filled = 0
+    for line in (line.strip() for line in lines[start : start + 4 * _MAX_SIGNATURE_LINES]):
+        if not line:
+            continue
+        filled += 1
+        if filled > _MAX_SIGNATURE_LINES or len(line.split()) > 12 or len(line) > 100:
+            return False
+        if _is_sentence(line):
+            return False
+    return start + 4 * _MAX_SIGNATURE_LINES >= len(lines) or not any(
+        line.strip() for line in lines[start + 4 * _MAX_SIGNATURE_LINES :]
     )
 
 
@@ -285,13 +296,12 @@ def _strip_signature(lines: list[str], removed: list[str]) -> list[str]:
         line = raw.strip()
         if not line:
             continue
-        rest = lines[i + 1 :]
         named = _CLOSING_WITH_NAME.match(line) if i else None
         if (
-            (raw.rstrip() == "--" and len(rest) <= 15 and _is_name_block(rest))
+            (raw.rstrip() == "--" and len(lines) - i <= 16 and _is_name_block(lines, i + 1))
             or (_SENT_FROM.match(line) and len(line.split()) <= 10)
-            or (i and _CLOSING.match(line) and _is_name_block(rest))
-            or (named and _is_name(named.group("name")) and _is_name_block(rest))
+            or (i and _CLOSING.match(line) and _is_name_block(lines, i + 1))
+            or (named and _is_name(named.group("name")) and _is_name_block(lines, i + 1))
         ):
             removed.append("signature")
             return lines[:i]

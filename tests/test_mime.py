@@ -13,11 +13,14 @@ import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from odf.opendocument import OpenDocumentText
 from odf.table import Table, TableCell, TableColumn, TableRow
 from odf.text import A, P
 
-from mailflow.mime import FORWARD_MARKER, Limits, read_message
+from mailflow.mime import FORWARD_MARKER, Limits, MessageText, read_message
+from mailflow.quotes import strip_reply
 
 DATA = Path(__file__).parent / "data" / "mime"
 CORPUS = Path("/work/shared/corpus")
@@ -490,3 +493,93 @@ def test_read_message_text_cut_at_char_cap() -> None:
     message = read_message(single_part(b"abcdef", "text/plain"), Limits(max_text_chars=4))
 
     assert message.body == "abcd"
+
+
+# --- any input ----------------------------------------------------------------------------------
+
+CONTENT_TYPES = [
+    "text/plain",
+    "text/html",
+    "application/pdf",
+    DOCX,
+    "application/vnd.oasis.opendocument.text",
+    "application/octet-stream",
+    "message/rfc822",
+    "message/delivery-status",
+    "image/png",
+    "",
+]
+CHARSETS = ["utf-8", "windows-1258", "gb2312", "koi8-r", "utf-16", "iso-2022-jp", "bogus", '""', ""]
+ENCODINGS = ["base64", "quoted-printable", "8bit", "7bit", "x-uuencode", "bogus", ""]
+FILENAMES = ["", "a.txt", "b.docx", "c.odt", "d.pdf", "e.html", "=?utf-8?q?=C3=A9.pdf?=", "x"]
+
+
+DOCUMENTS = [make_docx(), make_odt(), make_pdf(["Page"], link="https://a.example/")]
+
+
+@st.composite
+def leaf_parts(draw: st.DrawFn) -> bytes:
+    ctype = draw(st.sampled_from(CONTENT_TYPES))
+    charset = draw(st.sampled_from(CHARSETS))
+    lines = [f"Content-Type: {ctype}; charset={charset}" if ctype else "Content-Type:"]
+    if encoding := draw(st.sampled_from(ENCODINGS)):
+        lines.append(f"Content-Transfer-Encoding: {encoding}")
+    if filename := draw(st.sampled_from(FILENAMES)):
+        lines.append(f'Content-Disposition: attachment; filename="{filename}"')
+    body = draw(st.one_of(st.binary(max_size=300), st.sampled_from(DOCUMENTS)))
+    if draw(st.booleans()):
+        body = base64.encodebytes(body)
+    return "\r\n".join(lines).encode() + b"\r\n\r\n" + body
+
+
+def multipart(children: st.SearchStrategy[bytes]) -> st.SearchStrategy[bytes]:
+    @st.composite
+    def build(draw: st.DrawFn) -> bytes:
+        subtype = draw(st.sampled_from(["mixed", "alternative", "related", "report", "digest"]))
+        boundary = draw(st.sampled_from(["b", "b1", "", "--", "a b", "x" * 80]))
+        parts = draw(st.lists(children, max_size=4))
+        out = f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode()
+        for part in parts:
+            out += b"--" + boundary.encode() + b"\r\n" + part + b"\r\n"
+        if draw(st.booleans()):
+            out += b"--" + boundary.encode() + b"--\r\n"
+        return out
+
+    return build()
+
+
+MIME_TREES = st.recursive(leaf_parts(), multipart, max_leaves=8)
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=300, deadline=None)
+def test_read_message_any_bytes_returns_message_text(raw: bytes) -> None:
+    assert isinstance(read_message(raw), MessageText)
+
+
+@given(
+    st.sampled_from([HEAD.encode(), b"", b"From: =?x?q?\xff?=\r\nSubject: \xc3\r\n"]), MIME_TREES
+)
+@settings(max_examples=300, deadline=None)
+def test_read_message_any_mime_structure_returns_message_text(head: bytes, tree: bytes) -> None:
+    message = read_message(head + tree)
+
+    assert isinstance(message, MessageText)
+    assert unicodedata.is_normalized("NFC", message.body)
+
+
+CORPUS_FILES = sorted(
+    p for p in CORPUS.rglob("*") if p.is_file() and p.name not in ("SOURCES.md", "MANIFEST.csv")
+)
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="shared corpus not present")
+def test_read_message_and_strip_reply_whole_corpus_without_exception() -> None:
+    read = 0
+    for path in CORPUS_FILES:
+        message = read_message(path.read_bytes())
+        for text in [message.body, *(a.text for a in message.attachments)]:
+            strip_reply(text)
+        read += 1
+
+    assert read == len(CORPUS_FILES) == 396

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailflow.mime import FORWARD_MARKER
 from mailflow.quotes import Stripped, strip_reply
@@ -306,3 +308,35 @@ def test_strip_reply_crlf_and_trailing_spaces_normalised() -> None:
     assert strip_reply("Action lines: C3.  \r\nWe did it.\r\n") == Stripped(
         "Action lines: C3.\nWe did it.", ()
     )
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+LINE_PIECES = [
+    "Action lines: C3",
+    "On Mon, 8 Sep 2025 WSIS <w@a.test> wrote:",
+    "> quoted",
+    "From: WSIS <w@a.test>",
+    "Sent: Monday 8 September 2025",
+    "Subject: FW: WSIS",
+    FORWARD_MARKER,
+    "-- ",
+    "Best regards,",
+    "Hoa",
+    "This email and any attachments are confidential.",
+    "",
+]
+
+
+@given(
+    st.lists(st.one_of(st.sampled_from(LINE_PIECES), st.text(max_size=80)), max_size=40).map(
+        "\n".join
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_strip_reply_only_removes_lines(text: str) -> None:
+    result = strip_reply(text)
+
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    assert set(result.text.split("\n")) <= {line.rstrip() for line in normalised} | {""}
+    assert set(result.removed) <= {"quote", "forward", "signature", "disclaimer", "cover_note"}
