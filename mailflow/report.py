@@ -41,6 +41,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
+from mailflow.contribution import count_words
 from mailflow.errors import MailflowError
 from mailflow.i18n import templates_dir
 from mailflow.wsis import action_line
@@ -90,10 +91,6 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\u
 # Bidi embeddings, overrides and isolates: in a one-line field they only serve to spoof layout.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _CODE = re.compile(r"C(\d{1,2})")
-# Scripts written without spaces between words: each character counts as a word (§4).
-_NO_SPACE_CHAR = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-)
 # A cell a spreadsheet would read as a formula (OWASP's list, tab and carriage return included).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -279,16 +276,6 @@ def _aware(moment: datetime) -> datetime:
 
 def _iso(moment: datetime) -> str:
     return _aware(moment).isoformat()
-
-
-def _count_words(text: str) -> int:
-    """Words as a word processor counts them (§4): tokens with a letter or digit; CJK per char."""
-    total = 0
-    for token in text.split():
-        total += len(_NO_SPACE_CHAR.findall(token))
-        rest = _NO_SPACE_CHAR.sub(" ", token)
-        total += sum(1 for part in rest.split() if any(ch.isalnum() for ch in part))
-    return total
 
 
 def _action_line_name(code: str) -> str:
@@ -657,7 +644,7 @@ def compile_report(entries: Sequence[ReportEntry], meta: ReportMeta) -> Compiled
     warnings: list[str] = []
     if not entries:
         warnings.append("no accepted contributions: the report is empty")
-    summary_words = _count_words(meta.summary)
+    summary_words = count_words(meta.summary)
     if summary_words > meta.word_limit:
         warnings.append(
             f"the association's summary has {summary_words} words; the limit is {meta.word_limit}"
