@@ -172,6 +172,12 @@ def _mask(pattern: re.Pattern[str], text: str) -> str:
 _LATIN = r"0-9A-Za-z\u00C0-\u024F\u1E00-\u1EFF"
 # C3, c3, C 3, C-3, C.3, AL3, AL 3, AL-3; never inside a word (ABC1) or a number (C1000).
 _CODE = re.compile(rf"(?<![{_LATIN}])(?:[Cc]|AL)[ \t]?[-.]?[ \t]?(1[01]|[1-9])(?![0-9A-Za-z])")
+# A range "C3–C5" names C3, C4 and C5; "C1–C11" is how calls and templates refer to the whole
+# list, so it names none.
+_RANGE = re.compile(
+    rf"(?<![{_LATIN}])[Cc][ \t]?(1[01]|[1-9])[ \t]*[-–—~][ \t]*"
+    r"[Cc][ \t]?(1[01]|[1-9])(?![0-9A-Za-z])"
+)
 # "Action line 3", "lignes d'action 3 et 8", … with bare numbers; on folded text.
 _NUMBERED = re.compile(
     r"(?:action\s+lines?|lignes?\s+d'action|lineas?\s+de\s+accion|"
@@ -282,7 +288,13 @@ def _name_matcher(section: bool) -> tuple[re.Pattern[str], dict[str, tuple[str, 
 def _scan_action_lines(text: str, *, section: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
     normal = unicodedata.normalize("NFKC", text)
     normal = _mask(_EMAIL, _mask(_URL, normal))
-    numbers: set[int] = {int(match.group(1)) for match in _CODE.finditer(normal)}
+    numbers: set[int] = set()
+    for match in _RANGE.finditer(normal):
+        first, last = int(match.group(1)), int(match.group(2))
+        if (first, last) != (1, 11):
+            numbers.update(range(first, last + 1) if first < last else (first, last))
+    normal = _mask(_RANGE, normal)
+    numbers.update(int(match.group(1)) for match in _CODE.finditer(normal))
     folded = wsis.fold(normal)
     for match in _NUMBERED.finditer(folded):
         numbers.update(int(number) for number in _NUMBER.findall(match.group(1)))

@@ -128,6 +128,10 @@ def test_count_words_never_raises_and_is_not_negative(text: str) -> None:
         ("lignes d'action 3 et 8", ("C3", "C8")),
         ("我们支持C3和C8", ("C3", "C8")),
         ("Ｃ３", ("C3",)),
+        ("the WSIS Action Lines (C1–C11)", ()),
+        ("lines C1-C11 of the plan; we chose C4", ("C4",)),
+        ("C3–C5", ("C3", "C4", "C5")),
+        ("C8 - C3", ("C3", "C8")),
         ("", ()),
     ],
 )
@@ -189,6 +193,11 @@ def test_find_action_lines_ambiguous_names_count_only_in_a_section(
         codes,
         tuple(code for code in codes if code != "C9"),
     )
+
+
+def test_extract_c7_sublines_from_the_action_lines_section() -> None:
+    result = extract(message("Action lines: C7 (e-learning, e-health)\nWhy: e-science too"))
+    assert (result.action_lines, result.c7_sublines) == (("C7",), ("e-learning", "e-health"))
 
 
 def test_find_c7_sublines_in_reference_order() -> None:
