@@ -188,14 +188,16 @@ def _walk_parts(root: Message, walk: _Walk) -> None:
         try:
             if part.defects:
                 walk.problem("mime_defects")
-            stack.extend(reversed(_visit(part, instead, walk)))
+            stack.extend(reversed(_visit(part, instead, walk, top=visited == 1)))
         except Exception:
             walk.problem("mime_defects")
 
 
-def _visit(part: Message, instead: Message | None, walk: _Walk) -> list[_Task]:
+def _visit(part: Message, instead: Message | None, walk: _Walk, *, top: bool) -> list[_Task]:
     """Handle one part; return the tasks it expands into, in document order."""
     ctype = part.get_content_type()
+    if ctype.startswith("multipart/") and not part.is_multipart():
+        ctype = "text/plain"  # no usable boundary: the parser left the parts as one text
     if ctype == "message/rfc822":
         enclosed = _enclosed(part)
         return [_forward_marker(enclosed), (enclosed, None)] if enclosed is not None else []
@@ -204,7 +206,7 @@ def _visit(part: Message, instead: Message | None, walk: _Walk) -> list[_Task]:
         if ctype == "multipart/alternative" and children:
             return [_choose_alternative(children)]
         return [(c, None) for c in children]
-    if ctype in ("text/plain", "text/html") and not _is_attachment(part):
+    if ctype in ("text/plain", "text/html") and not _is_attachment(part, top=top):
         text = _body_text(part, ctype, walk)
         if not text.strip() and instead is not None:
             return [(instead, None)]
@@ -238,10 +240,12 @@ def _choose_alternative(children: list[Message]) -> tuple[Message, Message | Non
     return (children[-1], None)
 
 
-def _is_attachment(part: Message) -> bool:
-    if part.get_content_disposition() == "attachment":
+def _is_attachment(part: Message, *, top: bool) -> bool:
+    """Marked as an attachment, or a named file (except the message's own single part)."""
+    disposition = part.get_content_disposition()
+    if disposition == "attachment":
         return True
-    return bool(_filename(part)) and part.get_content_disposition() != "inline"
+    return not top and disposition != "inline" and bool(_filename(part))
 
 
 def _forward_marker(inner: EmailMessage) -> str:

@@ -583,3 +583,31 @@ def test_read_message_and_strip_reply_whole_corpus_without_exception() -> None:
         read += 1
 
     assert read == len(CORPUS_FILES) == 396
+
+
+def test_read_message_multipart_without_boundary_read_as_text() -> None:
+    raw = (HEAD + "Content-Type: multipart/mixed\r\n\r\nAction lines: C3\r\n").encode()
+
+    message = read_message(raw)
+
+    assert (message.body, message.body_format) == ("Action lines: C3", "plain")
+
+
+def test_read_message_named_single_text_part_is_the_body() -> None:
+    raw = single_part(b"Action lines: C3", 'text/plain; charset=utf-8; name="c.txt"')
+
+    message = read_message(raw)
+
+    assert (message.body, message.attachments) == ("Action lines: C3", ())
+
+
+def test_read_message_named_text_part_inside_multipart_is_attachment() -> None:
+    raw = (
+        HEAD + "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+        "--B\r\nContent-Type: text/plain\r\n\r\nBody\r\n"
+        '--B\r\nContent-Type: text/plain; name="c.txt"\r\n\r\nAction lines: C3\r\n--B--\r\n'
+    ).encode()
+
+    message = read_message(raw)
+
+    assert (message.body, [a.text for a in message.attachments]) == ("Body", ["Action lines: C3"])
