@@ -348,6 +348,7 @@ _AFTER_LABEL = (
     rf"(?:\s*{_BOLD}(?!\w))?\s*(?P<rest>.*)$"
 )
 _MAX_LABEL_LINE = 2000  # a longer line is prose, not a label
+_ONE_LINE = ("organisation", "country")  # fields whose value is the first line of the section
 # Labels of these fields are names of things; a longer heading that starts with one is prose.
 _NO_LONG_HEADING = ("organisation", "country")
 
@@ -364,6 +365,10 @@ def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
             fields_of.setdefault(key, [])
             if field_name not in fields_of[key]:
                 fields_of[key].append(field_name)
+    for label in wsis.OTHER_LABELS:
+        folded = " ".join(wsis.fold(label).split())
+        labels.setdefault(folded, _match_key(folded))
+        fields_of.setdefault(_match_key(folded), [])
 
     def alternation(folded_labels: Iterable[str]) -> str:
         ordered = sorted(folded_labels, key=lambda label: (-len(label), label))
@@ -373,7 +378,9 @@ def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
 
     exact = re.compile(rf"{_PREFIX}(?P<label>{alternation(labels)}){_AFTER_LABEL}")
     long_labels = [
-        label for label, key in labels.items() if not set(fields_of[key]) & set(_NO_LONG_HEADING)
+        label
+        for label, key in labels.items()
+        if fields_of[key] and not set(fields_of[key]) & set(_NO_LONG_HEADING)
     ]
     heading = re.compile(
         rf"{_PREFIX}(?P<label>{alternation(long_labels)})(?P<extra>\s[^:：\n]{{1,60}}?)"
@@ -409,20 +416,24 @@ def find_sections(text: str) -> tuple[dict[str, str], bool]:
     A label opens a section when it starts a line (after numbering, bullets or bold markers) and
     is followed by a colon, a question mark, a table bar, a wide gap or the end of the line; the
     section runs to the next label. Sections left empty are not returned. A field labelled twice
-    gets both texts.
+    gets both texts. Organisation and country keep only their first line. Labels of other things
+    (contact, e-mail, date…) end a section without opening one, and alone do not make a text
+    labelled.
     """
     sections: list[tuple[tuple[str, ...], list[str]]] = []
     labelled = False
     for line in text.splitlines():
         found = _match_label(line)
         if found is not None:
-            labelled = True
+            labelled = labelled or bool(found[0])  # contact or date lines alone are not sections
             sections.append((found[0], [found[1]] if found[1] else []))
         elif sections:
             sections[-1][1].append(line)
     fields: dict[str, str] = {}
     for names, lines in sections:
         body = "\n".join(lines).strip()
+        if body and set(names) <= set(_ONE_LINE):
+            body = body.splitlines()[0].strip()  # prose after "Country: X" is not the country
         if not body:
             continue
         for name in names:

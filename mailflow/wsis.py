@@ -135,7 +135,9 @@ def _names_of(entry: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
     return names
 
 
-def _load() -> tuple[tuple[ActionLine, ...], dict[str, tuple[str, ...]], tuple[str, ...]]:
+def _load() -> tuple[
+    tuple[ActionLine, ...], dict[str, tuple[str, ...]], tuple[str, ...], tuple[str, ...]
+]:
     resource = files("mailflow") / "data" / "wsis_action_lines.json"
     data = json.loads(resource.read_text(encoding="utf-8"))
     lines = tuple(
@@ -150,13 +152,17 @@ def _load() -> tuple[tuple[ActionLine, ...], dict[str, tuple[str, ...]], tuple[s
         for entry in data["action_lines"]
     )
     labels = {name: tuple(data["section_labels"][name]) for name in FIELDS}
-    return lines, labels, tuple(data.get("stop_phrases", ()))
+    other = tuple(data["section_labels"].get("other", ()))
+    return lines, labels, other, tuple(data.get("stop_phrases", ()))
 
 
-_LINES, _LABELS, _STOP = _load()
+_LINES, _LABELS, _OTHER, _STOP = _load()
 
 ACTION_LINES: tuple[ActionLine, ...] = tuple(sorted(_LINES, key=lambda line: line.number))
 SECTION_LABELS: Mapping[str, tuple[str, ...]] = MappingProxyType(_LABELS)
+# Labels of lines that are not part of a contribution (contact details, dates): they end the
+# section before them and open none.
+OTHER_LABELS: tuple[str, ...] = _OTHER
 STOP_PHRASES: tuple[str, ...] = _STOP
 C7_SUBLINES: tuple[str, ...] = tuple(
     key for line in ACTION_LINES for key in line.sub_lines if line.code == "C7"

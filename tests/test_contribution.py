@@ -352,6 +352,27 @@ def test_find_sections_runs_to_next_label_and_drops_the_preamble() -> None:
     )
 
 
+def test_find_sections_contact_lines_end_a_section() -> None:
+    text = "Why: we care\nContact person: Hoa\nE-mail: hoa@lib.example\nObstacles: money"
+    assert find_sections(text) == ({"why": "we care", "obstacles": "money"}, True)
+
+
+def test_find_sections_contact_lines_alone_are_not_labels_of_a_contribution() -> None:
+    assert find_sections("Dear all,\nName: Hoa\nPhone: 123\nWe work on C3.") == ({}, False)
+
+
+def test_find_sections_organisation_and_country_keep_their_first_line() -> None:
+    text = "Library: Hanoi Library\nCountry: Viet Nam\n\nWe trained 300 people in 2025."
+    assert find_sections(text) == ({"organisation": "Hanoi Library", "country": "Viet Nam"}, True)
+
+
+@pytest.mark.parametrize(
+    "line", ["Library/Organisation: Hanoi Library", "Name of your library: Hanoi Library"]
+)
+def test_find_sections_organisation_label_variants(line: str) -> None:
+    assert find_sections(line) == ({"organisation": "Hanoi Library"}, True)
+
+
 def test_find_sections_combined_label_fills_each_field() -> None:
     fields, _ = find_sections("3. Achievements, trends and obstacles: all three")
     assert fields == {"achievements": "all three", "trends": "all three", "obstacles": "all three"}

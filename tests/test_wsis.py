@@ -90,6 +90,11 @@ def test_section_labels_include_extensions(field: str, label: str) -> None:
     assert label in wsis.SECTION_LABELS[field]
 
 
+def test_other_labels_are_not_field_labels() -> None:
+    field_labels = {wsis.fold(label) for labels in wsis.SECTION_LABELS.values() for label in labels}
+    assert [label for label in wsis.OTHER_LABELS if wsis.fold(label) in field_labels] == []
+
+
 def test_data_file_extends_the_reference_names() -> None:
     data = json.loads(
         (files("mailflow") / "data" / "wsis_action_lines.json").read_text(encoding="utf-8")
