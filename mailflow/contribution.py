@@ -121,7 +121,7 @@ _URL = re.compile(
     r"""(?i)(?<![A-Za-z0-9@])https?://"""
     r"""[^\s<>"'`\[\]{}|\\^\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+"""
 )
-_TRAILING = ".,;:!?'\"*_»”’›)]}>"
+_TRAILING = ".,;:!?'\"*_»”’›)]}>…"
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # lookbehind: linear time
 
 
@@ -273,16 +273,17 @@ def _name_matcher(section: bool) -> tuple[re.Pattern[str], dict[str, tuple[str, 
     arabic = [name for name in folded_names if name not in unspaced and _ARABIC.search(name)]
     spaced = [name for name in folded_names if name not in unspaced and name not in arabic]
     word = r"(?<![^\W_])(?=[{first}]){prefix}(?:{trie})(?![^\W_])"
-    pattern = "|".join(
-        (
-            word.format(first=_first_chars(spaced), prefix="", trie=_trie_regex(spaced)),
-            word.format(
-                first="وفبلك" + _first_chars(arabic), prefix="[وفبلك]?", trie=_trie_regex(arabic)
-            ),
-            f"(?=[{_first_chars(unspaced)}])(?:{_trie_regex(unspaced)})",
+    alternatives = []
+    if spaced:
+        alternatives.append(
+            word.format(first=_first_chars(spaced), prefix="", trie=_trie_regex(spaced))
         )
-    )
-    return re.compile(pattern), meaning
+    if arabic:
+        first = "وفبلك" + _first_chars(arabic)
+        alternatives.append(word.format(first=first, prefix="[وفبلك]?", trie=_trie_regex(arabic)))
+    if unspaced:
+        alternatives.append(f"(?=[{_first_chars(unspaced)}])(?:{_trie_regex(unspaced)})")
+    return re.compile("|".join(alternatives) or r"(?!)"), meaning
 
 
 def _scan_action_lines(text: str, *, section: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:

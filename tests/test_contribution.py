@@ -231,6 +231,7 @@ def test_find_c7_sublines_in_reference_order() -> None:
             ),
         ),
         ("xhttps://lib.example/a", ()),
+        ("https://lib.example/a… more", ("https://lib.example/a",)),
         ("ftp://lib.example/a mailto:a@b.example", ()),
         ("http:// and https://", ()),
         (
