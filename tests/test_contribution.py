@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +21,10 @@ from mailflow.contribution import (
     find_links,
     find_sections,
 )
-from mailflow.mime import AttachmentText, MessageText
+from mailflow.mime import AttachmentText, MessageText, read_message
+from mailflow.validate import Rules, judge
+
+CORPUS = Path(os.environ.get("MAILFLOW_TEST_CORPUS", "/work/shared/corpus"))
 
 FILLER = " ".join(["word"] * 45)
 
@@ -565,3 +574,36 @@ def test_find_sections_and_action_lines_stay_linear_on_pathological_lines(
 def test_extract_never_raises(text: str) -> None:
     result = extract(message(text, attachments=(attachment("a.txt", text),)))
     assert result.word_count >= 0
+
+
+def _corpus_files() -> list[str]:
+    manifest = CORPUS / "MANIFEST.csv"
+    if not manifest.exists():
+        return []
+    with manifest.open(encoding="utf-8", newline="") as handle:
+        return [row["file"] for row in csv.DictReader(handle)]
+
+
+@pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus is not on this machine")
+@pytest.mark.parametrize("path", _corpus_files())
+def test_extract_and_judge_hold_their_invariants_on_real_world_mail(path: str) -> None:
+    contribution = extract(read_message((CORPUS / path).read_bytes()))
+    verdict = judge(
+        contribution,
+        is_member=True,
+        received_at=datetime(2025, 9, 10, tzinfo=UTC),
+        authentication_results=(),
+        rules=Rules(),
+    )
+    assert (
+        contribution.word_count == count_words(contribution.text),
+        contribution.action_lines == tuple(sorted(set(contribution.action_lines), key=_number)),
+        all(re.fullmatch(r"C(?:[1-9]|1[01])", code) for code in contribution.action_lines),
+        all(link.lower().startswith(("http://", "https://")) for link in contribution.links),
+        len(set(contribution.links)) == len(contribution.links),
+        ("empty" in verdict.codes()) == (contribution.word_count == 0),
+    ) == (True, True, True, True, True, True), path
+
+
+def _number(code: str) -> int:
+    return int(code[1:])
