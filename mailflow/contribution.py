@@ -541,6 +541,19 @@ def _unreadable(attachments: Iterable[AttachmentText]) -> tuple[str, ...]:
     )
 
 
+def _language(text: str, fields: Mapping[str, str]) -> str | None:
+    """The language of what the member wrote: the prose of the sections when there are any, so
+    that template labels in another language (English labels, Vietnamese text) do not decide."""
+    prose = "\n".join(
+        dict.fromkeys(  # a combined section fills several fields with the same text
+            body
+            for name, body in fields.items()
+            if name not in ("organisation", "country", "action_lines")
+        )
+    )
+    return detect_language(prose) or detect_language(text)
+
+
 def extract(message: MessageText) -> Contribution:
     """Everything mailflow understands of one message; pure, and never raises on odd text."""
     text, source = _choose(message)
@@ -566,7 +579,7 @@ def extract(message: MessageText) -> Contribution:
         # limit members check against is the number their word processor shows.
         word_count=count_words(text),
         word_count_method=WORD_COUNT_METHOD,
-        language=detect_language(text),
+        language=_language(text, fields),
         labelled=labelled,
         unreadable=_unreadable(message.attachments),
     )

@@ -542,6 +542,23 @@ def test_extract_links_from_html_anchors() -> None:
     assert result.links == ("https://lib.example/r",)
 
 
+def test_extract_language_of_the_sections_not_of_the_labels() -> None:
+    body = (
+        "Name of your library or organisation: Thư viện tỉnh\n"
+        "WSIS Action Lines (please give the codes, e.g. C3, C8): C3\n"
+        "Why (explain how your work relates to the action lines): Số hóa tài liệu.\n"
+        "Outputs (documents, projects or campaigns, with links): Cổng thông tin\n"
+        "Achievements, trends and obstacles: Thiếu kinh phí\n"
+        "Future actions (regional and international initiatives): Hợp tác"
+    )
+    result = extract(message(body))
+    assert (detect_language(body), result.language, result.fields["organisation"]) == (
+        "en",
+        "vi",
+        "Thư viện tỉnh",
+    )
+
+
 def test_extract_empty_message() -> None:
     result = extract(message(""))
     assert (result.text, result.word_count, result.language, result.action_lines) == (
