@@ -355,7 +355,9 @@ _NO_LONG_HEADING = ("organisation", "country")
 
 
 @cache
-def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]]:
+def _label_patterns() -> tuple[
+    re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]
+]:
     fields_of: dict[str, list[str]] = {}  # match key of a label -> the fields it opens
     labels: dict[str, str] = {}  # folded label -> its match key
     for field_name in wsis.FIELDS:
@@ -387,7 +389,14 @@ def _label_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple
         rf"{_PREFIX}(?P<label>{alternation(long_labels)})(?P<extra>\s[^:：\n]{{1,60}}?)"
         rf"\s*{_BOLD}?\s*[:：]\s*{_BOLD}?\s*$"
     )
-    return exact, heading, {key: tuple(value) for key, value in fields_of.items()}
+    # Chinese and Japanese prose has no spaces, so one space (often an ideographic one) between a
+    # label in those scripts and more such text is separator enough: "机构　国家图书馆" (but not
+    # "图书馆 2025 年…", where the space only sets off a number).
+    unspaced = [label for label in labels if _has_no_space_script(label)]
+    spaced_cjk = re.compile(
+        rf"{_PREFIX}(?P<label>{alternation(unspaced)}){_BOLD}?\s+(?P<rest>[^\s\x00-\x7f].*)$"
+    )
+    return exact, heading, spaced_cjk, {key: tuple(value) for key, value in fields_of.items()}
 
 
 def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
@@ -395,9 +404,9 @@ def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
     line = line.strip()
     if not line or len(line) > _MAX_LABEL_LINE:
         return None
-    exact, heading, fields_of = _label_patterns()
+    exact, heading, spaced_cjk, fields_of = _label_patterns()
     folded, index = wsis.fold_with_map(line)
-    match = exact.match(folded)
+    match = exact.match(folded) or spaced_cjk.match(folded)
     if match is None:
         match = heading.match(folded)
         if match is None or len(match.group("extra").split()) > 6:

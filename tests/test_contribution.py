@@ -344,6 +344,14 @@ def test_find_sections_fullwidth_colon_and_chinese_numbering() -> None:
     assert find_sections(text) == ({"organisation": "国家图书馆", "country": "中国"}, True)
 
 
+def test_find_sections_chinese_label_and_text_after_one_space() -> None:
+    text = "机构　国家图书馆\n国家 中国\n原因 老年读者需要帮助"
+    assert find_sections(text) == (
+        {"organisation": "国家图书馆", "country": "中国", "why": "老年读者需要帮助"},
+        True,
+    )
+
+
 def test_find_sections_runs_to_next_label_and_drops_the_preamble() -> None:
     text = (
         "Dear colleagues, here is our text.\n\n"
@@ -401,6 +409,7 @@ def test_find_sections_longer_heading_that_starts_with_a_label() -> None:
         "Library staff trained 300 people",
         "Library activities in 2025:\nmany",
         "Whyever: no",
+        "图书馆 2025 年开展了培训",
     ],
 )
 def test_find_sections_free_text_has_no_labels(text: str) -> None:
