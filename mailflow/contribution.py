@@ -335,11 +335,13 @@ def find_c7_sublines(text: str, *, section: bool = False) -> tuple[str, ...]:
 # Sections
 
 _BOLD = r"(?:\*\*|__|\*|_)"
-# Quote marks, table bars, bullets, numbering ("1.", "1)", "I.", "a)", "一、", "（二）") and bold
+# Quote marks, table bars, bullets, numbering ("1.", "1)", "1 -", "Q1:", "I.", "a)", "一、",
+# "（二）") and bold
 # markers before a label. Possessive quantifiers keep long runs of spaces or bullets linear.
 _PREFIX = (
     r"^[\s>#|]*+(?:[-*•·▪►●○◦‣⁃+¿¡]\s*+)*+"
     r"(?:(?:\(?(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,4}|[a-h])[.)、:．]|\(\d{1,2}\)"
+    r"|\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}[ \t]*[-/][ \t]*|(?:q|question)[ \t]*\d{1,2}[ \t]*[.):：-]?"
     r"|[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*+)?"
     rf"(?:[-*•·▪►●]\s*+)?{_BOLD}?\s*+"
 )
