@@ -204,9 +204,11 @@ def queue_confirmation(
 
     No confirmation for other statuses, for non-members, or past the daily loop breaker.
     """
-    if submission.status not in CONFIRMED_STATUSES or submission.member is None:
+    if submission.status not in CONFIRMED_STATUSES:
         return 0
     member = submission.member
+    if member is None and submission.reviewed_at is None:
+        return 0  # an unknown sender is answered only once a coordinator accepted the mail
     recipient = submission.sender_address
     now = datetime.now(UTC)
     limit = context.settings.security.max_auto_replies_per_day
@@ -217,8 +219,10 @@ def queue_confirmation(
         text = mime.read_message(submission.inbound.raw)
     conf = compose.Confirmation(
         to_address=recipient,
-        to_name=member.name or text.from_name,
-        language=compose.pick_language(member.language or None, submission.language),
+        to_name=(member.name if member else "") or text.from_name,
+        language=compose.pick_language(
+            (member.language if member else "") or None, submission.language
+        ),
         original_subject=text.subject,
         original_message_id=text.message_id,
         original_references=text.references,
@@ -245,7 +249,7 @@ def queue_confirmation(
         data=mail.data,
         campaign_id=submission.campaign_id,
         submission_id=submission.id,
-        member_id=member.id,
+        member_id=member.id if member else None,
     )
     return 1
 

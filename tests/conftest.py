@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from postfix import postfix_mta  # noqa: F401  (fixtures by name)
 from servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
 from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     auth_smtp_server,

@@ -36,14 +36,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "quotes: the Chinese Gmail reply header (… <address> 于2025年9月16日周二 10:02写道：) is "
         "not recognised and is counted (92 words, expected 77)"
     ),
-    "zh_link_next_to_punctuation": (
-        "contribution: a URL written right after CJK text (项目网址https://…。) is not found, "
-        "so links are empty and no_link is raised"
-    ),
-    "zh_big5_traditional": (
-        "contribution: Traditional Chinese section labels (障礙, 未來行動) are not recognised, "
-        "giving missing_section:obstacles and missing_section:future_actions"
-    ),
 }
 
 

@@ -1,8 +1,7 @@
 """SmtpSink through a real Postfix on loopback into Dovecot, read back over IMAP.
 
 Needs root and the Debian packages postfix, dovecot-imapd and dovecot-lmtpd; skipped otherwise.
-The `postfix_mta` fixture is imported here; once ``tests/conftest.py`` exports it, drop the import
-(two registrations of the session fixture would try to start a second Postfix, which is refused).
+The `postfix_mta` fixture comes from ``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import TypeVar
 
 import pytest
 from imap_tools import MailBoxUnencrypted, MailMessage
-from postfix import Postfix, master_cf, postfix_mta  # noqa: F401  (fixture by name)
+from postfix import Postfix, master_cf
 from servers import Mailbox
 
 from mailflow.delivery import Envelope, Outcome, SmtpSettings, SmtpSink
@@ -64,7 +63,7 @@ def sink_for(postfix: Postfix) -> SmtpSink:
 
 @pytest.mark.servers
 def test_postfix_delivers_smtp_sink_mail_to_dovecot(
-    postfix_mta: Postfix,  # noqa: F811  (the fixture imported above)
+    postfix_mta: Postfix,
     fresh_mailbox: Mailbox,
 ) -> None:
     envelope = confirmation(1, fresh_mailbox.user)
@@ -83,7 +82,7 @@ def test_postfix_delivers_smtp_sink_mail_to_dovecot(
 
 @pytest.mark.servers
 def test_postfix_batch_uses_one_smtp_session(
-    postfix_mta: Postfix,  # noqa: F811  (the fixture imported above)
+    postfix_mta: Postfix,
     fresh_mailbox: Mailbox,
 ) -> None:
     batch = [confirmation(n, fresh_mailbox.user) for n in (1, 2, 3)]
