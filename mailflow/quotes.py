@@ -59,7 +59,8 @@ _WROTE = re.compile(
             r"^(?:On|Le|El|Am|Em|Il|Op|Vào|В|في)\s.*\d.*"
             r"(?:wrote|a écrit|escribió|schrieb.*|escreveu|ha scritto|schreef|đã viết|"
             r"пишет|написал\(а\)|написала?|كتب.*)\s*[:：]$",
-            r"^.*\d.*<\s*[^<>\s]+@[^<>\s]+\s*>.*[:：]$",  # any language: date and address
+            r"^.*\d{4}\s*年.*(?:写道|寫道)\s*[:：]$",  # Chinese Gmail, address before or after
+            r"^(?=.*\d).*<\s*[^<>\s]+@[^<>\s]+\s*>.*[:：]$",  # any language: date and address
         ]
     ),
     re.IGNORECASE,
@@ -213,7 +214,8 @@ _SENT_FROM = re.compile(
     re.IGNORECASE,
 )
 _DISCLAIMER = re.compile(
-    r"^[*\[(\s]*(?:"
+    r"^[*\[(\s]*(?:(?:avertissement|avis|attention|important|disclaimer|notice|aviso|advertencia"
+    r"|hinweis|lưu ý|chú ý|miễn trừ trách nhiệm)\s*[:：-]\s*)?(?:"
     r"(?:this|the) (?:e-?mail|message|communication|electronic mail)\b.{0,80}"
     r"\b(?:is|are|may be|may contain|contains?)\b.{0,40}\b(?:confidential|privileged)"
     r"|the information (?:contained )?in this (?:e-?mail|message|communication)"

@@ -19,6 +19,8 @@ REPLY_HEADERS = [
     ("de", "Am 08.09.2025 um 10:00 schrieb WSIS Team <wsis@assoc.test>:"),
     ("vi", "Vào Th 2, 8 thg 9, 2025 vào lúc 10:00 Nhóm WSIS <wsis@assoc.test> đã viết:"),
     ("ru", "08.09.2025 10:00 пользователь WSIS <wsis@assoc.test> написал:"),
+    ("zh", "WSIS coordinator <wsis@assoc.test> 于2025年9月16日周二 10:02写道："),
+    ("zh-date-first", "在 2025年9月16日周二 10:02，WSIS <wsis@assoc.test> 写道："),
 ]
 
 
@@ -270,6 +272,8 @@ DISCLAIMERS = [
     "This email and any attachments are confidential and intended solely for the addressee.",
     "CONFIDENTIALITY NOTICE: The contents of this email message are confidential.",
     "Ce message et toutes les pièces jointes sont confidentiels et réservés à leurs destinataires.",
+    "AVERTISSEMENT : Ce message et ses pièces jointes sont confidentiels et destinés à ses seuls "
+    "destinataires.",
     "Este mensaje y sus anexos son confidenciales. Si usted no es el destinatario, bórrelo.",
     "Thư điện tử này và các tệp đính kèm có thể chứa thông tin bảo mật.",
     "Diese E-Mail enthält vertrauliche Informationen.",
