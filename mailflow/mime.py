@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
+from html import unescape
 from typing import Any
 
 import charset_normalizer
@@ -373,7 +374,7 @@ def _html_to_text(html: str, limits: Limits) -> tuple[str, list[str]]:
     try:
         tree = lxml.html.document_fromstring(html)
     except Exception:
-        return _tidy(re.sub(r"<[^>]*>", " ", html), limits), []
+        return _tidy(_strip_tags(html), limits), []
     links = [
         href.strip()
         for a in tree.iter("a")
@@ -386,7 +387,15 @@ def _html_to_text(html: str, limits: Limits) -> tuple[str, list[str]]:
         text = " ".join(tree.text_content().split())
     lines = [line.rstrip() for line in text.split("\n")]
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.lstrip() for line in lines)).strip()
+    if not text:  # libxml2 drops what lies below its nesting limit
+        text = _strip_tags(html)
     return _tidy(text, limits), links
+
+
+def _strip_tags(html: str) -> str:
+    """The words of HTML no parser could lay out: tags dropped, entities decoded (linear time)."""
+    text = unescape(re.sub(r"<[^<>]*>", " ", html))
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def _flatten_tables(tree: Any) -> None:

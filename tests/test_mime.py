@@ -611,3 +611,11 @@ def test_read_message_named_text_part_inside_multipart_is_attachment() -> None:
     message = read_message(raw)
 
     assert (message.body, [a.text for a in message.attachments]) == ("Body", ["Action lines: C3"])
+
+
+def test_read_message_html_nested_beyond_parser_limit_keeps_words() -> None:
+    html = "<div>" * 5000 + "Action lines: C3 &amp; C7" + "</div>" * 5000
+
+    message = read_message(single_part(html.encode(), "text/html; charset=utf-8"))
+
+    assert message.body == "Action lines: C3 & C7"
