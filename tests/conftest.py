@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,14 @@ from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     tls_smtp_server,
 )
 
-from mailflow.config import ImapSettings, LedgerSettings, Secret, Settings, SmtpSettings
+from mailflow.config import (
+    CampaignSettings,
+    ImapSettings,
+    LedgerSettings,
+    Secret,
+    Settings,
+    SmtpSettings,
+)
 from mailflow.ledger import Ledger
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -24,7 +32,10 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings for a throwaway SQLite ledger, an empty Maildir and the file sink."""
+    """Settings for a throwaway SQLite ledger, an empty Maildir and the file sink.
+
+    The campaign's deadline is far ahead, so mail arriving now is on time.
+    """
     maildir = tmp_path / "Maildir"
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True)
@@ -34,6 +45,7 @@ def settings(tmp_path: Path) -> Settings:
         smtp=SmtpSettings(
             from_="WSIS coordinator <wsis@association.test>", outdir=str(tmp_path / "sent")
         ),
+        campaign=CampaignSettings(deadline=datetime.fromisoformat("2099-09-30T23:59:59+07:00")),
     )
 
 
