@@ -123,7 +123,11 @@ def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
     except Exception:  # a last guard: the parts above already contain their own failures
         walk.problem("unreadable")
         message = headers.parse(b"")
-    return _result(message, walk)
+    try:
+        return _result(message, walk)
+    except Exception:
+        walk.problem("unreadable")
+        return _result(headers.parse(b""), walk)
 
 
 def _parse(raw: bytes, walk: _Walk) -> EmailMessage:

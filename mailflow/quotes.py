@@ -244,12 +244,6 @@ _BANNER = re.compile(
 _SEPARATOR = re.compile(r"^[_\-=*~]{5,}$")
 
 
-def _paragraph_start(lines: list[str], i: int) -> int:
-    while i > 0 and lines[i - 1].strip():
-        i -= 1
-    return i
-
-
 def _strip_disclaimer(lines: list[str], removed: list[str]) -> list[str]:
     first = next((i for i, line in enumerate(lines) if line.strip()), 0)
     if lines and _BANNER.match(lines[first]):  # "CAUTION: external sender" at the top
@@ -258,12 +252,15 @@ def _strip_disclaimer(lines: list[str], removed: list[str]) -> list[str]:
             end += 1
         lines = lines[end:]
         removed.append("disclaimer")
+    content_seen = False  # some text before the current paragraph
+    paragraph = 0
     for i, line in enumerate(lines):
-        if _DISCLAIMER.match(line):
-            start = _paragraph_start(lines, i)
-            if any(x.strip() for x in lines[:start]):
-                removed.append("disclaimer")
-                return lines[:start]
+        if not line.strip():
+            content_seen = content_seen or paragraph < i
+            paragraph = i + 1
+        elif (content_seen or i > paragraph) and _DISCLAIMER.match(line):
+            removed.append("disclaimer")  # from its paragraph on, or its line if the first one
+            return lines[: paragraph if content_seen else i]
     return lines
 
 
@@ -314,11 +311,14 @@ def _strip_signature(lines: list[str], removed: list[str]) -> list[str]:
 
 
 def _trim(lines: list[str]) -> list[str]:
-    while lines and (not lines[-1].strip() or _SEPARATOR.match(lines[-1].strip())):
-        lines = lines[:-1]
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    return lines
+    """Without blank lines at either end or separator lines ("_____") at the end."""
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or _SEPARATOR.match(lines[end - 1].strip())):
+        end -= 1
+    start = 0
+    while start < end and not lines[start].strip():
+        start += 1
+    return lines[start:end]
 
 
 def _own_part(lines: list[str], removed: list[str]) -> tuple[list[str], _Boundary | None]:

@@ -299,6 +299,12 @@ def test_strip_reply_disclaimer_after_signature_removes_both() -> None:
     assert strip_reply(text) == Stripped("Action lines: C3.", ("disclaimer", "signature"))
 
 
+def test_strip_reply_disclaimer_without_blank_line_cut_at_its_line() -> None:
+    text = "Action lines: C3.\nThis email and any attachments are confidential.\nDelete it."
+
+    assert strip_reply(text) == Stripped("Action lines: C3.", ("disclaimer",))
+
+
 def test_strip_reply_external_sender_banner_removed() -> None:
     text = (
         "CAUTION: This email originated from outside of the organization. Do not click links.\n\n"
@@ -344,3 +350,15 @@ def test_strip_reply_only_removes_lines(text: str) -> None:
     normalised = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     assert set(result.text.split("\n")) <= {line.rstrip() for line in normalised} | {""}
     assert set(result.removed) <= {"quote", "forward", "signature", "disclaimer", "cover_note"}
+
+
+def test_strip_reply_very_long_line_returned_whole() -> None:
+    text = "On " + "2025 <a@b.c> " * 15_000 + "wrote"
+
+    assert strip_reply(text) == Stripped(text.rstrip(), ())
+
+
+def test_strip_reply_many_closings_in_a_row_kept() -> None:
+    text = "Action lines: C3.\n" + "Best regards,\n" * 2_000 + "We trained 300 librarians in 2025."
+
+    assert strip_reply(text) == Stripped(text, ())
