@@ -1,0 +1,319 @@
+"""The command line contract of design.md §7: commands, exit codes, JSON shapes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from mailflow.cli import main
+from mailflow.resources import sample_maildir
+
+GOLDEN = Path(__file__).parent / "golden"
+
+CONFIG = """\
+[ledger]
+url = "sqlite:///ledger.sqlite3"
+[imap]
+maildir = "Maildir"
+user = "wsis@association.test"
+[smtp]
+from = "WSIS coordinator <wsis@association.test>"
+outdir = "sent"
+[campaign]
+deadline = "2099-09-30T23:59:59+07:00"
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder with a config, the sample Maildir and roster, and an initialised ledger."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MAILFLOW_CONFIG", raising=False)
+    (tmp_path / "mailflow.toml").write_text(CONFIG)
+    shutil.copytree(sample_maildir(), tmp_path / "Maildir")
+    shutil.copyfile(sample_maildir().parent / "members.csv", tmp_path / "members.csv")
+    assert run("init").exit_code == 0
+    return tmp_path
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def ok(*args: str) -> str:
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_init_writes_a_config_and_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    output = ok("init")
+    assert "wrote mailflow.toml" in output
+    assert (tmp_path / "mailflow.toml").read_text().startswith("# mailflow configuration")
+    assert (tmp_path / "mailflow.sqlite3").exists()
+    assert "exists; keeping it" in ok("init")
+
+
+def test_command_before_init_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("status")
+    assert result.exit_code == 1
+    assert "Error: " in result.output
+    assert "mailflow db upgrade" in result.output
+
+
+def test_invalid_config_is_exit_1_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[imap]\nport = "many"\n')
+    result = run("--config", str(path), "status")
+    assert result.exit_code == 1
+    assert "Error: imap.port: must be an integer" in result.output
+
+
+def test_usage_error_is_exit_2() -> None:
+    assert run("poll", "--no-such-option").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+def test_members_import_and_list_json(workspace: Path) -> None:
+    assert ok("members", "import", "members.csv") == "11 added, 0 updated\n"
+    assert ok("members", "import", "members.csv") == "0 added, 11 updated\n"
+    members = json.loads(ok("members", "list", "--json"))
+    assert len(members) == 11
+    assert members[1] == {
+        "id": 2,
+        "email": "minh.tv@thuvien-supham.example.vn",
+        "addresses": ["minh.tv@thuvien-supham.example.vn"],
+        "undeliverable": [],
+        "name": "Trần Văn Minh",
+        "organisation": "Thư viện Đại học Sư phạm",
+        "country": "Viet Nam",
+        "language": "vi",
+        "active": True,
+    }
+
+
+def test_members_import_bad_address_names_the_line(workspace: Path) -> None:
+    (workspace / "bad.csv").write_text("email,name\nok@members.test,A\nnot-an-address,B\n")
+    result = run("members", "import", "bad.csv")
+    assert result.exit_code == 1
+    assert "bad.csv:3: not a mail address" in result.output
+
+
+def test_members_add_second_address_and_deactivate(workspace: Path) -> None:
+    ok("members", "add", "hoa@members.test", "--name", "Hoa", "--language", "vi")
+    ok("members", "add", "hoa@members.test", "hoa.alt@members.test")
+    ok("members", "deactivate", "hoa.alt@members.test")
+    [member] = json.loads(ok("members", "list", "--json"))
+    assert member["addresses"] == ["hoa@members.test", "hoa.alt@members.test"]
+    assert member["active"] is False
+
+
+def test_poll_then_status_json_has_the_design_shape(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    assert ok("poll").startswith("13 new, 0 already recorded")
+    assert ok("poll").startswith("0 new, 13 already recorded")
+    status = json.loads(ok("status", "--json"))
+    assert set(status) >= {"campaign", "messages", "submissions", "outbox", "report"}
+    assert status["campaign"]["word_limit"] == 200
+    assert status["campaign"]["recipient"] == "maria.debrasdefer@ifla.org"
+    assert status["messages"]["total"] == 13
+    assert status["messages"]["auto_reply"] == 1
+    assert status["submissions"] == {
+        "accepted": 9,
+        "needs_revision": 1,
+        "held": 1,
+        "rejected": 0,
+        "superseded": 1,
+    }
+    assert status["outbox"]["sent"] == 11
+    assert status["report"]["state"] is None
+
+
+def test_submissions_list_and_show_json_shapes(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    rows = json.loads(ok("submissions", "list", "--json"))
+    assert len(rows) == 11
+    keys = {
+        "id",
+        "member",
+        "organisation",
+        "country",
+        "status",
+        "version",
+        "supersedes",
+        "language",
+        "action_lines",
+        "word_count",
+        "links",
+        "issues",
+        "received_at",
+        "message_id",
+        "confirmation",
+    }
+    assert all(keys <= set(row) for row in rows)
+    anna = next(r for r in rows if r["member"] == "a.lindqvist@lakeside-library.example.org")
+    assert (anna["version"], anna["status"]) == (2, "accepted")
+    assert anna["confirmation"]["state"] == "queued"
+    history = json.loads(ok("submissions", "list", "--all", "--json"))
+    assert len(history) == 12
+    held = json.loads(ok("submissions", "list", "--status", "held", "--json"))
+    assert [r["member"] for r in held] == ["someone@elsewhere.example.net"]
+
+    shown = json.loads(ok("submissions", "show", str(anna["id"]), "--json"))
+    assert set(shown) >= keys | {"text", "fields", "mail"}
+    assert shown["mail"][0]["direction"] == "in"
+    assert shown["mail"][1]["kind"] == "confirmation"
+    assert set(shown["fields"]) <= {
+        "organisation",
+        "country",
+        "action_lines",
+        "why",
+        "outputs",
+        "achievements",
+        "trends",
+        "obstacles",
+        "future_actions",
+    }
+
+
+def test_submissions_show_unknown_id_is_exit_1(workspace: Path) -> None:
+    result = run("submissions", "show", "999")
+    assert result.exit_code == 1
+    assert "Error: no submission 999" in result.output
+
+
+def test_review_accept_sends_the_confirmation_and_keeps_the_note(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll")
+    [held] = json.loads(ok("submissions", "list", "--status", "held", "--json"))
+    assert "confirmation 1 sent" in ok("review", str(held["id"]), "--accept", "--note", "vouched")
+    shown = json.loads(ok("submissions", "show", str(held["id"]), "--json"))
+    assert shown["status"] == "accepted"
+    assert shown["review_note"] == "vouched"
+    again = run("review", str(held["id"]), "--reject")
+    assert again.exit_code == 1
+    assert "only held submissions are reviewed" in again.output
+    assert run("review", str(held["id"])).exit_code == 2
+
+
+def test_compile_is_byte_identical_twice(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    first = ok("compile", "--out", "r1").split()
+    second = ok("compile", "--out", "r2").split()
+    assert [Path(p).name for p in first] == [
+        "report.txt",
+        "report.html",
+        "report.docx",
+        "contributions.csv",
+        "contributions.json",
+    ]
+    for a, b in zip(first, second, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+def test_send_report_dry_run_then_send_then_refuse(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll")
+    assert ok("send-report", "--dry-run").startswith("would send")
+    assert "1 sent" in ok("send-report")
+    refused = run("send-report")
+    assert refused.exit_code == 1
+    assert "use --resend" in refused.output
+    assert "1 sent" in ok("send-report", "--resend")
+    outbox = json.loads(ok("outbox", "list", "--json"))
+    assert [m["kind"] for m in outbox].count("report") == 2
+
+
+def test_call_is_sent_once_per_member_unless_again(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    assert ok("call").startswith("call: 11 queued, 0 skipped")
+    assert ok("call").startswith("call: 0 queued, 11 skipped")
+    assert ok("call", "--again").startswith("call: 11 queued")
+
+
+def test_remind_skips_members_with_an_accepted_submission(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll")
+    # 11 members: 9 accepted (incl. Anna's v2); Louise needs revision; Dana sent only an auto-reply.
+    assert ok("remind").startswith("reminders: 2 queued, 9 skipped")
+    assert ok("remind").startswith("reminders: 0 queued, 11 skipped")
+
+
+def test_export_csv_and_json(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    rows = list(csv.DictReader(io.StringIO(ok("export", "--format", "csv"))))
+    data = json.loads(ok("export", "--format", "json"))
+    assert len(rows) == len(data) == 11
+    assert {r["id"] for r in rows} == {str(d["id"]) for d in data}
+
+
+def test_outbox_list_and_flush(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    assert [m["state"] for m in json.loads(ok("outbox", "list", "--json"))] == ["queued"] * 11
+    assert json.loads(ok("outbox", "flush", "--json")) == {"sent": 11}
+    assert len(list((workspace / "sent").glob("*.eml"))) == 11
+
+
+def test_reprocess_all_keeps_results(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    assert ok("reprocess", "--all") == "reprocessed 12 submission(s); 0 changed\n"
+    assert run("reprocess").exit_code == 2
+
+
+def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((prefix + name, command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, prefix + name + " "))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main))
+def test_every_command_is_documented(name: str, command: click.Command) -> None:
+    assert command.help, f"`mailflow {name}` has no help text"
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    top = name.split()[0]
+    assert f"mailflow {top}" in readme or top in {"db", "export", "reprocess", "outbox", "serve"}, (
+        f"README does not mention {name}"
+    )
+
+
+def test_design_commands_exist() -> None:
+    names = {name for name, _ in _commands(main)}
+    assert names >= {
+        "init",
+        "db upgrade",
+        "members import",
+        "members list",
+        "poll",
+        "submissions list",
+        "submissions show",
+        "review",
+        "call",
+        "remind",
+        "compile",
+        "send-report",
+        "outbox list",
+        "outbox flush",
+        "status",
+        "export",
+    }
