@@ -1,0 +1,431 @@
+"""`mailflow serve`: run passes of the pipeline for months, unattended, until told to stop.
+
+`serve` holds one connection to the mailbox and lends it to each `pipeline.run_once` pass. Between
+passes it waits in IMAP IDLE (RFC 2177) when the server offers it, re-issuing IDLE well before the
+29-minute limit and watching the socket in short steps so a stop request is noticed within about
+a second; servers without IDLE, and the Maildir source, are polled every
+``imap.poll_interval_s``. A full pass also runs every ``full_pass_s`` even when IDLE announced
+nothing. The outbox is delivered after each pass and on its own timer, so retries go out on their
+schedule. Any connection, server or ledger error (`SourceError`, `LedgerBusyError`, `OSError`,
+imaplib errors…) is recorded for ``mailflow status`` with `pipeline.note_error`, the connection is
+dropped, and the service reconnects after an exponential backoff with jitter: it never exits on
+one. SIGTERM/SIGINT set a stop event; the pass in hand stops after the chunk it is committing,
+connections are closed and `serve` returns. On SQLite only one `serve` may run per ledger: an
+``fcntl.flock`` on a lock file beside the database enforces it (the kernel releases it on exit or
+crash); PostgreSQL ledgers allow several. The order of the stages lives in `mailflow.pipeline`,
+delivery in `mailflow.outbox`, log formatting in `mailflow.logs`.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import random
+import select
+import signal
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from imap_tools.errors import ImapToolsError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from mailflow import outbox, pipeline
+from mailflow.config import Settings
+from mailflow.errors import MailflowError, SourceError
+from mailflow.ledger.store import Ledger
+from mailflow.sources import ImapSource, Source, open_source
+from mailflow.sources.base import FetchedMessage
+from mailflow.sources.imap import CONNECTION_ERRORS
+
+log = logging.getLogger("mailflow.service")  # also when run as `python -m mailflow.service`
+
+#: Errors after which the service drops its connections, waits and tries again.
+RETRYABLE: tuple[type[BaseException], ...] = (
+    MailflowError,
+    SQLAlchemyError,
+    ImapToolsError,
+    *CONNECTION_ERRORS,
+)
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How the service paces itself; the defaults suit a real mailbox, tests shorten them."""
+
+    idle_max_s: float = 25 * 60  # re-issue IDLE before RFC 2177's 29 minutes
+    check_s: float = 1.0  # how often a wait looks at the stop event
+    full_pass_s: float = 15 * 60  # a pass even when IDLE announced nothing
+    flush_s: float = 60.0  # outbox timer, so retries leave on their schedule
+    backoff_min_s: float = 2.0
+    backoff_max_s: float = 300.0
+
+
+def backoff_delay(
+    failures: int, timings: Timings, *, rand: Callable[[], float] = random.random
+) -> float:
+    """Seconds to wait after ``failures`` failures in a row: doubling, capped, half of it random.
+
+    The random half spreads the reconnects of several services after a shared outage.
+    """
+    doublings = min(max(failures - 1, 0), 32)
+    ceiling = min(timings.backoff_max_s, timings.backoff_min_s * 2.0**doublings)
+    return ceiling / 2 + ceiling / 2 * rand()
+
+
+# -- one instance per SQLite ledger -----------------------------------------------------------
+def lock_path(ledger: Ledger) -> Path | None:
+    """The lock file beside a SQLite ledger; None when several services may share the ledger."""
+    if not ledger.is_sqlite:
+        return None
+    database = make_url(ledger.url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return path.with_name(path.name + ".serve.lock")
+
+
+@contextmanager
+def instance_lock(ledger: Ledger) -> Iterator[None]:
+    """Hold the ledger's serve lock, or raise `MailflowError` naming the process that has it."""
+    path = lock_path(ledger)
+    if path is None:
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise MailflowError(
+                f"another mailflow serve is running for this ledger (pid {holder}); "
+                f"lock file {path}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+# -- signals ----------------------------------------------------------------------------------
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Set ``stop`` on SIGTERM and SIGINT while inside; the previous handlers come back after."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received; stopping after the work in hand", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# -- the loop ---------------------------------------------------------------------------------
+class _Stopped(Exception):
+    """Raised from the pass's progress callback once a stop was requested (after a commit)."""
+
+
+def serve(
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    stop: threading.Event | None = None,
+    timings: Timings | None = None,
+    use_idle: bool = True,
+) -> None:
+    """Run passes until ``stop`` is set (or, without one, until SIGTERM/SIGINT); then return.
+
+    Raises `MailflowError` only before it starts (another `serve` holds the SQLite ledger);
+    errors while running are logged, recorded for ``status`` and retried with backoff.
+    """
+    if stop is None:
+        own = threading.Event()
+        with stop_on_signals(own):
+            serve(settings, ledger, stop=own, timings=timings, use_idle=use_idle)
+        return
+    with instance_lock(ledger):
+        _Service(settings, ledger, stop, timings or Timings(), use_idle).run()
+
+
+class _Service:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        stop: threading.Event,
+        timings: Timings,
+        use_idle: bool,
+    ) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.stop = stop
+        self.timings = timings
+        self.use_idle = use_idle
+        self.source: Source | None = None
+        self.idle = False  # the open connection is IMAP with IDLE
+        self.last_flush = float("-inf")
+
+    def run(self) -> None:
+        s = self.settings.imap
+        log.info(
+            "serving %s folder %s (ledger %s)",
+            s.account,
+            "maildir" if s.maildir else s.folder,
+            self.ledger.safe_url,
+        )
+        failures = 0
+        try:
+            while not self.stop.is_set():
+                try:
+                    self._connect()
+                    self._pass()
+                    failures = 0
+                    self._flush()
+                    self._wait_for_news()
+                except _Stopped:
+                    break
+                except RETRYABLE as exc:
+                    failures += 1
+                    self._disconnect()
+                    # A refused login or an untrusted certificate needs a person: retry slowly.
+                    hopeless = isinstance(exc, SourceError) and not exc.retryable
+                    delay = backoff_delay(failures if not hopeless else 64, self.timings)
+                    log.warning("%s: %s; retrying in %.0f s", exc.__class__.__name__, exc, delay)
+                    pipeline.note_error(self.ledger, exc)
+                    self.stop.wait(delay)
+        finally:
+            self._disconnect()
+            log.info("stopped")
+
+    # -- connection ---------------------------------------------------------------------------
+    def _connect(self) -> None:
+        if self.source is not None:
+            return
+        source = open_source(self.settings.imap)
+        source.__enter__()
+        self.source = source
+        self.idle = self.use_idle and isinstance(source, ImapSource) and _has_idle(source)
+        log.info(
+            "connected to %s; waiting by %s",
+            source.account,
+            "IMAP IDLE" if self.idle else f"polling every {self.settings.imap.poll_interval_s} s",
+        )
+
+    def _disconnect(self) -> None:
+        source, self.source = self.source, None
+        if source is None:
+            return
+        box = source._box if isinstance(source, ImapSource) else None
+        try:
+            source.__exit__(None, None, None)
+        except Exception:  # the connection may be dead already; nothing is lost
+            log.debug("closing the mailbox failed", exc_info=True)
+        if box is not None:
+            # imaplib skips closing its socket when LOGOUT fails on a dead connection.
+            for part in (box.client.file, box.client.sock):
+                try:
+                    part.close()
+                except OSError:
+                    log.debug("closing the IMAP socket failed", exc_info=True)
+
+    # -- work ---------------------------------------------------------------------------------
+    def _pass(self) -> None:
+        assert self.source is not None
+        if isinstance(self.source, ImapSource):
+            _take_news(self.source)  # what arrives from now on asks for another pass
+
+        def progress(_done: int, _total: int) -> None:
+            if self.stop.is_set():  # called right after a chunk's commit
+                raise _Stopped
+
+        summary = pipeline.run_once(
+            self.settings, self.ledger, send=False, source=_Lent(self.source), progress=progress
+        )
+        level = logging.INFO if summary.new or summary.failed else logging.DEBUG
+        log.log(level, "pass: %s", summary.line())
+
+    def _flush(self) -> None:
+        """Deliver due outbox mail; a delivery problem never touches the mailbox connection."""
+        self.last_flush = time.monotonic()
+        try:
+            counts = outbox.flush(self.settings, self.ledger)
+        except RETRYABLE as exc:
+            log.warning("outbox: %s: %s", exc.__class__.__name__, exc)
+            pipeline.note_error(self.ledger, exc)
+            return
+        if counts:
+            log.info("outbox: %s", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+    def _wait_for_news(self) -> None:
+        """Wait until a pass is due (news, timer) or a stop; flush the outbox meanwhile."""
+        t = self.timings
+        interval = t.full_pass_s if self.idle else self.settings.imap.poll_interval_s
+        next_pass = time.monotonic() + interval
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= next_pass:
+                return
+            if self.idle:
+                # Delivering mail does not touch the mailbox, so it happens inside IDLE.
+                assert isinstance(self.source, ImapSource)
+                until = min(next_pass, now + t.idle_max_s)
+                log.debug("IDLE for up to %.1f s", until - now)
+                if _idle(self.source, self.stop, until, t.check_s, self._flush_if_due):
+                    log.debug("IDLE: new mail announced")
+                    return
+            else:
+                self.stop.wait(min(next_pass, self.last_flush + t.flush_s) - now)
+                self._flush_if_due()
+
+    def _flush_if_due(self) -> None:
+        if time.monotonic() >= self.last_flush + self.timings.flush_s:
+            self._flush()
+
+
+# -- IMAP IDLE ----------------------------------------------------------------------------------
+def _box(source: ImapSource) -> Any:
+    # imap-tools' MailBox behind the source; IDLE needs its socket, which the source's own
+    # `idle_wait` (IDLE and DONE on every call) would not let a stop request interrupt cheaply.
+    box = source._box
+    if box is None:
+        raise SourceError("IMAP connection is closed")
+    return box
+
+
+def _has_idle(source: ImapSource) -> bool:
+    """Whether the server offers IDLE (asked after login: capabilities may change with it)."""
+    client = _box(source).client
+    try:
+        typ, data = client.capability()
+    except CONNECTION_ERRORS as exc:
+        raise SourceError(f"IMAP CAPABILITY: {exc}") from None
+    words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
+    return typ == "OK" and b"IDLE" in words
+
+
+def _take_news(source: ImapSource) -> bool:
+    """Forget (and report) the EXISTS/RECENT responses imaplib collected between commands."""
+    untagged = _box(source).client.untagged_responses
+    news = [untagged.pop(name, None) for name in ("EXISTS", "RECENT")]
+    return any(news)
+
+
+def _idle(
+    source: ImapSource,
+    stop: threading.Event,
+    until: float,
+    check_s: float,
+    tick: Callable[[], None],
+) -> bool:
+    """IDLE until new mail is announced (True), ``until`` passes or ``stop`` is set (False).
+
+    The socket is watched with ``select`` in steps of ``check_s`` so nothing is sent to the
+    server while waiting, and ``tick`` runs after each quiet step; a socket that turns readable
+    with nothing to read was closed by the server.
+    """
+    box = _box(source)
+    try:
+        box.idle.start()
+        # A server may announce mail before its "+ idling"; imaplib then keeps it aside.
+        news = _take_news(source)
+        sock = box.client.sock
+        while not news and not stop.is_set():
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                break
+            pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+            if not pending:
+                ready, _, _ = select.select([sock], [], [], min(check_s, remaining))
+                if not ready:
+                    tick()
+                    continue
+            responses = box.idle.poll(timeout=0)
+            if not responses:
+                raise SourceError("IMAP server closed the connection")
+            for line in responses:
+                if line.startswith(b"* BYE"):
+                    raise SourceError(f"IMAP server hung up: {line[:200]!r}")
+                words = line.upper().split()
+                if len(words) >= 3 and words[2] in (b"EXISTS", b"RECENT"):
+                    news = True
+        box.idle.stop()
+    except CONNECTION_ERRORS as exc:
+        raise SourceError(f"IMAP IDLE: {exc or exc.__class__.__name__}") from None
+    return news
+
+
+class _Lent:
+    """An open source lent to one pass: entering it does not connect, leaving does not close."""
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+        self.account = source.account
+        self.folder = source.folder
+
+    def __enter__(self) -> Source:
+        return self._source
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def uidvalidity(self) -> int:
+        return self._source.uidvalidity()
+
+    def new_keys(self, after_uid: int) -> list[str]:
+        return self._source.new_keys(after_uid)
+
+    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+        return self._source.fetch(keys, chunk_size)
+
+    def mark_processed(self, keys: Sequence[str]) -> None:
+        self._source.mark_processed(keys)
+
+
+# -- a command line until `mailflow serve` is wired into mailflow.cli ---------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mailflow.service [--config FILE] [--log-format F] [--log-level L]``."""
+    import argparse
+    import sys
+
+    from mailflow import config, logs
+    from mailflow.app import App
+
+    parser = argparse.ArgumentParser(prog="python -m mailflow.service", description=__doc__)
+    parser.add_argument("--config", default=None)
+    parser.add_argument("--log-format", choices=logs.FORMATS, default="text")
+    parser.add_argument("--log-level", choices=logs.LEVELS, default="INFO", type=str.upper)
+    args = parser.parse_args(argv)
+    logs.setup(args.log_format, args.log_level)
+    app: App | None = None
+    try:
+        app = App(config.load(args.config))
+        serve(app.settings, app.ledger())
+    except MailflowError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if app is not None:
+            app.close()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
