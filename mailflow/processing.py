@@ -33,7 +33,7 @@ from mailflow.ledger.models import (
     Submission,
 )
 from mailflow.ledger.store import sync_campaign
-from mailflow.validate import Rules, Status, judge
+from mailflow.validate import Issue, Rules, Severity, Status, Verdict, judge
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,7 @@ def handle_contribution(
         authentication_results=headers.all_headers(message, "Authentication-Results"),
         rules=context.rules,
     )
+    verdict = _with_limits(verdict, text.problems)
     attachments = [a.filename for a in text.attachments if a.text]
     submission = submissions.record(
         session,
@@ -191,6 +192,29 @@ def handle_contribution(
     )
     queued = queue_confirmation(session, submission, context, text=text) if member else 0
     return Outcome(status=submission.status, confirmations_queued=queued)
+
+
+#: Reading limits (`mailflow.mime.Limits`) that cut a message short, as the member should hear it.
+LIMIT_MESSAGES = {
+    "message_too_large": "The message is too large to be read; please send a shorter mail",
+    "too_many_parts": "The message has too many parts; only the first ones were read",
+    "too_many_attachments": "The message has too many attachments; only the first ones were read",
+    "timeout": "The message took too long to read; only part of it was read",
+}
+
+
+def _with_limits(verdict: Verdict, problems: tuple[str, ...]) -> Verdict:
+    """Add a ``too_large`` warning when reading stopped at a limit, so nobody is misled."""
+    hit = [p for p in problems if p in LIMIT_MESSAGES]
+    if not hit:
+        return verdict
+    issue = Issue(
+        "too_large",
+        Severity.WARNING,
+        "; ".join(LIMIT_MESSAGES[p] for p in hit),
+        {"limits": ",".join(hit)},
+    )
+    return Verdict(status=verdict.status, issues=(*verdict.issues, issue))
 
 
 def queue_confirmation(
