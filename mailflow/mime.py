@@ -316,9 +316,21 @@ _SUPERSETS = {
 }
 
 
+_SINGLE_BYTE = re.compile(
+    r"^(?:iso[-_]?8859[-_]?\d+|latin[-_]?\d|(?:windows|cp)[-_]?125\d|us-ascii)$"
+)
+
+
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, bool]:
     """Decode ``data`` per the ``declared`` charset; (text, True) when detection had to be used."""
     label = (declared or "").strip().strip("\"'").lower()
+    if not data:
+        return "", False
+    if _SINGLE_BYTE.match(label) and not data.isascii():
+        try:  # UTF-8 sent under a Latin label: valid UTF-8 by chance is all but impossible
+            return data.decode("utf-8"), True
+        except UnicodeDecodeError:
+            pass
     if label:
         for codec in (_SUPERSETS.get(label), label):
             if codec:
@@ -357,7 +369,7 @@ def _decode_html(data: bytes, declared: str | None, walk: _Walk) -> str:
 
 def _tidy(text: str, limits: Limits | None) -> str:
     """NFC, ``\\n`` line endings, no NULs; cut to the per-part cap when ``limits`` is given."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").lstrip("\ufeff")
     if limits is not None:
         text = text[: limits.max_text_chars]
     return unicodedata.normalize("NFC", text)

@@ -296,6 +296,21 @@ def test_read_message_wrong_declared_charset_detected() -> None:
     assert (message.body, message.charset_fallback) == (text, True)
 
 
+def test_read_message_utf8_under_latin1_label_detected() -> None:
+    text = "Bibliothèque nationale, été"
+    raw = single_part(text.encode("utf-8"), "text/plain; charset=iso-8859-1", cte="8bit")
+
+    message = read_message(raw)
+
+    assert (message.body, message.charset_fallback) == (text, True)
+
+
+def test_read_message_byte_order_mark_dropped() -> None:
+    raw = single_part("\ufeffThư viện".encode(), "text/plain; charset=utf-8")
+
+    assert read_message(raw).body == "Thư viện"
+
+
 def test_read_message_unknown_charset_detected() -> None:
     text = "Bibliothèque nationale de France"
     raw = single_part(text.encode("utf-8"), "text/plain; charset=x-no-such-charset")
