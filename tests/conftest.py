@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,11 @@ from mailflow.config import (
 )
 from mailflow.ledger import Ledger
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+#: The shared corpus of real-world mail: ``../shared/corpus`` beside the checkout.
+CORPUS = Path(
+    os.environ.get("MAILFLOW_TEST_CORPUS")
+    or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 
 @pytest.fixture

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import csv
-import os
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
+
+# The third-party corpus of real-world mail (see its SOURCES.md); not copied into this repository.
+from conftest import CORPUS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailflow import headers
 from mailflow.classify import Classification, Kind, classify
-
-# The third-party corpus of real-world mail (see its SOURCES.md); not copied into this repository.
-CORPUS = Path(os.environ.get("MAILFLOW_TEST_CORPUS", "/work/shared/corpus"))
 
 
 def _mail(head: str, body: str = "Hello, here is our contribution.\n") -> EmailMessage:

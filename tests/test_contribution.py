@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +22,6 @@ from mailflow.contribution import (
 )
 from mailflow.mime import AttachmentText, MessageText, read_message
 from mailflow.validate import Rules, judge
-
-CORPUS = Path(os.environ.get("MAILFLOW_TEST_CORPUS", "/work/shared/corpus"))
 
 FILLER = " ".join(["word"] * 45)
 
