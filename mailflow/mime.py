@@ -112,6 +112,7 @@ class _Walk:
 def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
     """Decode ``raw`` into a `MessageText`; never raises for any input bytes."""
     walk = _Walk(limits=limits, deadline=time.monotonic() + limits.max_seconds)
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # some tools save mail with a UTF-8 byte-order mark
     try:
         if len(raw) > limits.max_message_bytes:
             walk.problem("message_too_large")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import CORPUS
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -23,7 +24,6 @@ from mailflow.mime import FORWARD_MARKER, Limits, MessageText, read_message
 from mailflow.quotes import strip_reply
 
 DATA = Path(__file__).parent / "data" / "mime"
-CORPUS = Path("/work/shared/corpus")
 
 HEAD = (
     "From: Hoa <Hoa@Members.Test>\r\n"
@@ -171,6 +171,12 @@ def test_read_message_headers_decoded() -> None:
     )
     assert message.message_id == "<m1@members.test>"
     assert message.date is not None and message.date.isoformat() == "2025-09-10T08:30:00+07:00"
+
+
+def test_read_message_leading_byte_order_mark_ignored() -> None:
+    message = read_message(b"\xef\xbb\xbf" + single_part(b"Hello", "text/plain"))
+
+    assert (message.subject, message.body) == ("Contribution", "Hello")
 
 
 def test_read_message_plain_preferred_over_html() -> None:
