@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pg import pg_url, postgres  # noqa: F401  (fixtures by name)
 from postfix import postfix_mta  # noqa: F401  (fixtures by name)
 from servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
 from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
@@ -35,17 +36,49 @@ CORPUS = Path(
 )
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a throwaway SQLite ledger, an empty Maildir and the file sink.
+#: Test modules whose tests run once per ledger backend, with ids ``[sqlite]`` and ``[postgresql]``.
+BOTH_BACKENDS = frozenset({"test_ledger", "test_outbox", "test_poll_imap"})
 
-    The campaign's deadline is far ahead, so mail arriving now is on time.
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `ledger_backend` for the modules in `BOTH_BACKENDS`.
+
+    A test whose name says ``sqlite`` is about SQLite itself and runs only there. The PostgreSQL
+    runs carry the ``servers`` mark, like every test that needs a real server.
+    """
+    if "ledger_backend" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if module not in BOTH_BACKENDS or "sqlite" in metafunc.function.__name__:
+        return
+    metafunc.parametrize(
+        "ledger_backend",
+        ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)],
+    )
+
+
+@pytest.fixture
+def ledger_backend() -> str:
+    """The ledger's database kind: SQLite, unless `pytest_generate_tests` says otherwise."""
+    return "sqlite"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, ledger_backend: str, request: pytest.FixtureRequest) -> Settings:
+    """Settings for a throwaway ledger, an empty Maildir and the file sink.
+
+    The ledger is SQLite, or a fresh PostgreSQL database when `ledger_backend` is
+    ``postgresql``. The campaign's deadline is far ahead, so mail arriving now is on time.
     """
     maildir = tmp_path / "Maildir"
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True)
+    if ledger_backend == "postgresql":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     return Settings(
-        ledger=LedgerSettings(url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}"),
+        ledger=LedgerSettings(url=url),
         imap=ImapSettings(maildir=str(maildir), user="wsis@association.test"),
         smtp=SmtpSettings(
             from_="WSIS coordinator <wsis@association.test>", outdir=str(tmp_path / "sent")
