@@ -45,13 +45,9 @@ class _Boundary:
 # --- reply and forward headers ------------------------------------------------------------------
 
 _QUOTE_PREFIX = re.compile(r"^\s*(?:>\s?)*")
-# Languages whose "X wrote:" pattern mail-parser-reply knows (pl is left out: its patterns accept
-# a single "Data:" or "Do:" line, which contributions contain).
-_LIBRARY_WROTE = [
-    MAIL_LANGUAGES[lang]["wrote_header"]
-    for lang in ("en", "de", "es", "fr", "it", "nl", "cs", "da", "sv", "ja", "ko", "zh")
-    if "wrote_header" in MAIL_LANGUAGES[lang]
-]
+# The "X wrote:" line of every language mail-parser-reply knows (its "From:/Sent:" block rules are
+# replaced by `_outlook_block`, which is stricter).
+_LIBRARY_WROTE = [p["wrote_header"] for p in MAIL_LANGUAGES.values() if "wrote_header" in p]
 _WROTE = re.compile(
     "|".join(
         [
