@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mailflow import outbox, pipeline
 from mailflow.config import Settings
-from mailflow.errors import MailflowError, SourceError
+from mailflow.errors import LedgerError, MailflowError, SourceError
 from mailflow.ledger.store import Ledger
 from mailflow.sources import ImapSource, Source, open_source
 from mailflow.sources.base import FetchedMessage
@@ -208,12 +208,17 @@ class _Service:
                 except RETRYABLE as exc:
                     failures += 1
                     self._disconnect()
+                    error = plain_error(exc)
                     # A refused login or an untrusted certificate needs a person: retry slowly.
-                    hopeless = isinstance(exc, SourceError) and not exc.retryable
+                    hopeless = isinstance(error, SourceError) and not error.retryable
                     delay = backoff_delay(failures if not hopeless else 64, self.timings)
-                    log.warning("%s: %s; retrying in %.0f s", exc.__class__.__name__, exc, delay)
-                    pipeline.note_error(self.ledger, exc)
+                    log.warning("%s: %s; retrying in %.0f s", _name(error), error, delay)
+                    pipeline.note_error(self.ledger, error)
                     self.stop.wait(delay)
+                except Exception as exc:  # a bug: say so, and let the supervisor restart us
+                    log.exception("unexpected error; stopping")
+                    pipeline.note_error(self.ledger, exc)
+                    raise
         finally:
             self._disconnect()
             log.info("stopped")
@@ -273,8 +278,9 @@ class _Service:
         try:
             counts = outbox.flush(self.settings, self.ledger)
         except RETRYABLE as exc:
-            log.warning("outbox: %s: %s", exc.__class__.__name__, exc)
-            pipeline.note_error(self.ledger, exc)
+            error = plain_error(exc)
+            log.warning("outbox: %s: %s", _name(error), error)
+            pipeline.note_error(self.ledger, error)
             return
         if counts:
             log.info("outbox: %s", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
@@ -303,6 +309,22 @@ class _Service:
     def _flush_if_due(self) -> None:
         if time.monotonic() >= self.last_flush + self.timings.flush_s:
             self._flush()
+
+
+def plain_error(exc: BaseException) -> BaseException:
+    """The error as a user should read it: database errors without their SQL and parameters.
+
+    SQLAlchemy's own text quotes the statement and its parameters, which can hold a message body.
+    """
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)
+        detail = str(orig).splitlines()[0] if orig is not None else exc.__class__.__name__
+        return LedgerError(f"ledger error: {detail[:300]}")
+    return exc
+
+
+def _name(exc: BaseException) -> str:
+    return exc.__class__.__name__
 
 
 # -- IMAP IDLE ----------------------------------------------------------------------------------

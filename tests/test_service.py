@@ -24,10 +24,11 @@ from conftest import imap_settings
 from imap_tools import MailBoxUnencrypted
 from servers import Dovecot, Mailbox, free_port
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from mailflow import logs, outbox, service
-from mailflow.config import Settings
-from mailflow.errors import MailflowError
+from mailflow.config import LedgerSettings, Settings
+from mailflow.errors import LedgerError, MailflowError, SourceError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, ServiceEvent
 
@@ -159,6 +160,25 @@ def test_lock_path_is_none_for_postgresql() -> None:
         assert service.lock_path(ledger) is None
     finally:
         ledger.close()
+
+
+def test_plain_error_drops_sql_and_parameters_from_database_errors() -> None:
+    error = IntegrityError(
+        "INSERT INTO inbound_messages (raw) VALUES (%(raw)s)",
+        {"raw": b"the member's contribution"},
+        Exception('duplicate key value violates unique constraint "uq"\nDETAIL:  Key (x)=(1)'),
+    )
+
+    plain = service.plain_error(error)
+
+    assert isinstance(plain, LedgerError)
+    assert str(plain) == 'ledger error: duplicate key value violates unique constraint "uq"'
+
+
+def test_plain_error_keeps_mailflow_errors() -> None:
+    error = SourceError("IMAP IDLE: timed out")
+
+    assert service.plain_error(error) is error
 
 
 # -- logging ------------------------------------------------------------------------------------
@@ -340,6 +360,27 @@ def test_serve_records_the_error_and_keeps_retrying_when_the_server_is_down(
         wait_until(lambda: recorded(ledger) == set() and running.alive, "still running")
     assert first is not None
     assert first.startswith(f"SourceError: IMAP server 127.0.0.1:{port}: cannot connect: ")
+
+
+@pytest.mark.servers
+def test_two_serves_share_a_postgresql_ledger_and_record_each_mail_once(
+    settings: Settings, pg_url: str
+) -> None:
+    shared = dataclasses.replace(fast_poll(settings), ledger=LedgerSettings(url=pg_url))
+    first, second = Ledger(pg_url), Ledger(pg_url)
+    first.upgrade()
+    try:
+        with Running(shared, first) as one, Running(shared, second) as two:
+            for n in range(3):
+                deliver_to_maildir(Path(settings.imap.maildir), message(n))
+            wait_until(lambda: len(recorded(first)) == 3, "every mail recorded")
+            time.sleep(0.5)  # a few more passes of both services
+            assert one.alive and two.alive
+        with first.transaction() as session:
+            assert len(session.scalars(select(InboundMessage.id)).all()) == 3
+    finally:
+        first.close()
+        second.close()
 
 
 # -- the loop on a real IMAP server ---------------------------------------------------------------
