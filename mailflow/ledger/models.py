@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -164,8 +165,9 @@ class MailboxCursor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(500))
     folder: Mapped[str] = mapped_column(String(500))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    # IMAP UIDs and UIDVALIDITY are 32-bit unsigned: beyond PostgreSQL's INTEGER.
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -181,9 +183,9 @@ class InboundMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(500))
     folder: Mapped[str] = mapped_column(String(500))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
     # Maildir messages have no UID: their key is the Maildir file's unique name instead.
-    uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uid: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     source_key: Mapped[str] = mapped_column(String(500), default="")
     message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
     sha256: Mapped[str] = mapped_column(String(64))
