@@ -127,10 +127,18 @@ def instance_lock(ledger: Ledger) -> Iterator[None]:
 # -- signals ----------------------------------------------------------------------------------
 @contextmanager
 def stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    """Set ``stop`` on SIGTERM and SIGINT while inside; the previous handlers come back after."""
+    """Set ``stop`` on SIGTERM and SIGINT while inside; the previous handlers come back after.
+
+    A second signal raises `KeyboardInterrupt` for someone who cannot wait. Main thread only.
+    """
 
     def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received; stopping after the work in hand", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            # Asked twice: leave now. The open transaction rolls back; nothing is lost.
+            log.warning("%s received again; stopping at once", name)
+            raise KeyboardInterrupt
+        log.info("%s received; stopping after the work in hand", name)
         stop.set()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
@@ -212,7 +220,8 @@ class _Service:
                     # A refused login or an untrusted certificate needs a person: retry slowly.
                     hopeless = isinstance(error, SourceError) and not error.retryable
                     delay = backoff_delay(failures if not hopeless else 64, self.timings)
-                    log.warning("%s: %s; retrying in %.0f s", _name(error), error, delay)
+                    level = logging.ERROR if hopeless else logging.WARNING
+                    log.log(level, "%s: %s; retrying in %.0f s", _name(error), error, delay)
                     pipeline.note_error(self.ledger, error)
                     self.stop.wait(delay)
                 except Exception as exc:  # a bug: say so, and let the supervisor restart us

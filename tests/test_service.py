@@ -181,6 +181,30 @@ def test_plain_error_keeps_mailflow_errors() -> None:
     assert service.plain_error(error) is error
 
 
+def test_stop_on_signals_sets_the_event_on_sigterm() -> None:
+    stop = threading.Event()
+    with service.stop_on_signals(stop):
+        os.kill(os.getpid(), signal.SIGTERM)
+        wait_until(stop.is_set, "stop requested")
+
+
+def test_stop_on_signals_interrupts_on_a_second_signal() -> None:
+    stop = threading.Event()
+    with service.stop_on_signals(stop), pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        wait_until(stop.is_set, "stop requested")
+        os.kill(os.getpid(), signal.SIGINT)
+        wait_until(lambda: False, "the second signal", timeout=5.0)
+
+
+def test_stop_on_signals_puts_the_previous_handlers_back() -> None:
+    before = (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT))
+    with service.stop_on_signals(threading.Event()):
+        pass
+
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
 # -- logging ------------------------------------------------------------------------------------
 @pytest.fixture
 def log_stream() -> Iterator[Callable[[str, str], io.StringIO]]:
