@@ -193,6 +193,11 @@ class _Service:
         self.source: Source | None = None
         self.idle = False  # the open connection is IMAP with IDLE
         self.last_flush = float("-inf")
+        self.connected_at: float | None = None
+
+    def connected_for(self) -> float:
+        """Seconds the current connection has been up (0 when there is none)."""
+        return 0.0 if self.connected_at is None else time.monotonic() - self.connected_at
 
     def run(self) -> None:
         s = self.settings.imap
@@ -208,13 +213,17 @@ class _Service:
                 try:
                     self._connect()
                     self._pass()
-                    failures = 0
+                    if self.stop.is_set():
+                        break
                     self._flush()
                     self._wait_for_news()
                 except _Stopped:
                     break
                 except RETRYABLE as exc:
-                    failures += 1
+                    # A connection that lived a while counts as a fresh start, so a server that
+                    # drops every connection at once still sees the delay grow.
+                    lived = self.connected_for()
+                    failures = 1 if lived > self.timings.backoff_max_s else failures + 1
                     self._disconnect()
                     error = plain_error(exc)
                     # A refused login or an untrusted certificate needs a person: retry slowly.
@@ -242,6 +251,7 @@ class _Service:
         if isinstance(source, ImapSource):
             _keepalive(_box(source).client.sock)
         self.idle = self.use_idle and isinstance(source, ImapSource) and _has_idle(source)
+        self.connected_at = time.monotonic()
         log.info(
             "connected to %s; waiting by %s",
             source.account,
@@ -250,6 +260,7 @@ class _Service:
 
     def _disconnect(self) -> None:
         source, self.source = self.source, None
+        self.connected_at = None
         if source is None:
             return
         box = source._box if isinstance(source, ImapSource) else None

@@ -92,10 +92,14 @@ def recorded(ledger: Ledger) -> set[str]:
         return {m for m in session.scalars(select(InboundMessage.message_id)) if m}
 
 
-def last_error(ledger: Ledger) -> str | None:
+def service_event(ledger: Ledger, name: str) -> str | None:
     with ledger.transaction() as session:
-        event = session.get(ServiceEvent, "last_error")
+        event = session.get(ServiceEvent, name)
         return event.detail if event else None
+
+
+def last_error(ledger: Ledger) -> str | None:
+    return service_event(ledger, "last_error")
 
 
 class Running:
@@ -325,19 +329,23 @@ def test_serve_stopped_mid_pass_commits_the_chunk_in_hand_and_returns(
     assert len(recorded(ledger)) == 1
 
 
+def queue_call(ledger: Ledger) -> None:
+    with ledger.transaction() as session:
+        outbox.queue(
+            session,
+            kind="call",
+            message_id="<call-1@association.test>",
+            sender="wsis@association.test",
+            recipient="hoa@members.test",
+            subject="Call",
+            data=b"Subject: Call\r\n\r\nPlease write.\r\n",
+        )
+
+
 def test_serve_delivers_queued_outbox_mail_on_its_timer(settings: Settings, ledger: Ledger) -> None:
     sent = Path(settings.smtp.outdir)
     with Running(fast_poll(settings), ledger):
-        with ledger.transaction() as session:
-            outbox.queue(
-                session,
-                kind="call",
-                message_id="<call-1@association.test>",
-                sender="wsis@association.test",
-                recipient="hoa@members.test",
-                subject="Call",
-                data=b"Subject: Call\r\n\r\nPlease write.\r\n",
-            )
+        queue_call(ledger)
         wait_until(lambda: sent.is_dir() and len(list(sent.iterdir())) == 1, "mail delivered")
     with ledger.transaction() as session:
         assert session.scalars(select(OutboxMail.state)).all() == ["sent"]
@@ -421,6 +429,18 @@ def test_serve_records_mail_announced_by_idle(
             lambda: recorded(ledger) == {"<serve-1@library.test>", "<serve-2@library.test>"},
             "mail appended while serving",
         )
+    assert last_error(ledger) is None
+
+
+@pytest.mark.servers
+def test_serve_delivers_outbox_mail_while_it_idles(
+    settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox
+) -> None:
+    sent = Path(settings.smtp.outdir)
+    with Running(imap_settings(settings, fresh_mailbox), ledger):
+        wait_until(lambda: service_event(ledger, "last_poll") is not None, "first pass done")
+        queue_call(ledger)
+        wait_until(lambda: sent.is_dir() and len(list(sent.iterdir())) == 1, "mail delivered")
     assert last_error(ledger) is None
 
 
