@@ -1,8 +1,9 @@
 """Logging for the long-running service: one handler on the root logger, text or JSON lines.
 
 `setup` installs a single stream handler (stderr by default, which systemd's journal collects)
-with either a human-readable line format or `JsonFormatter` (one JSON object per line: time,
-level, logger, message, plus any ``extra=`` fields such as ``message_id`` or ``outcome``). It
+with either a human-readable line (``time LEVEL logger: message``; a message is written to stand
+on its own) or `JsonFormatter` (one JSON object per line: time, level, logger, message, plus any
+``extra=`` fields such as ``message_id`` or ``outcome``, for a log collector to index). It
 quiets chatty third-party loggers to WARNING, because at DEBUG some of them (charset detection,
 PDF parsing) would quote message bodies. Calling `setup` again replaces its handler. This module
 decides how records look, not what is logged: the messages themselves come from the stage
@@ -63,22 +64,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-class TextFormatter(logging.Formatter):
-    """``time LEVEL logger: message [key=value …]`` for a terminal or the journal."""
-
-    def __init__(self) -> None:
-        super().__init__(TEXT_FORMAT)
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        fields = extras(record)
-        if not fields:
-            return line
-        first, newline, rest = line.partition("\n")
-        tail = " ".join(f"{key}={value}" for key, value in fields.items())
-        return f"{first} [{tail}]{newline}{rest}"
-
-
 def setup(
     fmt: str = "text", level: str | int = "INFO", *, stream: IO[str] | None = None
 ) -> logging.Handler:
@@ -90,7 +75,7 @@ def setup(
         root.removeHandler(old)
         old.close()
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)

@@ -290,7 +290,8 @@ class _Service:
             self.settings, self.ledger, send=False, source=_Lent(self.source), progress=progress
         )
         level = logging.INFO if summary.new or summary.failed else logging.DEBUG
-        log.log(level, "pass: %s", summary.line())
+        fields = {"new": summary.new, "already_recorded": summary.already_recorded}
+        log.log(level, "pass: %s", summary.line(), extra={**fields, "failed": summary.failed})
 
     def _flush(self) -> None:
         """Deliver due outbox mail; a delivery problem never touches the mailbox connection."""
@@ -303,7 +304,8 @@ class _Service:
             pipeline.note_error(self.ledger, error)
             return
         if counts:
-            log.info("outbox: %s", ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+            text = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+            log.info("outbox: %s", text, extra={"outbox": counts})
 
     def _wait_for_news(self) -> None:
         """Wait until a pass is due (news, timer) or a stop; flush the outbox meanwhile."""

@@ -246,14 +246,14 @@ def test_json_log_line_carries_extra_fields(
     assert (line["message_id"], line["outcome"]) == ("<a@b.test>", "accepted")
 
 
-def test_text_log_line_appends_extra_fields(
+def test_text_log_line_is_time_level_logger_and_message(
     log_stream: Callable[[str, str], io.StringIO],
 ) -> None:
     stream = log_stream("text", "INFO")
 
-    logging.getLogger("mailflow.test").warning("late", extra={"message_id": "<x@y>"})
+    logging.getLogger("mailflow.test").warning("late %s", "<x@y>", extra={"message_id": "<x@y>"})
 
-    assert stream.getvalue().split(" ", 2)[2] == "WARNING mailflow.test: late [message_id=<x@y>]\n"
+    assert stream.getvalue().split(" ", 2)[2] == "WARNING mailflow.test: late <x@y>\n"
 
 
 def test_log_setup_quiets_third_party_loggers_at_debug(
@@ -597,5 +597,7 @@ def test_serve_json_logs_parse_carry_message_ids_and_never_the_password(
     assert recorded_lines[0]["logger"] == "mailflow.pipeline"
     assert recorded_lines[0]["level"] == "INFO"
     assert {line["level"] for line in lines} >= {"DEBUG", "INFO"}
+    passes = [line for line in lines if line["message"].startswith("pass: ")]
+    assert (passes[0]["new"], passes[0]["already_recorded"], passes[0]["failed"]) == (1, 0, 0)
     assert fresh_mailbox.password not in text
     assert lines[-1]["message"] == "stopped"
