@@ -332,6 +332,30 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
             "You mention outputs but give no link. Please add a link (https://…) for each "
             "document, project or campaign you mention."
         )
+    if code == "unreadable_attachment":
+        filename = clean(str(params.get("filename", "")))
+        if not filename:
+            return trans.gettext(
+                "We could not read one of your attachments. Please send it as a .docx, .odt, "
+                ".pdf or .txt file, or paste its text into the body of your message."
+            )
+        return trans.gettext(
+            "We could not read the attachment “%(filename)s”. Please send it as a .docx, .odt, "
+            ".pdf or .txt file, or paste its text into the body of your message."
+        ) % {"filename": filename}
+    if code == "too_large":
+        limits = {limit.strip() for limit in str(params.get("limits", "")).split(",")}
+        if "message_too_large" in limits:  # only the headers were read
+            return trans.gettext(
+                "Your message was too large for us to read, so we could not read your "
+                "contribution at all. Please send a shorter mail with your contribution in the "
+                "body of the message or in a single attachment."
+            )
+        return trans.gettext(
+            "Your message was too large, or had too many parts or attachments, so we could read "
+            "only part of it. Please send a shorter mail with your contribution in the body of "
+            "the message or in a single attachment."
+        )
     if code.startswith("missing_section:"):
         return _explain_missing_section(code.partition(":")[2], language)
     return trans.gettext("Another point needs attention (%(code)s).") % {"code": clean(code)}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow import wsis
+from mailflow import processing, validate, wsis
 from mailflow.compose import (
     MAX_REFERENCES,
     SUPPORTED_LANGUAGES,
@@ -29,7 +31,7 @@ from mailflow.compose import (
 )
 from mailflow.contribution import find_sections
 from mailflow.errors import ConfigError, DeliveryError, StateError
-from mailflow.i18n import SECTIONS, section_label
+from mailflow.i18n import SECTIONS, section_label, translations
 from mailflow.validate import Issue, Severity
 
 ICT = timezone(timedelta(hours=7))
@@ -73,16 +75,21 @@ CONFIRMATION_HEADERS = [
     "Content-Type",
     "Content-Language",
 ]
-ISSUE_CODES = (
-    "word_limit",
-    "no_action_line",
-    "empty",
-    "not_member",
-    "spoofed",
-    "late",
-    "no_link",
-    *(f"missing_section:{section}" for section in SECTIONS),
-)
+#: Every issue code validation and processing raise, with typical params.
+ISSUE_PARAMS: dict[str, dict[str, str | int]] = {
+    "word_limit": {"words": 250, "limit": 200, "over": 50},
+    "no_action_line": {},
+    "empty": {},
+    "not_member": {},
+    "spoofed": {},
+    "late": {},
+    "no_link": {},
+    "unreadable_attachment": {"filename": "report.doc"},
+    "too_large": {"limits": "too_many_parts,timeout"},
+    **{f"missing_section:{section}": {"section": section} for section in SECTIONS},
+}
+ISSUE_CODES = tuple(ISSUE_PARAMS)
+GENERIC_FALLBACK = "Another point needs attention (%(code)s)."
 
 
 def confirm(**changes: object) -> EmailMessage:
@@ -361,6 +368,15 @@ def test_confirmation_html_escapes_untrusted_text() -> None:
     assert "&lt;b&gt;Eve&lt;/b&gt;" in html
 
 
+def test_confirmation_html_escapes_file_name_in_issue() -> None:
+    note = IssueNote("unreadable_attachment", "warning", {"filename": "<img src=x>.doc"})
+    message = confirm(issues=(note,))
+
+    assert "<img" not in html_of(message)
+    assert "the attachment “&lt;img src=x&gt;.doc”" in html_of(message)
+    assert "the attachment “<img src=x>.doc”" in text_of(message)
+
+
 def test_confirmation_text_part_shows_untrusted_text_verbatim() -> None:
     text = text_of(confirm(original_subject="<script>alert(1)</script>"))
 
@@ -608,16 +624,118 @@ def test_explain_late_names_the_deadline() -> None:
     )
 
 
+def test_explain_unreadable_attachment_names_the_file() -> None:
+    note = IssueNote("unreadable_attachment", "warning", {"filename": "report.doc"})
+
+    assert explain_issue(note, "en", CAMPAIGN) == (
+        "We could not read the attachment “report.doc”. Please send it as a .docx, .odt, .pdf or "
+        ".txt file, or paste its text into the body of your message."
+    )
+    assert explain_issue(note, "fr", CAMPAIGN) == (
+        "Nous n'avons pas pu lire la pièce jointe « report.doc ». Merci de l'envoyer sous forme "
+        "de fichier .docx, .odt, .pdf ou .txt, ou d'en coller le texte dans le corps de votre "
+        "message."
+    )
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_explain_unreadable_attachment_cleans_the_file_name(language: str) -> None:
+    evil = "a\r\nBcc: victim@example.org\u202e" + "x" * 300 + ".pdf"
+    note = IssueNote("unreadable_attachment", "warning", {"filename": evil})
+    text = explain_issue(note, language, CAMPAIGN)
+
+    assert "a Bcc: victim@example.org " + "x" * 173 + "…" in text
+    assert not re.search(r"[\r\n\u202e]", text)
+    assert ".pdf”" not in text
+
+
+@pytest.mark.parametrize("filename", ["", " \r\n "])
+def test_explain_unreadable_attachment_without_a_name(filename: str) -> None:
+    note = IssueNote("unreadable_attachment", "warning", {"filename": filename})
+
+    assert explain_issue(note, "en", CAMPAIGN) == (
+        "We could not read one of your attachments. Please send it as a .docx, .odt, .pdf or "
+        ".txt file, or paste its text into the body of your message."
+    )
+
+
+@pytest.mark.parametrize("limits", ["message_too_large", "too_many_parts,message_too_large"])
+def test_explain_too_large_message_says_nothing_was_read(limits: str) -> None:
+    note = IssueNote("too_large", "warning", {"limits": limits})
+
+    assert explain_issue(note, "en", CAMPAIGN) == (
+        "Your message was too large for us to read, so we could not read your contribution at "
+        "all. Please send a shorter mail with your contribution in the body of the message or in "
+        "a single attachment."
+    )
+
+
+@pytest.mark.parametrize(
+    "limits", ["too_many_parts", "too_many_attachments", "timeout", "too_many_parts,timeout", ""]
+)
+def test_explain_too_large_partial_read_says_only_part_was_read(limits: str) -> None:
+    note = IssueNote("too_large", "warning", {"limits": limits})
+
+    assert explain_issue(note, "en", CAMPAIGN) == (
+        "Your message was too large, or had too many parts or attachments, so we could read only "
+        "part of it. Please send a shorter mail with your contribution in the body of the "
+        "message or in a single attachment."
+    )
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_explain_too_large_whole_and_partial_differ(language: str) -> None:
+    whole = IssueNote("too_large", "warning", {"limits": "message_too_large"})
+    partial = IssueNote("too_large", "warning", {"limits": "too_many_attachments"})
+
+    assert explain_issue(whole, language, CAMPAIGN) != explain_issue(partial, language, CAMPAIGN)
+
+
+def test_issue_codes_cover_every_code_raised() -> None:
+    """Every Issue(...) code in validate and processing has an entry in ISSUE_PARAMS."""
+    raised: set[str] = set()
+    for module in (validate, processing):
+        tree = ast.parse(inspect.getsource(module))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Issue":
+                first = node.args[0]
+                if isinstance(first, ast.Constant):
+                    raised.add(str(first.value))
+                else:  # f"missing_section:{name}": its fixed prefix
+                    assert isinstance(first, ast.JoinedStr)
+                    prefix = first.values[0]
+                    assert isinstance(prefix, ast.Constant)
+                    raised.add(str(prefix.value))
+
+    assert "unreadable_attachment" in raised
+    assert "too_large" in raised
+    for code in raised:
+        assert any(known == code or known.startswith(code) for known in ISSUE_CODES), code
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 @pytest.mark.parametrize("code", ISSUE_CODES)
 def test_confirmation_explains_every_issue_in_every_language(code: str, language: str) -> None:
-    note = IssueNote(code, "warning" if code.startswith("missing") else "error", {"words": 250})
+    severity = "warning" if code.startswith("missing") else "error"
+    note = IssueNote(code, severity, ISSUE_PARAMS[code])
     explained = explain_issue(note, language, CAMPAIGN)
     english = explain_issue(note, "en", CAMPAIGN)
+    generic = translations(language).gettext(GENERIC_FALLBACK) % {"code": code}
     text = text_of(confirm(language=language, status="needs_revision", issues=(note,)))
 
     assert f"- {explained}\n" in text
     assert (explained != english) is (language != "en")
+    assert explained != generic
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_explain_issue_texts_differ_per_code(language: str) -> None:
+    texts = {
+        explain_issue(IssueNote(code, "warning", params), language, CAMPAIGN)
+        for code, params in ISSUE_PARAMS.items()
+    }
+
+    assert len(texts) == len(ISSUE_PARAMS)
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
