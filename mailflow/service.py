@@ -379,10 +379,15 @@ def _has_idle(source: ImapSource) -> bool:
 
 
 def _take_news(source: ImapSource) -> bool:
-    """Forget (and report) the EXISTS/RECENT responses imaplib collected between commands."""
+    """Whether imaplib collected EXISTS/RECENT between commands; forgets all it collected.
+
+    Nothing else reads those leftovers (EXPUNGE after moves, FETCH of flags changed by other
+    clients…), and on a connection held for months they would only pile up.
+    """
     untagged = _box(source).client.untagged_responses
-    news = [untagged.pop(name, None) for name in ("EXISTS", "RECENT")]
-    return any(news)
+    news = any(untagged.get(name) for name in ("EXISTS", "RECENT"))
+    untagged.clear()
+    return news
 
 
 def _idle(
