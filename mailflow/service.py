@@ -470,7 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mailflow import config, logs
     from mailflow.app import App
 
-    parser = argparse.ArgumentParser(prog="python -m mailflow.service", description=__doc__)
+    summary = (__doc__ or "").partition("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m mailflow.service", description=summary)
     parser.add_argument("--config", default=None)
     parser.add_argument("--log-format", choices=logs.FORMATS, default="text")
     parser.add_argument("--log-level", choices=logs.LEVELS, default="INFO", type=str.upper)
