@@ -212,8 +212,7 @@ def test_stop_on_signals_puts_the_previous_handlers_back() -> None:
 # -- logging ------------------------------------------------------------------------------------
 @pytest.fixture
 def log_stream() -> Iterator[Callable[[str, str], io.StringIO]]:
-    root = logging.getLogger()
-    level = root.level
+    levels = {name: logging.getLogger(name).level for name in ("", *logs.QUIET)}
     handlers: list[logging.Handler] = []
 
     def install(fmt: str, level_name: str = "INFO") -> io.StringIO:
@@ -224,7 +223,8 @@ def log_stream() -> Iterator[Callable[[str, str], io.StringIO]]:
     yield install
     for handler in handlers:
         logs.teardown(handler)
-    root.setLevel(level)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def test_json_log_line_carries_extra_fields(
