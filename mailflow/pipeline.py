@@ -18,10 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from mailflow import headers
 from mailflow.config import Settings
 from mailflow.ledger.models import InboundState, ServiceEvent
-from mailflow.ledger.store import Ledger, cursor_for, known_keys, record_inbound, sync_campaign
+from mailflow.ledger.store import (
+    Ledger,
+    cursor_for,
+    get_or_create,
+    known_keys,
+    record_inbound,
+    sync_campaign,
+)
 from mailflow.sources import Source, open_source
 
 log = logging.getLogger(__name__)
@@ -91,9 +100,14 @@ def run_once(
         for batch in mailbox.fetch(todo, chunk_size):
             moved: list[str] = []
             with ledger.transaction() as session:
+                # Locked first: a second poller of this mailbox waits here until this chunk is
+                # committed, then finds its messages recorded (`record_inbound`) instead of
+                # failing on, or duplicating, them.
+                cursor = cursor_for(
+                    session, mailbox.account, mailbox.folder, uidvalidity, lock=True
+                )
                 if context is None:
                     context = processing.Context.load(session, settings)
-                cursor = cursor_for(session, mailbox.account, mailbox.folder, uidvalidity)
                 for fetched in batch:
                     message = headers.parse(fetched.raw)
                     result = record_inbound(
@@ -155,10 +169,10 @@ def _note(session: object, name: str, detail: str) -> None:
     from sqlalchemy.orm import Session
 
     assert isinstance(session, Session)
-    event = session.get(ServiceEvent, name) or ServiceEvent(name=name)
+    query = select(ServiceEvent).where(ServiceEvent.name == name)
+    event = get_or_create(session, query, lambda: ServiceEvent(name=name, detail=detail))
     event.detail = detail
     event.at = datetime.now(UTC)
-    session.add(event)
 
 
 def _full_key(uidvalidity: int, key: str, source: Source) -> str:

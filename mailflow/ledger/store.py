@@ -5,27 +5,29 @@ transactions (so two writers queue instead of failing half-way); PostgreSQL is u
 `Ledger.upgrade` runs the Alembic migrations in ``db/``; `Ledger.transaction` is the one way code
 writes. The functions below record inbound messages exactly once (by location, then by
 Message-ID + SHA-256), keep the mailbox cursor, and keep the campaign row in step with the
-config. Queries for the CLI's views live in `mailflow.views`; the order of work in
-`mailflow.pipeline`.
+config. Two processes may share one ledger: on SQLite ``BEGIN IMMEDIATE`` makes writers take
+turns; on PostgreSQL rows that two pollers could both create are made through `get_or_create`,
+and `cursor_for(..., lock=True)` makes the pollers of one mailbox take turns per chunk.
+Queries for the CLI's views live in `mailflow.views`; the order of work in `mailflow.pipeline`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, Select, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mailflow.config import CampaignSettings
@@ -35,6 +37,8 @@ from mailflow.resources import db_dir
 from mailflow.sources.base import FetchedMessage
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Ledger:
@@ -212,28 +216,62 @@ def record_inbound(
     return RecordResult(message, new=True)
 
 
-def cursor_for(session: Session, account: str, folder: str, uidvalidity: int) -> MailboxCursor:
-    """The cursor row for this mailbox generation, created at UID 0 when new."""
-    cursor = session.scalars(
-        select(MailboxCursor).where(
-            MailboxCursor.account == account,
-            MailboxCursor.folder == folder,
-            MailboxCursor.uidvalidity == uidvalidity,
-        )
-    ).first()
-    if cursor is None:
-        cursor = MailboxCursor(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=0)
-        session.add(cursor)
-        session.flush()
-    return cursor
+def get_or_create(session: Session, query: Select[T], make: Callable[[], T]) -> T:
+    """The row ``query`` finds, else a new one from ``make``, also when another process races.
+
+    Two transactions that both find nothing both insert; on PostgreSQL the second waits on the
+    unique index until the first commits, then fails. That insert runs in a savepoint, so only
+    the savepoint is undone, and the row the other process committed is read instead.
+    (On SQLite ``BEGIN IMMEDIATE`` already keeps the two apart.)
+    """
+    found = session.scalars(query).first()
+    if found is not None:
+        return found
+    created = make()
+    try:
+        with session.begin_nested():
+            session.add(created)
+    except IntegrityError:
+        return session.scalars(query).one()
+    return created
+
+
+def cursor_for(
+    session: Session, account: str, folder: str, uidvalidity: int, *, lock: bool = False
+) -> MailboxCursor:
+    """The cursor row for this mailbox generation, created at UID 0 when new.
+
+    With ``lock``, the row stays locked (``SELECT … FOR UPDATE``) until the transaction ends:
+    two pollers of one mailbox then take turns per chunk, and the second one sees, and does not
+    record again, what the first one committed. SQLite ignores the clause; its ``BEGIN
+    IMMEDIATE`` already serializes writers.
+    """
+    query = select(MailboxCursor).where(
+        MailboxCursor.account == account,
+        MailboxCursor.folder == folder,
+        MailboxCursor.uidvalidity == uidvalidity,
+    )
+    if lock:
+        query = query.with_for_update()
+    return get_or_create(
+        session,
+        query,
+        lambda: MailboxCursor(account=account, folder=folder, uidvalidity=uidvalidity, last_uid=0),
+    )
 
 
 def sync_campaign(session: Session, settings: CampaignSettings) -> Campaign:
     """The campaign row named in the config, created or updated to match it."""
-    campaign = session.scalars(select(Campaign).where(Campaign.name == settings.name)).first()
-    if campaign is None:
-        campaign = Campaign(name=settings.name)
-        session.add(campaign)
+    campaign = get_or_create(
+        session,
+        select(Campaign).where(Campaign.name == settings.name),
+        lambda: Campaign(
+            name=settings.name,
+            deadline=settings.deadline,
+            word_limit=settings.word_limit,
+            recipient=settings.recipient,
+        ),
+    )
     campaign.deadline = settings.deadline
     campaign.word_limit = settings.word_limit
     campaign.recipient = settings.recipient
