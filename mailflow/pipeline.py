@@ -4,9 +4,12 @@ This is the only module that knows the stages' order. `run_once` is one poll: it
 mailbox above the ledger's cursor in chunks; for each chunk, in **one transaction**, it records
 every new message (exact bytes), runs the later stages on it inside a savepoint (so a message that
 breaks a stage is still recorded, with its error, and never blocks the rest) and advances the
-cursor. Only after that commit are messages moved on the server, and only committed outbox rows
-are ever sent. A crash at any instant therefore leaves either the whole chunk (messages,
-submissions, queued confirmations, cursor) or none of it: no gap and no duplicate.
+cursor. The chunk's transaction starts by locking the cursor row, so two pollers of one mailbox
+(two `serve` processes on one PostgreSQL ledger) take turns per chunk and the later one finds the
+messages recorded. Only after that commit are messages moved on the server, and only committed
+outbox rows are ever sent (`mailflow.outbox` claims them with ``SKIP LOCKED``). A crash at any
+instant therefore leaves either the whole chunk (messages, submissions, queued confirmations,
+cursor) or none of it: no gap and no duplicate.
 What happens to one message lives in `mailflow.processing`; delivery in `mailflow.outbox`.
 """
 

@@ -228,6 +228,7 @@ def get_or_create(session: Session, query: Select[T], make: Callable[[], T]) -> 
     if found is not None:
         return found
     created = make()
+    session.flush()  # so an error below can only come from this insert
     try:
         with session.begin_nested():
             session.add(created)
