@@ -9,11 +9,13 @@ hostile member text through the real pipeline and check the mail headers, the HT
 
 from __future__ import annotations
 
+import ast
 import base64
 import dataclasses
 import io
 import logging
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from mailflow.cli import main
 from mailflow.config import ImapSettings, Secret, Settings
 from mailflow.errors import SourceError
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import Base, InboundMessage
+from mailflow.ledger.models import Base, InboundMessage, OutboxMail
 from mailflow.sources.imap import tls_context
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mailflow"
@@ -268,3 +270,175 @@ def test_full_cycle_at_debug_never_shows_a_password(
         (where, secret) for where, text in seen.items() for secret in secrets if secret in text
     }
     assert leaks == set()
+
+
+# -- member text stays data: headers, HTML, shell -----------------------------------------------
+def encoded(text: str) -> str:
+    """``text`` as one RFC 2047 encoded-word, CR and LF included."""
+    return "=?utf-8?b?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+def poll_and_compile(settings: Settings, ledger: Ledger, outdir: Path) -> list[Path]:
+    from mailflow import campaign
+
+    pipeline.run_once(settings, ledger)
+    return campaign.compile_report(settings, ledger, outdir).files
+
+
+def sent_mail(settings: Settings) -> list[tuple[bytes, EmailMessage]]:
+    files = sorted(p for p in Path(settings.smtp.outdir).iterdir() if p.suffix == ".eml")
+    return [
+        (p.read_bytes(), message_from_bytes(p.read_bytes(), policy=policy.default)) for p in files
+    ]
+
+
+def test_member_text_never_adds_a_header_to_the_confirmation(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger, "member1@library.test")  # no roster name: the mail's display name is used
+    name = encoded("Evil\r\n\r\nforged body and a bare \r to split lines")
+    subject = encoded("Report\r\nBcc: evil2@attacker.test\r\n\r\nforged body")
+    references = encoded("\r\nBcc: evil3@attacker.test")
+    raw = (
+        f"From: {name} <member1@library.test>\r\n"
+        f"To: wsis@association.test\r\n"
+        f"Subject: {subject}\r\n"
+        f"Message-ID: <inject-1@library.test>\r\n"
+        f"References: <a@library.test> {references}\r\n"
+        f"Date: Mon, 08 Sep 2025 10:00:00 +0000\r\n\r\n"
+        f"Action lines: C3\r\nWhy: we opened reading rooms.\r\n"
+    ).encode()
+    (Path(settings.imap.maildir) / "new" / "1.inject.test").write_bytes(raw)
+
+    pipeline.run_once(settings, ledger)
+
+    [(data, mail)] = sent_mail(settings)
+    header_block = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    assert [line for line in header_block.splitlines() if line.lower().startswith(b"bcc")] == []
+    assert "Bcc" not in mail
+    assert [a.addr_spec for a in mail["To"].addresses] == ["member1@library.test"]
+    assert "\n" not in str(mail["Subject"]) and "\r" not in str(mail["Subject"])
+    assert mail["In-Reply-To"] == "<inject-1@library.test>"
+    with ledger.transaction() as session:
+        assert session.scalars(select(OutboxMail.recipient)).all() == ["member1@library.test"]
+
+
+HOSTILE_MARKUP = {
+    "organisation": "<script>alert('org')</script> Library",
+    "why": '<img src=x onerror="alert(1)"> we opened reading rooms',
+    "link": 'https://library.test/a"><script>alert(2)</script>',
+}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "mailflow/headers.py addresses() decodes RFC 2047 encoded-words of the whole header "
+        "before getaddresses(), so an encoded display name holding '<member@…>,' becomes the "
+        "sender: a stranger is recorded, judged and answered as the member"
+    ),
+)
+def test_encoded_display_name_cannot_pose_as_a_member(settings: Settings, ledger: Ledger) -> None:
+    add_member(ledger, "member1@library.test", name="Member One")
+    name = encoded("Member One <member1@library.test>,")
+    raw = contribution(1, From=f"{name} <attacker@evil.test>")
+    (Path(settings.imap.maildir) / "new" / "1.pose.test").write_bytes(raw)
+
+    pipeline.run_once(settings, ledger)
+
+    with ledger.transaction() as session:
+        assert session.scalars(select(InboundMessage.sender)).all() == ["attacker@evil.test"]
+        assert session.scalars(select(OutboxMail.recipient)).all() == []
+
+
+def test_member_text_is_escaped_in_the_confirmation_and_the_report_html(
+    settings: Settings, ledger: Ledger, tmp_path: Path
+) -> None:
+    add_member(ledger, "member1@library.test", name="<b>Member</b> <script>x()</script>")
+    raw = contribution(
+        1,
+        Subject="<script>alert('subject')</script>",
+        body=(
+            f"Organisation: {HOSTILE_MARKUP['organisation']}\nAction lines: C3\n"
+            f"Why: {HOSTILE_MARKUP['why']}\nOutputs: {HOSTILE_MARKUP['link']} javascript:alert(3)\n"
+        ),
+    )
+    (Path(settings.imap.maildir) / "new" / "1.markup.test").write_bytes(raw)
+
+    files = poll_and_compile(settings, ledger, tmp_path / "report")
+
+    pages = [p.read_text(encoding="utf-8") for p in files if p.suffix == ".html"]
+    [(_, confirmation)] = sent_mail(settings)
+    html_part = confirmation.get_body(("html",))
+    assert html_part is not None
+    pages.append(html_part.get_content())
+    assert len(pages) == 2
+    for page in pages:
+        lowered = page.lower()
+        assert "<script" not in lowered
+        assert "<img" not in lowered
+        assert 'href="javascript:' not in lowered
+    assert "&lt;script&gt;alert(&#39;org&#39;)&lt;/script&gt; Library" in pages[0]
+
+
+#: The only module allowed to start a process, and what it may start it with.
+SUBPROCESS_USERS = {"config.py"}
+
+
+def calls_in(path: Path) -> list[ast.Call]:
+    return [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)]
+
+
+def dotted(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return f"{dotted(node.value)}.{node.attr}"
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def test_no_module_hands_text_to_a_shell() -> None:
+    risky = {"os.system", "os.popen", "os.spawnl", "os.spawnlp", "os.execv", "os.execvp", "eval"}
+    found: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for call in calls_in(path):
+            name = dotted(call.func)
+            shell = any(
+                k.arg == "shell" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+                for k in call.keywords
+            )
+            if name in risky or name.startswith("subprocess.") or shell:
+                found.setdefault(path.name, []).append(
+                    name + (" shell=True" if shell else "") + f" {ast.unparse(call.args[0])}"
+                    if call.args
+                    else name
+                )
+    # The one process mailflow starts is the configured password_command, split by shlex.
+    assert found == {"config.py": ["subprocess.run shlex.split(self._command)"]}
+
+
+def test_member_text_with_shell_syntax_runs_nothing(
+    settings: Settings, ledger: Ledger, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    payloads = [
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"; touch {marker} #",
+        f"| touch {marker}",
+    ]
+    add_member(ledger, "member1@library.test", name=payloads[0], organisation=payloads[1])
+    message = EmailMessage()
+    message["From"] = f"{payloads[2]} <member1@library.test>"
+    message["To"] = "wsis@association.test"
+    message["Subject"] = " ".join(payloads)
+    message["Message-ID"] = f"<$(touch {marker})@library.test>"
+    message.set_content("Action lines: C3\nWhy: " + " ".join(payloads) + "\n")
+    message.add_attachment(
+        b"Outputs: https://library.test/", maintype="text", subtype="plain", filename=payloads[3]
+    )
+    (Path(settings.imap.maildir) / "new" / "1.shell.test").write_bytes(message.as_bytes())
+
+    files = poll_and_compile(settings, ledger, tmp_path / "report")
+
+    assert not marker.exists()
+    assert {p.parent for p in files} == {tmp_path / "report"}
+    assert len(sent_mail(settings)) == 1
