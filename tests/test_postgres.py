@@ -8,11 +8,17 @@ database are involved.
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from conftest import imap_settings
@@ -196,6 +202,42 @@ def poll_until_done(config: Settings, ledger: Ledger, start: threading.Barrier) 
             return done
 
 
+def campaign_of_members(ledger: Ledger, mailbox: Mailbox) -> None:
+    """MESSAGES members, each with one contribution waiting in the mailbox's FOLDER."""
+    with ledger.transaction() as session:
+        for n in range(MESSAGES):
+            members.upsert(session, [f"member{n}@library.test"], name=f"Member {n}")
+    append(mailbox, [contribution(n) for n in range(MESSAGES)])
+
+
+def assert_each_message_recorded_and_confirmed_once(
+    ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    with ledger.transaction() as session:
+        recorded = Counter(session.scalars(select(InboundMessage.message_id)))
+        per_inbound = Counter(session.scalars(select(Submission.inbound_id)))
+        confirmations = Counter(
+            session.scalars(
+                select(OutboxMail.submission_id).where(OutboxMail.kind == "confirmation")
+            )
+        )
+        states = Counter(session.scalars(select(OutboxMail.state)))
+        outbox_ids = set(session.scalars(select(OutboxMail.message_id)))
+    received = Counter(
+        str(message_from_bytes(r.data, policy=policy.default)["Message-ID"])
+        for r in smtp_server.received
+    )
+    assert len(recorded) == MESSAGES
+    assert set(recorded.values()) == {1}
+    assert len(per_inbound) == MESSAGES
+    assert set(per_inbound.values()) == {1}
+    assert len(confirmations) == MESSAGES
+    assert set(confirmations.values()) == {1}
+    assert states == {"sent": MESSAGES}  # nothing left in ``sending`` or ``queued``
+    assert set(received) == outbox_ids
+    assert set(received.values()) == {1}
+
+
 @pytest.mark.servers
 @pytest.mark.slow
 @pytest.mark.parametrize("ledger_backend", ["postgresql"])
@@ -205,10 +247,7 @@ def test_two_pollers_record_and_confirm_each_message_once(
     fresh_mailbox: Mailbox,
     smtp_server: SmtpTestServer,
 ) -> None:
-    with ledger.transaction() as session:
-        for n in range(MESSAGES):
-            members.upsert(session, [f"member{n}@library.test"], name=f"Member {n}")
-    append(fresh_mailbox, [contribution(n) for n in range(MESSAGES)])
+    campaign_of_members(ledger, fresh_mailbox)
     config = dataclasses.replace(
         imap_settings(settings, fresh_mailbox, folder=FOLDER, chunk_size=20),
         smtp=SmtpSettings(
@@ -231,27 +270,78 @@ def test_two_pollers_record_and_confirm_each_message_once(
             poller.close()
 
     assert sum(done, Counter()) == {"new": MESSAGES, "sent": MESSAGES}
+    assert_each_message_recorded_and_confirmed_once(ledger, smtp_server)
+
+
+#: A `serve` process: the service loop on the given config until SIGTERM.
+SERVE = """\
+import sys
+from mailflow import config, service
+from mailflow.ledger import Ledger
+settings = config.load(sys.argv[1], required=True)
+service.serve(settings, Ledger(settings.ledger.url))
+"""
+
+
+def sent_confirmations(ledger: Ledger) -> int:
     with ledger.transaction() as session:
-        recorded = Counter(session.scalars(select(InboundMessage.message_id)))
-        per_inbound = Counter(session.scalars(select(Submission.inbound_id)))
-        submissions = session.scalar(select(func.count()).select_from(Submission))
-        confirmations = Counter(
-            session.scalars(
-                select(OutboxMail.submission_id).where(OutboxMail.kind == "confirmation")
+        return (
+            session.scalar(
+                select(func.count()).select_from(OutboxMail).where(OutboxMail.state == "sent")
             )
+            or 0
         )
-        states = Counter(session.scalars(select(OutboxMail.state)))
-        outbox_ids = set(session.scalars(select(OutboxMail.message_id)))
-    assert len(recorded) == MESSAGES
-    assert set(recorded.values()) == {1}
-    assert submissions == MESSAGES
-    assert set(per_inbound.values()) == {1}
-    assert len(confirmations) == MESSAGES
-    assert set(confirmations.values()) == {1}
-    assert states == {"sent": MESSAGES}
-    received = Counter(
-        str(message_from_bytes(r.data, policy=policy.default)["Message-ID"])
-        for r in smtp_server.received
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+@pytest.mark.parametrize("ledger_backend", ["postgresql"])
+def test_two_serve_processes_record_and_confirm_each_message_once(
+    settings: Settings,
+    ledger: Ledger,
+    fresh_mailbox: Mailbox,
+    smtp_server: SmtpTestServer,
+    tmp_path: Path,
+) -> None:
+    campaign_of_members(ledger, fresh_mailbox)
+    config = tmp_path / "mailflow.toml"
+    config.write_text(
+        f'[ledger]\nurl = "{settings.ledger.url}"\n'
+        f'[imap]\nhost = "127.0.0.1"\nport = {fresh_mailbox.server.imap_port}\n'
+        f'security = "none"\nuser = "{fresh_mailbox.user}"\nfolder = "{FOLDER}"\n'
+        f"chunk_size = 20\n"
+        f'[smtp]\nhost = "{smtp_server.host}"\nport = {smtp_server.port}\nsecurity = "none"\n'
+        f'user = ""\nfrom = "WSIS coordinator <wsis@association.test>"\n'
+        f'[campaign]\ndeadline = "2099-09-30T23:59:59+07:00"\n',
+        encoding="utf-8",
     )
-    assert set(received) == outbox_ids
-    assert set(received.values()) == {1}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAILFLOW_")}
+    env["MAILFLOW_IMAP_PASSWORD"] = fresh_mailbox.password
+    logs = [tmp_path / f"serve-{n}.log" for n in range(2)]
+    processes = []
+    for log in logs:
+        with log.open("wb") as output:
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", SERVE, str(config)],
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    try:
+        deadline = time.monotonic() + 500
+        while sent_confirmations(ledger) < MESSAGES and time.monotonic() < deadline:
+            if any(p.poll() is not None for p in processes):
+                break
+            threading.Event().wait(0.5)
+        assert [p.poll() for p in processes] == [None, None], "a serve process ended early"
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        codes = [process.wait(timeout=60) for process in processes]
+    tails = "\n".join(log.read_text(errors="replace")[-3000:] for log in logs)
+
+    assert codes == [0, 0], tails
+    assert_each_message_recorded_and_confirmed_once(ledger, smtp_server)
