@@ -27,16 +27,7 @@ WORD_TOLERANCE = 2
 
 # Cases where the expectation follows the design but mailflow does not yet; each fails strictly,
 # so the marker must go when the behaviour is fixed.
-KNOWN_FAILURES: dict[str, str] = {
-    "fr_reply_signature_disclaimer": (
-        "quotes: a French legal disclaimer (AVERTISSEMENT : … confidentiels …) is not recognised, "
-        "so it and the '-- ' signature above it are counted (97 words, expected 58)"
-    ),
-    "zh_gmail_reply": (
-        "quotes: the Chinese Gmail reply header (… <address> 于2025年9月16日周二 10:02写道：) is "
-        "not recognised and is counted (92 words, expected 77)"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _names() -> list[str]:
