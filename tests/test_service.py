@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import imap_settings
 from imap_tools import MailBoxUnencrypted
-from servers import Dovecot, Mailbox, free_port
+from servers import SHARED_PASSWORD, Dovecot, Mailbox, dovecot_available, free_port
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -418,10 +419,11 @@ def test_two_serves_share_a_postgresql_ledger_and_record_each_mail_once(
 # -- the loop on a real IMAP server ---------------------------------------------------------------
 @pytest.mark.servers
 def test_serve_records_mail_announced_by_idle(
-    settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox
+    settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = imap_settings(settings, fresh_mailbox)
     append(fresh_mailbox, message(1))
+    caplog.set_level(logging.INFO, logger="mailflow.service")
     with Running(config, ledger):
         wait_until(lambda: recorded(ledger) == {"<serve-1@library.test>"}, "first mail")
         append(fresh_mailbox, message(2))
@@ -430,6 +432,8 @@ def test_serve_records_mail_announced_by_idle(
             "mail appended while serving",
         )
     assert last_error(ledger) is None
+    connected = [r.getMessage() for r in caplog.records if r.getMessage().startswith("connected")]
+    assert connected == [f"connected to {config.imap.account}; waiting by IMAP IDLE"]
 
 
 @pytest.mark.servers
@@ -442,6 +446,41 @@ def test_serve_delivers_outbox_mail_while_it_idles(
         queue_call(ledger)
         wait_until(lambda: sent.is_dir() and len(list(sent.iterdir())) == 1, "mail delivered")
     assert last_error(ledger) is None
+
+
+@pytest.fixture
+def dovecot_without_idle() -> Iterator[Dovecot]:
+    """A private Dovecot whose CAPABILITY does not offer IDLE (the shared one must keep it)."""
+    reason = dovecot_available()
+    if reason:
+        pytest.skip(reason)
+    base = Path(tempfile.mkdtemp(prefix="mailflow-noidle-"))
+    server = Dovecot.start(base)
+    try:
+        with server.config.open("a") as config:
+            config.write("imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE UIDPLUS\n")
+        server.restart()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.servers
+def test_serve_polls_a_server_that_does_not_offer_idle(
+    settings: Settings,
+    ledger: Ledger,
+    dovecot_without_idle: Dovecot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mailbox = Mailbox(dovecot_without_idle, "wsis@association.test", SHARED_PASSWORD)
+    config = imap_settings(settings, mailbox, poll_interval_s=0.2)
+    caplog.set_level(logging.INFO, logger="mailflow.service")
+    with Running(config, ledger):
+        append(mailbox, message(8))
+        wait_until(lambda: recorded(ledger) == {"<serve-8@library.test>"}, "polled mail")
+    connected = [r.getMessage() for r in caplog.records if r.getMessage().startswith("connected")]
+    assert connected == [f"connected to {config.imap.account}; waiting by polling every 0.2 s"]
 
 
 @pytest.mark.servers
