@@ -15,6 +15,7 @@ from datetime import datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 _CR_ONLY = re.compile(rb"\r(?!\n)")
@@ -26,7 +27,11 @@ def parse(raw: bytes) -> EmailMessage:
     """Parse raw bytes with `policy.default`; CR-only line endings are normalised first."""
     if b"\r" in raw and b"\n" not in raw[:4096]:
         raw = _CR_ONLY.sub(b"\n", raw)
-    message = email.message_from_bytes(raw, policy=policy.default)
+    try:
+        message = email.message_from_bytes(raw, policy=policy.default)
+    except RecursionError:
+        # Pathologically deep multipart nesting: keep the headers, leave the body unparsed.
+        message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     return message
 
