@@ -27,7 +27,7 @@ from html import unescape
 from typing import Any
 
 import charset_normalizer
-import lxml.html  # type: ignore[import-untyped]
+import lxml.html
 from inscriptis import Inscriptis
 from inscriptis.model.config import ParserConfig
 
