@@ -14,6 +14,9 @@ import base64
 import dataclasses
 import io
 import logging
+import shutil
+import ssl
+import tempfile
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,10 +25,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from imap_tools import MailBox, MailBoxUnencrypted
-from servers import Mailbox
+from servers import SHARED_PASSWORD, Mailbox, dovecot_available
 from smtp_server import SmtpTestServer, TlsMaterial
 from sqlalchemy import select
 from tls_servers import (  # noqa: F401  (pytest finds fixtures by name)
+    TlsDovecot,
     TlsMailbox,
     tls_dovecot_fixture,
     tls_mailbox_fixture,
@@ -124,6 +128,34 @@ def test_imap_tls_server_is_read_once_its_ca_is_configured(
     assert summary.new == 1
     with ledger.transaction() as session:
         assert session.scalars(select(InboundMessage.raw)).one() == raw.replace(b"\n", b"\r\n")
+
+
+@pytest.mark.servers
+def test_imap_tls_certificate_for_another_name_is_refused_even_with_its_ca(
+    settings: Settings, ledger: Ledger, tls_ca: TlsMaterial
+) -> None:
+    if reason := dovecot_available():
+        pytest.skip(reason)
+    base = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-tls-other-"))
+    server = TlsDovecot.start_tls(base, tls_ca.ca.issue_cert("elsewhere.test"))
+    try:
+        mailbox = TlsMailbox(server, "wsis@association.test", SHARED_PASSWORD)
+        config = tls_settings(settings, mailbox, "ssl", ca_file=str(tls_ca.ca_file))
+        with pytest.raises(SourceError, match="TLS certificate not trusted") as caught:
+            pipeline.run_once(config, ledger, send=False)
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+    assert "127.0.0.1" in str(caught.value)
+    assert caught.value.retryable is False
+
+
+def test_tls_context_verifies_certificates_and_host_names() -> None:
+    context = tls_context()
+
+    assert (context.verify_mode, context.check_hostname) == (ssl.CERT_REQUIRED, True)
+    assert ImapSettings().security == "ssl"
 
 
 # -- TLS on SMTP, from the config file ----------------------------------------------------------
