@@ -1,18 +1,18 @@
 """`mailflow serve`: run passes of the pipeline for months, unattended, until told to stop.
 
-`serve` holds one connection to the mailbox and lends it to each `pipeline.run_once` pass
-(reusing it saves a login per pass: on loopback 17 ms per empty pass instead of 44 ms, more with
-TLS over a real network). Between passes it waits in IMAP IDLE (RFC 2177) when the server offers
-it, re-issuing IDLE well before the 29-minute limit and watching the socket in short steps so a
-stop request is noticed within about a second; TCP keepalive and the IMAP socket timeout make a
+`serve` holds one connection to the mailbox and lends it to each `pipeline.run_once` pass (reusing
+it saves a login per pass: on loopback 17 ms per empty pass instead of 44 ms, more with TLS over a
+real network). Between passes it waits in IMAP IDLE (RFC 2177) when the server offers it,
+re-issuing IDLE well before the 29-minute limit and watching the socket in short steps so a stop
+request is noticed within about a second; TCP keepalive and the IMAP socket timeout make a
 connection that died silently fail instead of hang. Servers without IDLE, and the Maildir source,
-are polled every ``imap.poll_interval_s``; with IDLE a full pass still runs every
-``full_pass_s``. The outbox is delivered after each pass and on its own timer, so retries leave
-on their schedule. Any connection, server or ledger error (`SourceError`, `LedgerBusyError`,
-`OSError`, imaplib errors…) is recorded for ``mailflow status`` with `pipeline.note_error`, the
-connection is dropped, and the service reconnects after an exponential backoff with jitter: it
-never exits on one. SIGTERM/SIGINT set a stop event; a pass stops after the chunk it is
-committing, connections are closed and `serve` returns. On SQLite only one `serve` may run per
+are polled every ``imap.poll_interval_s``; with IDLE a full pass still runs every ``full_pass_s``.
+The outbox is delivered after each pass and on its own timer, so retries leave on their schedule.
+Any connection, server or ledger error (`SourceError`, `LedgerBusyError`, `OSError`, imaplib
+errors…) is recorded for ``mailflow status`` with `pipeline.note_error`, the connection is dropped,
+and the service reconnects after an exponential backoff with jitter: it never exits on one.
+SIGTERM/SIGINT set a stop event; a pass stops after the chunk it is committing, connections are
+closed and `serve` returns (a second signal stops at once). On SQLite only one `serve` may run per
 ledger: an ``fcntl.flock`` on a lock file beside the database enforces it (the kernel releases it
 on exit or crash); PostgreSQL ledgers allow several. The order of the stages lives in
 `mailflow.pipeline`, delivery in `mailflow.outbox`, log formatting in `mailflow.logs`.
