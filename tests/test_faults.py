@@ -9,11 +9,14 @@ memory measurements use ``mailflow … poll`` subprocesses, so the fault hits a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import imaplib
 import io
 import json
 import os
 import random
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from conftest import CORPUS, imap_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -40,12 +43,14 @@ from sqlalchemy import func, select
 from mailflow import headers, members, outbox, pipeline
 from mailflow.cli import main
 from mailflow.config import Settings
-from mailflow.errors import LedgerBusyError
+from mailflow.delivery import DeliveryResult, Envelope, Sink
+from mailflow.errors import LedgerBusyError, SourceError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
 from mailflow.ledger.store import sha256
 from mailflow.sources import MaildirSource
 from mailflow.sources.base import FetchedMessage
+from mailflow.sources.imap import ImapSource
 
 PYTHON = sys.executable
 FOLDER = "INBOX"
@@ -783,3 +788,143 @@ def test_poll_member_whose_address_cannot_be_answered_still_gets_a_submission(
     with ledger.transaction() as session:
         assert session.scalars(select(InboundMessage.state)).all() == ["processed"]
         assert session.scalars(select(Submission.status)).all() == ["accepted"]
+
+
+class LockAfterDelivery:
+    """A sink that delivers for real, then lets another writer hold the ledger's lock."""
+
+    def __init__(self, inner: Sink, settings: Settings) -> None:
+        self.inner, self.settings = inner, settings
+        self.holder: sqlite3.Connection | None = None
+
+    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
+        results = self.inner.deliver(batch)
+        if self.holder is None:
+            self.holder = sqlite3.connect(
+                database_file(self.settings), isolation_level=None, timeout=30
+            )
+            self.holder.execute("BEGIN IMMEDIATE")
+        return results
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_flush_ledger_locked_after_delivery_resends_with_the_same_message_ids(
+    cli: Cli, settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    cli.run("poll", "--no-send")
+    smtp = dataclasses.replace(
+        settings.smtp, host=smtp_server.host, port=smtp_server.port, security="none", outdir=""
+    )
+    configured = dataclasses.replace(settings, smtp=smtp)
+    impatient = Ledger(settings.ledger.url, busy_timeout_s=0.2)
+    sink = LockAfterDelivery(outbox.make_sink(smtp), settings)
+
+    try:
+        with pytest.raises(LedgerBusyError):
+            outbox.flush(configured, impatient, sink=sink)
+    finally:
+        sink.close()
+        impatient.close()
+        assert sink.holder is not None
+        sink.holder.execute("ROLLBACK")
+        sink.holder.close()
+    stuck = [row["state"] for row in cli.outbox()]
+    first = received_ids(smtp_server)
+    later = datetime.now(UTC) + outbox.SENDING_LEASE + timedelta(minutes=1)
+    counts = outbox.flush(configured, ledger, now=later)
+
+    assert stuck == ["sending"] * 3  # delivered, but the result could not be recorded
+    assert counts == {"sent": 3}
+    ids = sorted(str(row["message_id"]) for row in cli.outbox())
+    assert first == ids
+    assert received_ids(smtp_server) == sorted(ids * 2)  # at least once, recognisably the same
+    assert [row["state"] for row in cli.outbox()] == ["sent"] * 3
+
+
+class DropAfterFirstChunk:
+    """The real IMAP source, whose connection breaks (socket shut down) after the first chunk."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.inner = ImapSource(settings.imap)
+        self.account, self.folder = self.inner.account, self.inner.folder
+        self.client: imaplib.IMAP4 | None = None  # the connection that broke
+
+    def __enter__(self) -> DropAfterFirstChunk:
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.__exit__(*exc)
+
+    def uidvalidity(self) -> int:
+        return self.inner.uidvalidity()
+
+    def new_keys(self, after_uid: int) -> list[str]:
+        return self.inner.new_keys(after_uid)
+
+    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+        for number, batch in enumerate(self.inner.fetch(keys, chunk_size)):
+            yield batch
+            if number == 0:
+                self.client = self.inner._box.client
+                self.client.sock.shutdown(socket.SHUT_RDWR)
+
+    def mark_processed(self, keys: Sequence[str]) -> None:
+        self.inner.mark_processed(keys)
+
+    def release(self) -> None:
+        """Close what is left of the broken connection (its socket and the file over it)."""
+        if self.client is not None:
+            with contextlib.suppress(OSError):
+                self.client.shutdown()
+
+
+@pytest.mark.servers
+def test_poll_imap_connection_lost_mid_ingest_keeps_whole_chunks_then_resumes(
+    settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox
+) -> None:
+    add_members(ledger, range(12))
+    imap_append(fresh_mailbox, [contribution(n) for n in range(12)])
+    config = imap_settings(settings, fresh_mailbox, chunk_size=5)
+    source = DropAfterFirstChunk(config)
+
+    try:
+        with pytest.raises(SourceError, match="IMAP UID FETCH") as caught:
+            pipeline.run_once(config, ledger, send=False, source=source)
+    finally:
+        source.release()  # see the next test: mailflow leaves it open
+    first = (count_rows(settings, "inbound_messages"), count_rows(settings, "outbox"))
+    again = pipeline.run_once(config, ledger, send=False)
+
+    assert caught.value.retryable is True
+    assert first == (5, 5)
+    assert (again.new, again.already_recorded) == (7, 0)
+    assert count_rows(settings, "inbound_messages") == count_rows(settings, "submissions") == 12
+    assert count_rows(settings, "outbox") == 12
+
+
+@pytest.mark.servers
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "mailflow/sources/imap.py _quietly_logout: imaplib's logout() raises on a broken "
+        "connection before its shutdown(), so the socket stays open (a ResourceWarning per "
+        "dropped connection; fds pile up in a long-running serve)"
+    ),
+)
+def test_poll_imap_connection_lost_closes_the_socket(
+    settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox
+) -> None:
+    imap_append(fresh_mailbox, [contribution(n) for n in range(6)])
+    config = imap_settings(settings, fresh_mailbox, chunk_size=5)
+    source = DropAfterFirstChunk(config)
+
+    try:
+        with pytest.raises(SourceError):
+            pipeline.run_once(config, ledger, send=False, source=source)
+        assert source.client is not None
+        assert source.client.sock.fileno() == -1
+    finally:
+        source.release()
