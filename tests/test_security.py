@@ -13,6 +13,7 @@ import ast
 import base64
 import dataclasses
 import io
+import json
 import logging
 import shutil
 import ssl
@@ -474,3 +475,48 @@ def test_member_text_with_shell_syntax_runs_nothing(
     assert not marker.exists()
     assert {p.parent for p in files} == {tmp_path / "report"}
     assert len(sent_mail(settings)) == 1
+
+
+@pytest.mark.servers
+@pytest.mark.parametrize("which", ["imap", "smtp"])
+def test_refused_password_is_in_no_error_log_or_ledger(
+    settings: Settings,
+    ledger: Ledger,
+    fresh_mailbox: Mailbox,
+    auth_smtp_server: SmtpTestServer,
+    debug_log: io.StringIO,
+    tmp_path: Path,
+    which: str,
+) -> None:
+    add_member(ledger, "member1@library.test", name="Member 1")
+    with MailBoxUnencrypted("127.0.0.1", fresh_mailbox.server.imap_port).login(
+        fresh_mailbox.user, fresh_mailbox.password, initial_folder=None
+    ) as box:
+        box.append(contribution(1), "INBOX")
+    wrong = "wr0ng-Pa55-7f3a"
+    config = tmp_path / "mailflow.toml"
+    config.write_text(
+        f'[ledger]\nurl = "{settings.ledger.url}"\n'
+        f'[imap]\nhost = "127.0.0.1"\nport = {fresh_mailbox.server.imap_port}\n'
+        f'security = "none"\nuser = "{fresh_mailbox.user}"\n'
+        f'[smtp]\nhost = "{auth_smtp_server.host}"\nport = {auth_smtp_server.port}\n'
+        f'security = "none"\nuser = "{SMTP_USER}"\nfrom = "WSIS <{SMTP_USER}>"\n'
+        f'[campaign]\ndeadline = "2099-09-30T23:59:59+07:00"\n',
+        encoding="utf-8",
+    )
+    env = {
+        "MAILFLOW_IMAP_PASSWORD": wrong if which == "imap" else fresh_mailbox.password,
+        "MAILFLOW_SMTP_PASSWORD": wrong if which == "smtp" else SMTP_PASSWORD,
+    }
+
+    result = CliRunner().invoke(main, ["--config", str(config), "poll"], env=env)
+    status = CliRunner().invoke(main, ["--config", str(config), "status", "--json"], env=env)
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert status.exit_code == 0
+    # The error is kept for `status`, so the ledger searched below holds its text.
+    assert json.loads(status.output)["service"]["last_error"].endswith(result.output[7:].strip())
+    user = fresh_mailbox.user if which == "imap" else SMTP_USER
+    text = "\n".join([result.output, status.output, debug_log.getvalue(), ledger_text(ledger)])
+    assert {secret for secret in forms(user, wrong) if secret in text} == set()
