@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from mailflow import config as config_module
+from mailflow import logs
 from mailflow.app import App
 from mailflow.errors import MailflowError
 
@@ -493,6 +494,31 @@ def reprocess(ctx: click.Context, submission_id: int | None, everything: bool) -
     app = _app(ctx)
     seen, changed = campaign.reprocess(app.settings, app.ledger(), submission_id)
     click.echo(f"reprocessed {seen} submission(s); {changed} changed")
+
+
+@main.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="text",
+    show_default=True,
+    help="text for a person, json for a log collector (one object per line).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(logs.LEVELS, case_sensitive=False),
+    default="INFO",
+    show_default=True,
+    help="The least important level logged.",
+)
+@click.pass_context
+def serve(ctx: click.Context, log_format: str, log_level: str) -> None:
+    """Run until SIGTERM/SIGINT: IMAP IDLE (polling as fallback), send the outbox, reconnect."""
+    from mailflow import service
+
+    logs.setup(log_format, log_level)
+    app = _app(ctx)
+    service.serve(app.settings, app.ledger())
 
 
 @main.command()

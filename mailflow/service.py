@@ -459,36 +459,3 @@ class _Lent:
 
     def mark_processed(self, keys: Sequence[str]) -> None:
         self._source.mark_processed(keys)
-
-
-# -- a command line until `mailflow serve` is wired into mailflow.cli ---------------------------
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m mailflow.service [--config FILE] [--log-format F] [--log-level L]``."""
-    import argparse
-    import sys
-
-    from mailflow import config, logs
-    from mailflow.app import App
-
-    summary = (__doc__ or "").partition("\n")[0]
-    parser = argparse.ArgumentParser(prog="python -m mailflow.service", description=summary)
-    parser.add_argument("--config", default=None)
-    parser.add_argument("--log-format", choices=logs.FORMATS, default="text")
-    parser.add_argument("--log-level", choices=logs.LEVELS, default="INFO", type=str.upper)
-    args = parser.parse_args(argv)
-    logs.setup(args.log_format, args.log_level)
-    app: App | None = None
-    try:
-        app = App(config.load(args.config))
-        serve(app.settings, app.ledger())
-    except MailflowError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        if app is not None:
-            app.close()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -548,11 +548,7 @@ outdir = "sent"
 
 
 def serve_command(config: Path, *options: str) -> list[str]:
-    from mailflow import cli
-
-    if "serve" in cli.main.commands:
-        return [sys.executable, "-m", "mailflow.cli", "--config", str(config), "serve", *options]
-    return [sys.executable, "-m", "mailflow.service", "--config", str(config), *options]
+    return [sys.executable, "-m", "mailflow.cli", "--config", str(config), "serve", *options]
 
 
 @contextmanager

@@ -211,3 +211,7 @@ def _quietly_logout(box: Any) -> None:
         box.logout()
     except Exception:  # the connection may already be gone; nothing to save
         log.debug("IMAP logout failed", exc_info=True)
+        try:  # but do close the socket, or it lingers until garbage collection
+            box.client.shutdown()
+        except Exception:
+            log.debug("IMAP socket shutdown failed", exc_info=True)
