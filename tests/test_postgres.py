@@ -30,7 +30,13 @@ from sqlalchemy import func, select, text
 from mailflow import members, pipeline
 from mailflow.config import Settings, SmtpSettings
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import InboundMessage, MailboxCursor, OutboxMail, Submission
+from mailflow.ledger.models import (
+    InboundMessage,
+    MailboxCursor,
+    OutboxMail,
+    ServiceEvent,
+    Submission,
+)
 from mailflow.ledger.store import cursor_for, record_inbound, sync_campaign
 from mailflow.sources.base import FetchedMessage
 
@@ -345,3 +351,6 @@ def test_two_serve_processes_record_and_confirm_each_message_once(
 
     assert codes == [0, 0], tails
     assert_each_message_recorded_and_confirmed_once(ledger, smtp_server)
+    with ledger.transaction() as session:  # and no pass failed on the other's work
+        error = select(ServiceEvent.detail).where(ServiceEvent.name == "last_error")
+        assert session.scalar(error) is None
