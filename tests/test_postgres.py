@@ -1,8 +1,9 @@
-"""The ledger on PostgreSQL: 32-bit unsigned UIDs, and two pollers sharing one mailbox.
+"""The ledger on PostgreSQL: 32-bit unsigned UIDs, racing creators, two pollers on one mailbox.
 
 The rest of the ledger, outbox and poll tests run on both backends through `ledger_backend`
 (see ``conftest.py``); this module holds what only matters once two processes or a stricter
-database are involved.
+database are involved: 300 contributions polled by two threads with their own engines, and by
+two `mailflow.service.serve` processes, are each recorded, judged, confirmed and delivered once.
 """
 
 from __future__ import annotations
