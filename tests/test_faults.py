@@ -128,22 +128,18 @@ def count_rows(settings: Settings, table: str) -> int:
     return query_one(settings, f"SELECT count(*) FROM {table}")
 
 
-def scalar(ledger: Ledger, query: object) -> int:
-    with ledger.transaction() as session:
-        return int(session.scalar(query) or 0)  # type: ignore[call-overload]
-
-
 def confirmations_due(ledger: Ledger) -> int:
     """Submissions from members that were accepted or need revision: each gets one confirmation."""
-    return scalar(
-        ledger,
-        select(func.count())
-        .select_from(Submission)
-        .where(
-            Submission.member_id.is_not(None),
-            Submission.status.in_(("accepted", "needs_revision")),
-        ),
-    )
+    with ledger.transaction() as session:
+        due = session.scalar(
+            select(func.count())
+            .select_from(Submission)
+            .where(
+                Submission.member_id.is_not(None),
+                Submission.status.in_(("accepted", "needs_revision")),
+            )
+        )
+    return int(due or 0)
 
 
 def outbox_states(ledger: Ledger) -> dict[str, int]:
@@ -217,9 +213,11 @@ def test_poll_killed_twenty_times_then_clean_run_records_everything_exactly_once
     clean = subprocess.run(poll_command(config), env=env, capture_output=True, timeout=300)
     assert clean.returncode == 0, clean.stderr.decode()
     # Rows a killed process left in ``sending`` go back to the queue once their lease is over.
-    outbox.flush(settings, ledger, now=datetime.now(UTC) + outbox.SENDING_LEASE + timedelta(1))
+    outbox.flush(
+        settings, ledger, now=datetime.now(UTC) + outbox.SENDING_LEASE + timedelta(minutes=1)
+    )
 
-    assert progress[0] < MESSAGES, progress  # the first kill landed mid-ingest
+    assert progress[0] < MESSAGES, progress  # the kills began while the ingest was under way
     with ledger.transaction() as session:
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == MESSAGES
         assert session.scalar(select(func.count(func.distinct(InboundMessage.sha256)))) == MESSAGES
@@ -260,11 +258,11 @@ class Cli:
         )
         self.runner = CliRunner()
 
-    def run(self, *args: str, code: int = 0) -> str:
+    def run(self, *args: str) -> str:
         result = self.runner.invoke(
             main, ["--config", str(self.config), *args], env={"COLUMNS": "300"}
         )
-        assert result.exit_code == code, result.output
+        assert result.exit_code == 0, result.output
         return result.output
 
     def outbox(self) -> list[dict[str, object]]:
@@ -502,7 +500,7 @@ def zip_bomb_docx(uncompressed: int = 1 << 30) -> bytes:
     """A .docx whose document.xml inflates to ``uncompressed`` bytes (a few MB on disk)."""
     buffer = io.BytesIO()
     block = b"<w:t>" + b"A" * (1 << 20)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as docx:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as docx:
         docx.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
         with docx.open("word/document.xml", "w", force_zip64=True) as member:
             for _ in range(uncompressed // len(block)):
