@@ -3,7 +3,7 @@
 The rest of the ledger, outbox and poll tests run on both backends through `ledger_backend`
 (see ``conftest.py``); this module holds what only matters once two processes or a stricter
 database are involved: 300 contributions polled by two threads with their own engines, and by
-two `mailflow.service.serve` processes, are each recorded, judged, confirmed and delivered once.
+two `mailflow serve` processes, are each recorded, judged, confirmed and delivered once.
 """
 
 from __future__ import annotations
@@ -280,16 +280,6 @@ def test_two_pollers_record_and_confirm_each_message_once(
     assert_each_message_recorded_and_confirmed_once(ledger, smtp_server)
 
 
-#: A `serve` process: the service loop on the given config until SIGTERM.
-SERVE = """\
-import sys
-from mailflow import config, service
-from mailflow.ledger import Ledger
-settings = config.load(sys.argv[1], required=True)
-service.serve(settings, Ledger(settings.ledger.url))
-"""
-
-
 def sent_confirmations(ledger: Ledger) -> int:
     with ledger.transaction() as session:
         return (
@@ -330,7 +320,7 @@ def test_two_serve_processes_record_and_confirm_each_message_once(
         with log.open("wb") as output:
             processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-c", SERVE, str(config)],
+                    [sys.executable, "-m", "mailflow.cli", "--config", str(config), "serve"],
                     env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=output,
