@@ -892,7 +892,7 @@ def test_poll_imap_connection_lost_mid_ingest_keeps_whole_chunks_then_resumes(
         with pytest.raises(SourceError, match="IMAP UID FETCH") as caught:
             pipeline.run_once(config, ledger, send=False, source=source)
     finally:
-        source.release()  # see the next test: mailflow leaves it open
+        source.release()  # a safety net: the next test checks mailflow closed it
     first = (count_rows(settings, "inbound_messages"), count_rows(settings, "outbox"))
     again = pipeline.run_once(config, ledger, send=False)
 
@@ -904,14 +904,6 @@ def test_poll_imap_connection_lost_mid_ingest_keeps_whole_chunks_then_resumes(
 
 
 @pytest.mark.servers
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "mailflow/sources/imap.py _quietly_logout: imaplib's logout() raises on a broken "
-        "connection before its shutdown(), so the socket stays open (a ResourceWarning per "
-        "dropped connection; fds pile up in a long-running serve)"
-    ),
-)
 def test_poll_imap_connection_lost_closes_the_socket(
     settings: Settings, ledger: Ledger, fresh_mailbox: Mailbox
 ) -> None:
