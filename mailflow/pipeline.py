@@ -137,12 +137,20 @@ def run_once(
                     if outcome.status:
                         summary.statuses[outcome.status] += 1
                     summary.confirmations_queued += outcome.confirmations_queued
+                    identity = result.message.message_id or f"sha256:{result.message.sha256[:12]}"
+                    result_word = outcome.status or result.message.state
                     log.info(
                         "recorded %s uid=%s kind=%s outcome=%s",
-                        result.message.message_id or f"sha256:{result.message.sha256[:12]}",
+                        identity,
                         fetched.uid,
                         result.message.kind,
-                        outcome.status or result.message.state,
+                        result_word,
+                        extra={
+                            "message_id": identity,
+                            "uid": fetched.uid,
+                            "kind": result.message.kind,
+                            "outcome": result_word,
+                        },
                     )
                 # Commit point: a crash before it leaves this whole chunk unrecorded (it is
                 # fetched again); after it, the chunk is recorded and the cursor is past it.
