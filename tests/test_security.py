@@ -520,3 +520,22 @@ def test_refused_password_is_in_no_error_log_or_ledger(
     user = fresh_mailbox.user if which == "imap" else SMTP_USER
     text = "\n".join([result.output, status.output, debug_log.getvalue(), ledger_text(ledger)])
     assert {secret for secret in forms(user, wrong) if secret in text} == set()
+
+
+def test_roster_text_never_adds_a_header_to_calls_and_reminders(
+    settings: Settings, ledger: Ledger
+) -> None:
+    from mailflow import campaign
+
+    evil = "Eve\r\nBcc: victim@attacker.test\r\n\r\nforged body"
+    add_member(ledger, "eve@library.test", name=evil, organisation=evil)
+
+    campaign.send_call(settings, ledger)
+    campaign.send_reminders(settings, ledger)
+
+    mails = sent_mail(settings)
+    assert len(mails) == 2
+    for data, mail in mails:
+        header_block = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+        assert [line for line in header_block.splitlines() if line.lower().startswith(b"bcc")] == []
+        assert [a.addr_spec for a in mail["To"].addresses] == ["eve@library.test"]
