@@ -3,23 +3,22 @@
 `read_message` parses any bytes with the standard library (`policy.default`, through
 `mailflow.headers`), walks the MIME tree iteratively within the caps of `Limits`, prefers
 text/plain and falls back to HTML converted with inscriptis, appends forwarded messages
-(message/rfc822) after a marker line, reads .txt/.docx/.odt/.pdf/.html attachments with
-python-docx, odfpy and pypdf, decodes every declared charset (detecting with charset-normalizer
-when a declaration is missing or wrong) and returns NFC text with ``\\n`` line endings. It never
-raises: caps hit and defects found are reported in ``problems``. It does not strip quoted replies
-or signatures (`mailflow.quotes`), decide what a message is (`mailflow.classify`) or find
+(message/rfc822) after a marker line, reads .txt and .html attachments itself and hands .docx,
+.odt and .pdf attachments to the readers of `mailflow.documents` (python-docx, odfpy, pypdf, the
+zip-bomb checks), decodes every declared charset (detecting with charset-normalizer when a
+declaration is missing or wrong) and returns NFC text with ``\\n`` line endings. It never raises:
+caps hit and defects found are reported in ``problems``. It does not strip quoted replies or
+signatures (`mailflow.quotes`), decide what a message is (`mailflow.classify`) or find
 contribution fields and links in text (`mailflow.contribution`).
 """
 
 from __future__ import annotations
 
-import io
 import re
 import time
 import unicodedata
 import warnings
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage, Message
@@ -32,6 +31,7 @@ from inscriptis import Inscriptis
 from inscriptis.model.config import ParserConfig
 
 from mailflow import headers
+from mailflow.documents import DocumentTimeout, read_docx, read_odt, read_pdf
 
 FORWARD_MARKER = "---------- Forwarded message ----------"
 
@@ -82,10 +82,6 @@ class MessageText:
     charset_fallback: bool  # a declared charset was wrong, unknown or missing: detection was used
     problems: tuple[str, ...]  # message_too_large, too_many_parts, too_many_attachments, timeout,
     # mime_defects, too_deeply_nested, unreadable
-
-
-class _Timeout(Exception):
-    """The time budget ran out while reading one document."""
 
 
 @dataclass
@@ -483,15 +479,15 @@ def _attachment(part: Message, ctype: str, walk: _Walk) -> AttachmentText:
     readers: dict[str, Callable[[bytes, Message, _Walk], tuple[str, list[str], str | None]]] = {
         "txt": _read_txt,
         "html": _read_html,
-        "docx": _read_docx,
-        "odt": _read_odt,
-        "pdf": _read_pdf,
+        "docx": read_docx,
+        "odt": read_odt,
+        "pdf": read_pdf,
     }
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             text, links, problem = readers[kind](data, part, walk)
-    except _Timeout:
+    except DocumentTimeout:
         walk.problem("timeout")
         return made(problem="timeout")
     except Exception:
@@ -506,114 +502,3 @@ def _read_txt(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], 
 def _read_html(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
     text, links = _html_to_text(_decode_html(data, _charset(part), walk), walk.limits)
     return text, links, None
-
-
-def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile | None:
-    """The archive, or None when its declared uncompressed size or entry count is over the caps."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    members = archive.infolist()
-    total = sum(info.file_size for info in members)
-    if total > limits.max_unzipped_bytes or len(members) > limits.max_zip_entries:
-        return None
-    return archive
-
-
-def _read_docx(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
-    import docx
-    from docx.oxml.ns import qn
-    from docx.table import Table
-    from docx.text.paragraph import Paragraph
-
-    if _open_zip(data, walk.limits) is None:
-        return "", [], "zip_bomb"
-    document = docx.Document(io.BytesIO(data))
-    lines: list[str] = []
-    body = document.element.body
-    for block in body.iterchildren():
-        if block.tag == qn("w:p"):
-            lines.append(Paragraph(block, document).text)
-        elif block.tag == qn("w:tbl"):
-            for row in Table(block, document).rows:
-                seen: list[Any] = []
-                for cell in row.cells:
-                    if not any(cell._tc is s._tc for s in seen):
-                        seen.append(cell)
-                lines.append(" | ".join(" ".join(c.text.split()) for c in seen))
-    rels = document.part.rels
-    links: list[str] = []
-    for link in body.iter(qn("w:hyperlink")):
-        rel = rels.get(link.get(qn("r:id")) or "")
-        if rel is not None and rel.is_external:
-            links.append(rel.target_ref)
-    for instr in body.iter(qn("w:instrText")):
-        links.extend(re.findall(r'HYPERLINK\s+"([^"]+)"', instr.text or ""))
-    return "\n".join(lines), [u for u in links if u.lower().startswith(("http:", "https:"))], None
-
-
-def _read_odt(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
-    from odf import teletype
-    from odf.namespaces import TABLENS, TEXTNS, XLINKNS
-    from odf.opendocument import load
-
-    if _open_zip(data, walk.limits) is None:
-        return "", [], "zip_bomb"
-    document = load(io.BytesIO(data))
-    lines: list[str] = []
-    links: list[str] = []
-    for node in _odf_nodes(document.text):
-        if node.qname in ((TEXTNS, "p"), (TEXTNS, "h")) and not _odf_in_cell(node, TABLENS):
-            lines.append(teletype.extractText(node))
-        elif node.qname == (TABLENS, "table-row"):
-            cells = [
-                " ".join(teletype.extractText(c).split())
-                for c in node.childNodes
-                if getattr(c, "qname", None) == (TABLENS, "table-cell")
-            ]
-            lines.append(" | ".join(cells))
-        elif node.qname == (TEXTNS, "a"):
-            href = node.attributes.get((XLINKNS, "href"), "")
-            if href.lower().startswith(("http:", "https:")):
-                links.append(href)
-    return "\n".join(lines), links, None
-
-
-def _odf_nodes(root: Any) -> Iterator[Any]:
-    """Element nodes of an ODF tree in document order, without recursion."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if getattr(node, "qname", None) is not None:
-            yield node
-        stack.extend(reversed(getattr(node, "childNodes", [])))
-
-
-def _odf_in_cell(node: Any, tablens: str) -> bool:
-    parent = node.parentNode
-    while parent is not None:
-        if getattr(parent, "qname", None) == (tablens, "table-cell"):
-            return True
-        parent = parent.parentNode
-    return False
-
-
-def _read_pdf(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        return "", [], "unreadable"
-    pages = reader.pages
-    problem = "too_many_pages" if len(pages) > walk.limits.max_pdf_pages else None
-    texts: list[str] = []
-    links: list[str] = []
-    for index in range(min(len(pages), walk.limits.max_pdf_pages)):
-        if walk.expired():
-            raise _Timeout
-        page = pages[index]
-        texts.append(page.extract_text() or "")
-        for annot in page.get("/Annots") or []:
-            action = annot.get_object().get("/A") or {}
-            uri = action.get_object().get("/URI") if hasattr(action, "get_object") else None
-            if isinstance(uri, str) and uri.lower().startswith(("http:", "https:")):
-                links.append(uri)
-    return "\n".join(texts), links, problem

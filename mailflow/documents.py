@@ -1,0 +1,141 @@
+"""Text and hyperlinks of the office documents and PDFs members attach: .docx, .odt and .pdf.
+
+`read_docx` (python-docx), `read_odt` (odfpy) and `read_pdf` (pypdf) each take an attachment's
+bytes and return its text (paragraphs one per line, table rows as ``cell | cell``), its http(s)
+hyperlinks and a problem code or None. Every reader stays inside the caps of the read it belongs
+to: a .docx or .odt whose declared uncompressed size or member count is over the caps is a
+``zip_bomb`` and is never unpacked, a PDF is read up to ``max_pdf_pages`` pages, and the time
+budget is checked between pages (`DocumentTimeout`). Readers may raise on broken files; the
+caller turns that into ``unreadable``. This module does not walk MIME trees, choose which reader
+an attachment gets, decode charsets or read .txt and .html attachments (all `mailflow.mime`,
+which shares its charset and HTML handling between bodies and attachments).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from email.message import Message
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailflow.mime import Limits, _Walk
+
+__all__ = ["DocumentTimeout", "read_docx", "read_odt", "read_pdf"]
+
+
+class DocumentTimeout(Exception):
+    """The time budget ran out while reading one document."""
+
+
+def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile | None:
+    """The archive, or None when its declared uncompressed size or entry count is over the caps."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    members = archive.infolist()
+    total = sum(info.file_size for info in members)
+    if total > limits.max_unzipped_bytes or len(members) > limits.max_zip_entries:
+        return None
+    return archive
+
+
+def read_docx(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+    import docx
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    if _open_zip(data, walk.limits) is None:
+        return "", [], "zip_bomb"
+    document = docx.Document(io.BytesIO(data))
+    lines: list[str] = []
+    body = document.element.body
+    for block in body.iterchildren():
+        if block.tag == qn("w:p"):
+            lines.append(Paragraph(block, document).text)
+        elif block.tag == qn("w:tbl"):
+            for row in Table(block, document).rows:
+                seen: list[Any] = []
+                for cell in row.cells:
+                    if not any(cell._tc is s._tc for s in seen):
+                        seen.append(cell)
+                lines.append(" | ".join(" ".join(c.text.split()) for c in seen))
+    rels = document.part.rels
+    links: list[str] = []
+    for link in body.iter(qn("w:hyperlink")):
+        rel = rels.get(link.get(qn("r:id")) or "")
+        if rel is not None and rel.is_external:
+            links.append(rel.target_ref)
+    for instr in body.iter(qn("w:instrText")):
+        links.extend(re.findall(r'HYPERLINK\s+"([^"]+)"', instr.text or ""))
+    return "\n".join(lines), [u for u in links if u.lower().startswith(("http:", "https:"))], None
+
+
+def read_odt(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+    from odf import teletype
+    from odf.namespaces import TABLENS, TEXTNS, XLINKNS
+    from odf.opendocument import load
+
+    if _open_zip(data, walk.limits) is None:
+        return "", [], "zip_bomb"
+    document = load(io.BytesIO(data))
+    lines: list[str] = []
+    links: list[str] = []
+    for node in _odf_nodes(document.text):
+        if node.qname in ((TEXTNS, "p"), (TEXTNS, "h")) and not _odf_in_cell(node, TABLENS):
+            lines.append(teletype.extractText(node))
+        elif node.qname == (TABLENS, "table-row"):
+            cells = [
+                " ".join(teletype.extractText(c).split())
+                for c in node.childNodes
+                if getattr(c, "qname", None) == (TABLENS, "table-cell")
+            ]
+            lines.append(" | ".join(cells))
+        elif node.qname == (TEXTNS, "a"):
+            href = node.attributes.get((XLINKNS, "href"), "")
+            if href.lower().startswith(("http:", "https:")):
+                links.append(href)
+    return "\n".join(lines), links, None
+
+
+def _odf_nodes(root: Any) -> Iterator[Any]:
+    """Element nodes of an ODF tree in document order, without recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "qname", None) is not None:
+            yield node
+        stack.extend(reversed(getattr(node, "childNodes", [])))
+
+
+def _odf_in_cell(node: Any, tablens: str) -> bool:
+    parent = node.parentNode
+    while parent is not None:
+        if getattr(parent, "qname", None) == (tablens, "table-cell"):
+            return True
+        parent = parent.parentNode
+    return False
+
+
+def read_pdf(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        return "", [], "unreadable"
+    pages = reader.pages
+    problem = "too_many_pages" if len(pages) > walk.limits.max_pdf_pages else None
+    texts: list[str] = []
+    links: list[str] = []
+    for index in range(min(len(pages), walk.limits.max_pdf_pages)):
+        if walk.expired():
+            raise DocumentTimeout
+        page = pages[index]
+        texts.append(page.extract_text() or "")
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A") or {}
+            uri = action.get_object().get("/URI") if hasattr(action, "get_object") else None
+            if isinstance(uri, str) and uri.lower().startswith(("http:", "https:")):
+                links.append(uri)
+    return "\n".join(texts), links, problem
