@@ -2,12 +2,13 @@
 
 `extract` is a pure function of a `MessageText` (from `mailflow.mime`): it chooses where the
 contribution is (the body, a document attachment after a short cover note, or both), removes
-quoted replies, signatures and disclaimers with `mailflow.quotes.strip_reply`, finds labelled
-sections in seven languages (`find_sections`), recognises action lines by code and by name
-(`find_action_lines`), collects http(s) links (`find_links`), counts words as a word processor
-does (`count_words`) and detects the language with lingua (`detect_language`). It never raises on
-odd text. It does not decode MIME (`mailflow.mime`), judge the result (`mailflow.validate`) or
-store anything (`mailflow.ledger`); the names and labels it looks for live in `mailflow.wsis`.
+quoted replies, signatures and disclaimers with `mailflow.quotes.strip_reply`, takes the
+labelled sections from `mailflow.sections.find_sections` (re-exported here), recognises action
+lines by code and by name (`find_action_lines`), collects http(s) links (`find_links`), counts
+words as a word processor does (`count_words`) and detects the language with lingua
+(`detect_language`). It never raises on odd text. It does not decode MIME (`mailflow.mime`),
+parse labelled sections (`mailflow.sections`), judge the result (`mailflow.validate`) or store
+anything (`mailflow.ledger`); the names and labels it looks for live in `mailflow.wsis`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 
 from mailflow import wsis
 from mailflow.quotes import strip_reply
+from mailflow.sections import find_sections, match_key
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
@@ -231,10 +233,6 @@ def _first_chars(names: Iterable[str]) -> str:
     return "".join(sorted({re.escape(name[0]) for name in names}))
 
 
-def _match_key(text: str) -> str:
-    return re.sub(r"[\s\-']", "", text)
-
-
 @cache
 def _name_matcher(section: bool) -> tuple[re.Pattern[str], dict[str, tuple[str, str] | None]]:
     """One pattern for every name, and what each match means.
@@ -249,7 +247,7 @@ def _name_matcher(section: bool) -> tuple[re.Pattern[str], dict[str, tuple[str, 
 
     def add(name: str, value: tuple[str, str] | None) -> None:
         folded = " ".join(wsis.fold(name).split())
-        key = _match_key(folded)
+        key = match_key(folded)
         if key and key not in meaning:
             meaning[key] = value
         if folded and folded not in folded_names:
@@ -258,10 +256,10 @@ def _name_matcher(section: bool) -> tuple[re.Pattern[str], dict[str, tuple[str, 
     for phrase in wsis.STOP_PHRASES:
         add(phrase, None)
     for line in wsis.ACTION_LINES:
-        ambiguous = {_match_key(wsis.fold(name)) for name in line.section_only}
+        ambiguous = {match_key(wsis.fold(name)) for name in line.section_only}
         for names in line.names.values():
             for name in names:
-                if section or _match_key(wsis.fold(name)) not in ambiguous:
+                if section or match_key(wsis.fold(name)) not in ambiguous:
                     add(name, (line.code, ""))
         if section:
             for name in line.section_only:
@@ -302,7 +300,7 @@ def _scan_action_lines(text: str, *, section: bool) -> tuple[tuple[str, ...], tu
     pattern, meaning = _name_matcher(section)
     sub_lines: set[str] = set()
     for match in pattern.finditer(folded):
-        key = _match_key(match.group())
+        key = match_key(match.group())
         value = meaning.get(key, meaning.get(key[1:]))  # key[1:]: an attached Arabic prefix
         if value is None:
             continue
@@ -329,128 +327,6 @@ def find_action_lines(text: str, *, section: bool = False) -> tuple[str, ...]:
 def find_c7_sublines(text: str, *, section: bool = False) -> tuple[str, ...]:
     """The C7 sub-lines named in ``text`` ("e-learning", "e-health", …) in reference order."""
     return _scan_action_lines(text, section=section)[1]
-
-
-# ---------------------------------------------------------------------------------------------
-# Sections
-
-_BOLD = r"(?:\*\*|__|\*|_)"
-# Quote marks, table bars, bullets, numbering ("1.", "1)", "1 -", "Q1:", "I.", "a)", "一、",
-# "（二）") and bold
-# markers before a label. Possessive quantifiers keep long runs of spaces or bullets linear.
-_PREFIX = (
-    r"^[\s>#|]*+(?:[-*•·▪►●○◦‣⁃+¿¡]\s*+)*+"
-    r"(?:(?:\(?(?:\d{1,2}(?:\.\d{1,2})*|[ivx]{1,4}|[a-h])[.)、:．]|\(\d{1,2}\)"
-    r"|\d{1,2}(?:\.\d{1,2})+\.?|\d{1,2}[ \t]*[-/][ \t]*|(?:q|question)[ \t]*\d{1,2}[ \t]*[.):：-]?"
-    r"|[一二三四五六七八九十]{1,3}[、.．]|[（(][一二三四五六七八九十\d]{1,3}[)）])\s*+)?"
-    rf"(?:[-*•·▪►●]\s*+)?{_BOLD}?\s*+"
-)
-_AFTER_LABEL = (
-    rf"(?![^\W_])(?:\s*{_BOLD})?(?:\s*[(（][^)）\n]{{0,80}}[)）])?(?:\s*{_BOLD})?"
-    r"(?:\s*[:：]|\s*[?？؟][:：]?|\s*\||[ \t]+-[ \t]+|\t|[ \t]{2,}|\s*$)"
-    rf"(?:\s*{_BOLD}(?!\w))?\s*(?P<rest>.*)$"
-)
-_MAX_LABEL_LINE = 2000  # a longer line is prose, not a label
-_ONE_LINE = ("organisation", "country")  # fields whose value is the first line of the section
-# Labels of these fields are names of things; a longer heading that starts with one is prose.
-_NO_LONG_HEADING = ("organisation", "country")
-
-
-@cache
-def _label_patterns() -> tuple[
-    re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]
-]:
-    fields_of: dict[str, list[str]] = {}  # match key of a label -> the fields it opens
-    labels: dict[str, str] = {}  # folded label -> its match key
-    for field_name in wsis.FIELDS:
-        for label in wsis.SECTION_LABELS[field_name]:
-            folded = " ".join(wsis.fold(label).split())
-            key = _match_key(folded)
-            labels[folded] = key
-            fields_of.setdefault(key, [])
-            if field_name not in fields_of[key]:
-                fields_of[key].append(field_name)
-    for label in wsis.OTHER_LABELS:
-        folded = " ".join(wsis.fold(label).split())
-        labels.setdefault(folded, _match_key(folded))
-        fields_of.setdefault(_match_key(folded), [])
-
-    def alternation(folded_labels: Iterable[str]) -> str:
-        ordered = sorted(folded_labels, key=lambda label: (-len(label), label))
-        return "|".join(
-            re.escape(label).replace(r"\ ", r"\s+").replace("'", r"['\s]?") for label in ordered
-        )
-
-    exact = re.compile(rf"{_PREFIX}(?P<label>{alternation(labels)}){_AFTER_LABEL}")
-    long_labels = [
-        label
-        for label, key in labels.items()
-        if fields_of[key] and not set(fields_of[key]) & set(_NO_LONG_HEADING)
-    ]
-    heading = re.compile(
-        rf"{_PREFIX}(?P<label>{alternation(long_labels)})(?P<extra>\s[^:：\n]{{1,60}}?)"
-        rf"\s*{_BOLD}?\s*[:：]\s*{_BOLD}?\s*$"
-    )
-    # Chinese and Japanese prose has no spaces, so one space (often an ideographic one) between a
-    # label in those scripts and more such text is separator enough: "机构　国家图书馆" (but not
-    # "图书馆 2025 年…", where the space only sets off a number).
-    unspaced = [label for label in labels if _has_no_space_script(label)]
-    spaced_cjk = re.compile(
-        rf"{_PREFIX}(?P<label>{alternation(unspaced)}){_BOLD}?\s+(?P<rest>[^\s\x00-\x7f].*)$"
-    )
-    return exact, heading, spaced_cjk, {key: tuple(value) for key, value in fields_of.items()}
-
-
-def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
-    """The fields a label line opens and the text after the label, or None for other lines."""
-    line = line.strip()
-    if not line or len(line) > _MAX_LABEL_LINE:
-        return None
-    exact, heading, spaced_cjk, fields_of = _label_patterns()
-    folded, index = wsis.fold_with_map(line)
-    match = exact.match(folded) or spaced_cjk.match(folded)
-    if match is None:
-        match = heading.match(folded)
-        if match is None or len(match.group("extra").split()) > 6:
-            return None
-        rest = ""
-    else:
-        rest = line[index[match.start("rest")] :].strip().strip("|").strip()
-    found = fields_of.get(_match_key(match.group("label")))
-    if found is None:
-        return None
-    return found, rest
-
-
-def find_sections(text: str) -> tuple[dict[str, str], bool]:
-    """Labelled sections of ``text`` as {field: text}, and whether any label was found.
-
-    A label opens a section when it starts a line (after numbering, bullets or bold markers) and
-    is followed by a colon, a question mark, a table bar, a wide gap or the end of the line; the
-    section runs to the next label. Sections left empty are not returned. A field labelled twice
-    gets both texts. Organisation and country keep only their first line. Labels of other things
-    (contact, e-mail, date…) end a section without opening one, and alone do not make a text
-    labelled.
-    """
-    sections: list[tuple[tuple[str, ...], list[str]]] = []
-    labelled = False
-    for line in text.splitlines():
-        found = _match_label(line)
-        if found is not None:
-            labelled = labelled or bool(found[0])  # contact or date lines alone are not sections
-            sections.append((found[0], [found[1]] if found[1] else []))
-        elif sections:
-            sections[-1][1].append(line)
-    fields: dict[str, str] = {}
-    for names, lines in sections:
-        body = "\n".join(lines).strip()
-        if body and set(names) <= set(_ONE_LINE):
-            body = body.splitlines()[0].strip()  # prose after "Country: X" is not the country
-        if not body:
-            continue
-        for name in names:
-            fields[name] = f"{fields[name]}\n\n{body}" if name in fields else body
-    return {name: fields[name] for name in wsis.FIELDS if name in fields}, labelled
 
 
 # ---------------------------------------------------------------------------------------------
