@@ -5,10 +5,11 @@ live (`templates_dir`, which also works from an installed wheel), loads one Babe
 per language from its ``.po`` file at run time (no build step), builds one Jinja2 environment per
 language with the ``jinja2.ext.i18n`` extension, ``StrictUndefined`` and autoescaping for HTML, and
 formats dates in a member's locale. It also names the sections of a contribution in each language
-(`section_label`). To change a text, edit the template or `mailflow.compose` and then the same
-msgid in every ``.po`` file; ``tests/test_templates_mail.py`` names any message a catalog lacks,
-leaves empty or has left over. It does not decide what a mail says or how it is built: that is
-`mailflow.compose`; the compiled report's templates belong to the report stage.
+(`section_label`). To change a text, edit the template, `mailflow.compose` or `mailflow.explain`
+and then the same msgid in every ``.po`` file; ``tests/test_templates_mail.py`` names any
+message a catalog lacks, leaves empty or has left over. It does not decide what a mail says or
+how it is built: that is `mailflow.compose`; the compiled report's templates belong to the
+report stage.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
 
 
 def extract_messages() -> Catalog:
-    """Every translatable message of the mail templates and of `mailflow.compose`.
+    """Every translatable message of the mail templates, `mailflow.compose` and `mailflow.explain`.
 
     The catalogs under ``templates/locale`` must translate exactly these; a test compares them.
     """
@@ -179,9 +180,10 @@ def extract_messages() -> Catalog:
     )
     for _file, _line, message, _comments, context in found:
         catalog.add(message, context=context)
-    compose = Path(mailflow.__file__).parent / "compose.py"
-    for _line, message, _comments, context in extract_from_file("python", str(compose)):
-        catalog.add(message, context=context)
+    for module in ("compose.py", "explain.py"):
+        source = Path(mailflow.__file__).parent / module
+        for _line, message, _comments, context in extract_from_file("python", str(source)):
+            catalog.add(message, context=context)
     for label in _ENGLISH_LABELS.values():
         catalog.add(label, context=SECTION_CONTEXT)
     return catalog
