@@ -420,6 +420,8 @@ def _unreadable(attachments: Iterable[AttachmentText]) -> tuple[str, ...]:
         attachment.filename
         for attachment in attachments
         if attachment.problem is not None
+        # Attachments skipped at the reading limit are covered by the one `too_large` warning.
+        and attachment.problem != "skipped_limit"
         and not attachment.text.strip()
         and (
             attachment.problem != "unsupported_type"

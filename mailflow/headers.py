@@ -20,11 +20,14 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 _CR_ONLY = re.compile(rb"\r(?!\n)")
 _MSGID = re.compile(r"<[^<>\s]+>")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def parse(raw: bytes) -> EmailMessage:
     """Parse raw bytes with `policy.default`; CR-only line endings are normalised first."""
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark some tools write first
+        raw = raw[3:]
     if b"\r" in raw and b"\n" not in raw[:4096]:
         raw = _CR_ONLY.sub(b"\n", raw)
     try:
@@ -81,21 +84,41 @@ def addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
     raw = _raw_header(message, name)
     if raw is None:
         return []
-    try:
-        decoded = str(make_header(decode_header(raw))) if "=?" in raw else raw
-    except Exception:
-        decoded = raw
+    # Split into addresses first, then decode each display name: decoding the whole value first
+    # would let an encoded display name smuggle in an address of its own (sender spoofing).
     pairs = []
-    for display, address in getaddresses([" ".join(decoded.split())]):
-        address = address.strip().lower()
+    for display, address in getaddresses([" ".join(raw.split())]):
+        address = _decoded_address(address.strip()).lower()
+        if "=?" in display:
+            with contextlib.suppress(Exception):
+                display = str(make_header(decode_header(display)))
         if address:
             pairs.append((_printable(display).strip(), _printable(address)))
     return [(d, a) for d, a in pairs if a]
 
 
+def _decoded_address(address: str) -> str:
+    """An addr-spec with encoded-words decoded, as Python's own folding produces them; kept
+    encoded unless the result is still one plain address (it cannot smuggle in another)."""
+    if "=?" not in address:
+        return address
+    try:
+        decoded = _ENCODED_WORD.sub(lambda m: str(make_header(decode_header(m.group(0)))), address)
+    except Exception:
+        return address
+    if decoded.count("@") == 1 and not any(c in decoded for c in ' <>,;:"()[]\\'):
+        return decoded
+    return address
+
+
 def sender(message: EmailMessage) -> tuple[str, str]:
-    """(display name, address) of the From header; ("", "") when there is none."""
+    """(display name, address) of the author; ("", "") when there is none or it is ambiguous."""
     found = addresses(message, "From")
+    if len(found) > 1:
+        # Several authors: RFC 5322 then names the one who sent it in Sender. Without it, the
+        # mail is from nobody in particular (never a member by accident of order).
+        agent = addresses(message, "Sender")
+        return agent[0] if len(agent) == 1 else ("", "")
     return found[0] if found else ("", "")
 
 

@@ -23,6 +23,7 @@ from mailflow import compose, headers, members, mime, outbox, submissions
 from mailflow.classify import Kind, classify
 from mailflow.config import Settings
 from mailflow.contribution import extract
+from mailflow.errors import DeliveryError
 from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
@@ -262,7 +263,12 @@ def queue_confirmation(
         word_count=submission.word_count,
         version=submission.version,
     )
-    mail = compose.confirmation(conf, context.campaign_info, now=now)
+    try:
+        mail = compose.confirmation(conf, context.campaign_info, now=now)
+    except DeliveryError as exc:
+        # An address we cannot write to must not cost the member their submission.
+        log.warning("no confirmation for submission %s: %s", submission.id, exc)
+        return 0
     outbox.queue(
         session,
         kind="confirmation",

@@ -378,11 +378,7 @@ EXCEPTIONS: dict[str, tuple[Kind, str]] = {
 }
 
 # Known defects outside this module: the test documents them and fails once they are fixed.
-KNOWN_FAILURES: dict[str, str] = {
-    "MimeKit/messages/feedback-report.txt": (
-        "starts with a UTF-8 byte-order mark, so headers.parse sees no headers at all"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _expected_kind(path: str, features: set[str]) -> Kind:

@@ -382,14 +382,6 @@ def test_poll_waits_for_a_short_lock_then_records(settings: Settings, ledger: Le
     assert count_rows(settings, "submissions") == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Ledger.require_current (mailflow/ledger/store.py) turns SQLite's 'database is locked' "
-        "on its schema check into LedgerError('cannot open the ledger …') carrying SQLAlchemy's "
-        "multi-line text ([SQL: BEGIN IMMEDIATE], a URL) instead of LedgerBusyError"
-    ),
-)
 def test_poll_ledger_locked_too_long_exits_1_with_a_clear_error_and_records_nothing(
     settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer, tmp_path: Path
 ) -> None:
@@ -636,15 +628,6 @@ def test_poll_hostile_mail_is_recorded_and_the_poll_goes_on_in_bounded_memory(
     assert count_rows(settings, "outbox WHERE state = 'sent'") == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "mailflow/contribution.py _unreadable counts attachments that mime skipped at "
-        "Limits.max_attachments (problem 'skipped_limit') as unreadable: 148 "
-        "unreadable_attachment issues (every part after the 50th, up to the 200-part walk), "
-        "each telling the member to resend a .txt as .txt"
-    ),
-)
 def test_poll_500_attachments_gives_one_limit_warning_not_one_per_attachment(
     settings: Settings, ledger: Ledger
 ) -> None:
@@ -765,14 +748,6 @@ def test_poll_whole_corpus_with_every_sender_a_member_answers_and_loses_nothing(
     assert len(written) == queued
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "mailflow/processing.py handle_contribution: compose.confirmation raises DeliveryError "
-        "for a member address with a non-ASCII local part, inside the savepoint, so the "
-        "submission is rolled back with it and the message is only 'failed'"
-    ),
-)
 def test_poll_member_whose_address_cannot_be_answered_still_gets_a_submission(
     settings: Settings, ledger: Ledger
 ) -> None:
@@ -939,15 +914,6 @@ class SizeRecordingMaildir(MaildirSource):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "chunks are counted in messages, not bytes: MaildirSource/ImapSource.fetch hand the "
-        "pipeline up to imap.chunk_size (200) whole messages at once and pipeline.run_once "
-        "holds them all, with their ORM rows, until the chunk commits; peak RSS grows with "
-        "their sum (2 x 27 MB: +160 MB; 10 x 27 MB: +403 MB; 16 x 40 MB over IMAP: +785 MB)"
-    ),
-)
 def test_poll_large_mails_are_not_held_in_memory_all_at_once(
     settings: Settings, ledger: Ledger
 ) -> None:

@@ -363,18 +363,13 @@ HOSTILE_MARKUP = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "mailflow/headers.py addresses() decodes RFC 2047 encoded-words of the whole header "
-        "before getaddresses(), so an encoded display name holding '<member@…>,' becomes the "
-        "sender: a stranger is recorded, judged and answered as the member"
-    ),
-)
 def test_encoded_display_name_cannot_pose_as_a_member(settings: Settings, ledger: Ledger) -> None:
     add_member(ledger, "member1@library.test", name="Member One")
     name = encoded("Member One <member1@library.test>,")
-    raw = contribution(1, From=f"{name} <attacker@evil.test>")
+    # Written as bytes: EmailMessage would decode the name while serialising the header.
+    raw = contribution(1).replace(
+        b"From: Member 1 <member1@library.test>", f"From: {name} <attacker@evil.test>".encode()
+    )
     (Path(settings.imap.maildir) / "new" / "1.pose.test").write_bytes(raw)
 
     pipeline.run_once(settings, ledger)
@@ -539,3 +534,20 @@ def test_roster_text_never_adds_a_header_to_calls_and_reminders(
         header_block = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
         assert [line for line in header_block.splitlines() if line.lower().startswith(b"bcc")] == []
         assert [a.addr_spec for a in mail["To"].addresses] == ["eve@library.test"]
+
+
+def test_from_with_several_mailboxes_is_nobody_in_particular(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger, "member1@library.test", name="Member One")
+    raw = contribution(1).replace(
+        b"From: Member 1 <member1@library.test>",
+        b"From: Member One <member1@library.test>, <attacker@evil.test>",
+    )
+    (Path(settings.imap.maildir) / "new" / "1.two-from.test").write_bytes(raw)
+
+    pipeline.run_once(settings, ledger)
+
+    with ledger.transaction() as session:
+        assert session.scalars(select(InboundMessage.sender)).all() == [""]
+        assert session.scalars(select(OutboxMail.recipient)).all() == []

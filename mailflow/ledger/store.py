@@ -66,11 +66,7 @@ class Ledger:
             with self.sessions.begin() as session:
                 yield session
         except OperationalError as exc:
-            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
-                raise LedgerBusyError(
-                    "the ledger is locked by another process; try again"
-                ) from None
-            raise LedgerError(f"ledger error: {exc.orig}") from None
+            raise _plain(exc) from None
 
     # -- migrations -----------------------------------------------------------------------------
     def alembic_config(self) -> AlembicConfig:
@@ -97,6 +93,11 @@ class Ledger:
         """Raise a clear error unless the schema is at head (the CLI then suggests a fix)."""
         try:
             current = self.current_revision()
+        except OperationalError as exc:
+            error = _plain(exc)
+            if isinstance(error, LedgerBusyError):
+                raise error from None
+            raise LedgerError(f"cannot open the ledger at {self.safe_url}: {exc.orig}") from None
         except SQLAlchemyError as exc:
             raise LedgerError(f"cannot open the ledger at {self.safe_url}: {exc}") from None
         if current != self.head_revision():
@@ -109,6 +110,13 @@ class Ledger:
     def safe_url(self) -> str:
         """The URL with any password hidden, for messages."""
         return make_url(self.url).render_as_string(hide_password=True)
+
+
+def _plain(exc: OperationalError) -> LedgerError:
+    """A database error as a one-line `LedgerError`; a held lock becomes `LedgerBusyError`."""
+    if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+        return LedgerBusyError("the ledger is locked by another process; try again")
+    return LedgerError(f"ledger error: {exc.orig}")
 
 
 def _make_engine(url: str, busy_timeout_s: float, is_sqlite: bool) -> Engine:

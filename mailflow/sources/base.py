@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+#: A chunk of fetched mail holds at most this many bytes (one larger message goes alone), so
+#: memory stays bounded by the chunk, not by how big members' mails are.
+MAX_CHUNK_BYTES = 64 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class FetchedMessage:
@@ -45,7 +49,8 @@ class Source(Protocol):
         ...
 
     def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
-        """The messages with these keys, in batches of at most ``chunk_size``."""
+        """The messages with these keys, in batches of at most ``chunk_size`` messages and
+        `MAX_CHUNK_BYTES` bytes."""
         ...
 
     def mark_processed(self, keys: Sequence[str]) -> None:

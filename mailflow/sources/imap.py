@@ -25,13 +25,14 @@ from imap_tools.errors import MailboxLoginError
 
 from mailflow.config import ImapSettings
 from mailflow.errors import ConfigError, SourceError
-from mailflow.sources.base import FetchedMessage
+from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage
 
 log = logging.getLogger(__name__)
 
 _FETCH_ITEMS = "(UID INTERNALDATE BODY.PEEK[])"
 _UID = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 #: Errors that mean "the connection or the server failed; try again later".
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
@@ -138,16 +139,43 @@ class ImapSource:
             raise SourceError(f"IMAP UID SEARCH: {_describe(exc)}") from None
         return [uid for uid in uids if int(uid) > after_uid]
 
-    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+    def fetch(
+        self, keys: Sequence[str], chunk_size: int, *, max_bytes: int = MAX_CHUNK_BYTES
+    ) -> Iterator[list[FetchedMessage]]:
         for start in range(0, len(keys), chunk_size):
-            chunk = keys[start : start + chunk_size]
-            try:
-                typ, data = self._box.client.uid("FETCH", ",".join(chunk), _FETCH_ITEMS)
-            except CONNECTION_ERRORS as exc:
-                raise SourceError(f"IMAP UID FETCH: {_describe(exc)}") from None
-            if typ != "OK":
-                raise SourceError(f"IMAP UID FETCH refused: {data!r:.200}")
-            yield list(_parse_fetch(data))
+            for part in self._by_size(keys[start : start + chunk_size], max_bytes):
+                data = self._uid_fetch(part, _FETCH_ITEMS)
+                yield list(_parse_fetch(data))
+
+    def _uid_fetch(self, uids: Sequence[str], items: str) -> list[Any]:
+        try:
+            typ, data = self._box.client.uid("FETCH", ",".join(uids), items)
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP UID FETCH: {_describe(exc)}") from None
+        if typ != "OK":
+            raise SourceError(f"IMAP UID FETCH refused: {data!r:.200}")
+        return list(data)
+
+    def _by_size(self, uids: Sequence[str], max_bytes: int) -> Iterator[list[str]]:
+        """Split ``uids`` so no part holds more than ``max_bytes`` (a bigger mail goes alone)."""
+        sizes: dict[str, int] = {}
+        for item in self._uid_fetch(uids, "(UID RFC822.SIZE)"):
+            line = item[0] if isinstance(item, tuple) else item
+            if isinstance(line, bytes):
+                uid_match, size_match = _UID.search(line), _SIZE.search(line)
+                if uid_match and size_match:
+                    sizes[uid_match.group(1).decode()] = int(size_match.group(1))
+        part: list[str] = []
+        held = 0
+        for uid in uids:
+            size = sizes.get(uid, 0)
+            if part and held + size > max_bytes:
+                yield part
+                part, held = [], 0
+            part.append(uid)
+            held += size
+        if part:
+            yield part
 
     def mark_processed(self, keys: Sequence[str]) -> None:
         """Move handled messages to ``processed_folder`` (if configured), never delete them."""

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mailflow.errors import SourceError
-from mailflow.sources.base import FetchedMessage
+from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage
 
 
 class MaildirSource:
@@ -48,13 +48,20 @@ class MaildirSource:
                     self._files[entry.name.split(":", 1)[0]] = Path(entry.path)
         return sorted(self._files)
 
-    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
+    def fetch(
+        self, keys: Sequence[str], chunk_size: int, *, max_bytes: int = MAX_CHUNK_BYTES
+    ) -> Iterator[list[FetchedMessage]]:
         batch: list[FetchedMessage] = []
+        held = 0
         for key in keys:
             path = self._files.get(key)
             if path is None:
                 continue
             try:
+                size = path.stat().st_size
+                if batch and held + size > max_bytes:
+                    yield batch
+                    batch, held = [], 0
                 raw = path.read_bytes()
                 mtime = path.stat().st_mtime
             except FileNotFoundError:  # moved between listing and reading: next poll sees it
@@ -66,9 +73,10 @@ class MaildirSource:
                     uid=None, key=key, raw=raw, internal_date=datetime.fromtimestamp(mtime, UTC)
                 )
             )
+            held += len(raw)
             if len(batch) >= chunk_size:
                 yield batch
-                batch = []
+                batch, held = [], 0
         if batch:
             yield batch
 
