@@ -37,7 +37,8 @@ class ImportResult:
 def normalise_address(value: str) -> str:
     """The bare, lower-case address of ``value`` ("" when it holds none)."""
     address = parseaddr(value.strip())[1].strip().lower()
-    return address if "@" in address and " " not in address else ""
+    local, _, domain = address.rpartition("@")
+    return address if local and domain and " " not in address else ""
 
 
 def import_csv(session: Session, path: Path) -> ImportResult:
