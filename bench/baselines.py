@@ -42,7 +42,7 @@ def ingest(port: int, user: str, chunk: int) -> int:
             for part in message.walk():
                 if part.is_multipart():
                     continue
-                content = part.get_content()  # type: ignore[attr-defined]
+                content = part.get_content()
                 decoded += len(content)
             count += 1
     client.logout()
