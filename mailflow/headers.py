@@ -13,6 +13,7 @@ import email
 import re
 from datetime import datetime
 from email import policy
+from email.errors import MessageDefect
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
@@ -33,10 +34,21 @@ def parse(raw: bytes) -> EmailMessage:
     try:
         message = email.message_from_bytes(raw, policy=policy.default)
     except RecursionError:
-        # Pathologically deep multipart nesting: keep the headers, leave the body unparsed.
+        # Pathologically deep multipart nesting: keep the headers, leave the body unparsed,
+        # and say so (see `too_deeply_nested`).
         message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        message.defects.append(TooDeeplyNested("multipart nesting too deep to parse"))
     assert isinstance(message, EmailMessage)
     return message
+
+
+class TooDeeplyNested(MessageDefect):
+    """The body was left unparsed because its multipart nesting exhausted the parser."""
+
+
+def too_deeply_nested(message: EmailMessage) -> bool:
+    """True when `parse` gave up on the body of this message (headers only)."""
+    return any(isinstance(d, TooDeeplyNested) for d in message.defects)
 
 
 def header(message: EmailMessage, name: str) -> str:

@@ -128,12 +128,11 @@ def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
 
 
 def _parse(raw: bytes, walk: _Walk) -> EmailMessage:
-    """The parsed message; the stdlib parser recurses once per nesting level and may run out."""
-    try:
-        return headers.parse(raw)
-    except RecursionError:
+    """The parsed message (headers only when the nesting was too deep for the parser)."""
+    message = headers.parse(raw)
+    if headers.too_deeply_nested(message):
         walk.problem("too_deeply_nested")
-        return headers.parse(_header_section(raw))
+    return message
 
 
 def _header_section(raw: bytes) -> bytes:
