@@ -61,7 +61,9 @@ class Mailing:
 def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntry]:
     """Accepted submissions, latest version per member, as report entries."""
     entries = []
-    for sub in submissions.listing(session, campaign_id, status=Status.ACCEPTED.value):
+    for sub in submissions.listing(
+        session, campaign_id, status=Status.ACCEPTED.value, with_members=True
+    ):
         member = sub.member
         entries.append(
             report.ReportEntry(

@@ -509,6 +509,7 @@ class FileSink:
             self._outdir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DeliveryError(f"cannot create {self._outdir}: {exc}", permanent=True) from exc
+        self._written: dict[str, Path] | None = None  # safe name -> file, read once per sink
 
     @staticmethod
     def safe_name(message_id: str) -> str:
@@ -519,11 +520,14 @@ class FileSink:
 
     def path_for(self, message_id: str) -> Path | None:
         """The file already written for `message_id`, if any."""
-        wanted = f"{self.safe_name(message_id)}.eml"
-        for entry in self._outdir.iterdir():
-            if entry.name.partition("-")[2] == wanted and not entry.name.startswith("."):
-                return entry
-        return None
+        if self._written is None:  # list the folder once, not once per mail
+            self._written = {
+                entry.name.partition("-")[2]: entry
+                for entry in self._outdir.iterdir()
+                if not entry.name.startswith(".")
+            }
+        found = self._written.get(f"{self.safe_name(message_id)}.eml")
+        return found if found is not None and found.exists() else None
 
     def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
         """Write every envelope; a write error is RETRY for that mail (disk full, permissions)."""
@@ -544,6 +548,8 @@ class FileSink:
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
+                if self._written is not None:
+                    self._written[target.name.partition("-")[2]] = target
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

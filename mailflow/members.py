@@ -112,10 +112,12 @@ def upsert(
 
 def find_by_address(session: Session, address: str) -> Member | None:
     """The member who owns ``address`` (any case), or None."""
-    row = session.scalars(
-        select(MemberAddress).where(MemberAddress.address == address.strip().lower())
+    return session.scalars(
+        select(Member)
+        .join(MemberAddress)
+        .where(MemberAddress.address == address.strip().lower())
+        .limit(1)
     ).first()
-    return row.member if row else None
 
 
 def deactivate(session: Session, address: str) -> Member:

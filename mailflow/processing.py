@@ -190,6 +190,7 @@ def handle_contribution(
         received_at=received_at,
         attachments=attachments,
         charset_fallback=text.charset_fallback,
+        previous=previous,
     )
     queued = queue_confirmation(session, submission, context, text=text) if member else 0
     return Outcome(status=submission.status, confirmations_queued=queued)

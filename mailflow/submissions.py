@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow.contribution import Contribution
 from mailflow.errors import NotFoundError, StateError
@@ -57,9 +57,10 @@ def record(
     received_at: datetime,
     attachments: list[str],
     charset_fallback: bool,
+    previous: Submission | None,
 ) -> Submission:
-    """Store a new version; the previous one (if any) becomes ``superseded``."""
-    previous = latest_for(session, campaign_id, member, sender)
+    """Store a new version after ``previous`` (the author's latest, from `latest_for`), which
+    then becomes ``superseded``."""
     submission = Submission(
         campaign_id=campaign_id,
         member_id=member.id if member else None,
@@ -109,10 +110,20 @@ def review(session: Session, submission_id: int, *, accept: bool, note: str) -> 
 
 
 def listing(
-    session: Session, campaign_id: int | None, *, status: str | None = None, history: bool = False
+    session: Session,
+    campaign_id: int | None,
+    *,
+    status: str | None = None,
+    history: bool = False,
+    with_members: bool = False,
 ) -> list[Submission]:
-    """Submissions, newest version per author unless ``history``; oldest first."""
+    """Submissions, newest version per author unless ``history``; oldest first.
+
+    ``with_members`` loads their members in one extra query (for the report), not one each.
+    """
     query = select(Submission).order_by(Submission.id)
+    if with_members:
+        query = query.options(selectinload(Submission.member), defer(Submission.full_text))
     if campaign_id is not None:
         query = query.where(Submission.campaign_id == campaign_id)
     if not history:

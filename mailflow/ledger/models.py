@@ -204,7 +204,10 @@ class InboundMessage(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_campaign_sender", "campaign_id", "sender_address"),)
+    __table_args__ = (
+        Index("ix_submissions_campaign_sender", "campaign_id", "sender_address"),
+        Index("ix_submissions_campaign_member_version", "campaign_id", "member_id", "version"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))

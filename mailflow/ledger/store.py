@@ -19,12 +19,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Select, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
@@ -35,6 +31,9 @@ from mailflow.errors import LedgerBusyError, LedgerError
 from mailflow.ledger.models import Campaign, InboundMessage, MailboxCursor
 from mailflow.resources import db_dir
 from mailflow.sources.base import FetchedMessage
+
+if TYPE_CHECKING:  # alembic costs a second to import: load it only when migrating
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,8 @@ class Ledger:
 
     # -- migrations -----------------------------------------------------------------------------
     def alembic_config(self) -> AlembicConfig:
+        from alembic.config import Config as AlembicConfig
+
         config = AlembicConfig()
         config.set_main_option("script_location", str(db_dir()))
         config.attributes["engine"] = self.engine
@@ -77,16 +78,22 @@ class Ledger:
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``."""
+        from alembic import command
+
         try:
             command.upgrade(self.alembic_config(), revision)
         except SQLAlchemyError as exc:
             raise LedgerError(f"could not upgrade the ledger at {self.safe_url}: {exc}") from None
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         with self.engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
 
     def require_current(self) -> None:
