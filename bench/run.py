@@ -257,7 +257,6 @@ class Bench:
 
         assert isinstance(server, Postfix)
         n = self.sizes.latency
-        command = _serve_command()
         user = "wsis-latency@association.test"
         harness.fill_maildir(self.dovecot, user, [])
         members = [LATENCY_BASE + k for k in range(n)]
@@ -265,7 +264,7 @@ class Bench:
         inst.setup(_roster(members))
         log = (inst.folder / "serve.log").open("wb")
         service = subprocess.Popen(
-            [*command, "--config", str(inst.config)],
+            [harness.MAILFLOW, "--config", str(inst.config), "serve"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **inst.env},
@@ -396,17 +395,6 @@ def _keep_queued(ledger: Path, count: int) -> int:
             (count,),
         )
         return int(db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0])
-
-
-def _serve_command() -> list[str]:
-    """``mailflow serve`` once the CLI has it; until then the service module's own entry point."""
-    probe = subprocess.run([harness.MAILFLOW, "serve", "--help"], capture_output=True)
-    if probe.returncode == 0:
-        return [harness.MAILFLOW, "serve"]
-    probe = subprocess.run([PYTHON, "-m", "mailflow.service", "--help"], capture_output=True)
-    if probe.returncode == 0:
-        return [PYTHON, "-m", "mailflow.service"]
-    raise NotMeasured("mailflow has no serve command yet")
 
 
 def _wait_for_reply(box: Path, message_id: str, timeout: float) -> float | None:
