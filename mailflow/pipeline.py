@@ -187,4 +187,5 @@ def _note(session: object, name: str, detail: str) -> None:
 
 
 def _full_key(uidvalidity: int, key: str, source: Source) -> str:
-    return f"{uidvalidity}:{key}" if key.isdigit() else key
+    """The ledger's ``source_key`` for a key the source listed (as `record_inbound` stores it)."""
+    return f"{uidvalidity}:{key}" if source.uses_uids else key

@@ -441,6 +441,7 @@ class _Lent:
         self._source = source
         self.account = source.account
         self.folder = source.folder
+        self.uses_uids = source.uses_uids
 
     def __enter__(self) -> Source:
         return self._source

@@ -413,6 +413,7 @@ class LockAfterFirstChunk:
     def __init__(self, settings: Settings) -> None:
         self.inner = MaildirSource(settings.imap.maildir, account=settings.imap.account)
         self.account, self.folder = self.inner.account, self.inner.folder
+        self.uses_uids = self.inner.uses_uids
         self.settings = settings
         self.holder: sqlite3.Connection | None = None
 
@@ -822,6 +823,7 @@ class DropAfterFirstChunk:
     def __init__(self, settings: Settings) -> None:
         self.inner = ImapSource(settings.imap)
         self.account, self.folder = self.inner.account, self.inner.folder
+        self.uses_uids = self.inner.uses_uids
         self.client: imaplib.IMAP4 | None = None  # the connection that broke
 
     def __enter__(self) -> DropAfterFirstChunk:

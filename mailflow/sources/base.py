@@ -32,6 +32,7 @@ class Source(Protocol):
 
     account: str
     folder: str
+    uses_uids: bool  # keys are IMAP UIDs (valid within one UIDVALIDITY), not stable names
 
     def __enter__(self) -> Source: ...
 

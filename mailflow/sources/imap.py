@@ -57,6 +57,8 @@ def tls_context(ca_file: str = "") -> ssl.SSLContext:
 class ImapSource:
     """One folder of one IMAP account."""
 
+    uses_uids = True
+
     def __init__(self, settings: ImapSettings) -> None:
         self.settings = settings
         self.account = settings.account

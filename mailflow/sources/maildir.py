@@ -20,6 +20,7 @@ class MaildirSource:
     """Reads ``new/`` and ``cur/`` of one Maildir; the folder name in the ledger is ``maildir``."""
 
     folder = "maildir"
+    uses_uids = False
 
     def __init__(self, path: str | os.PathLike[str], *, account: str | None = None) -> None:
         self.path = Path(path)
