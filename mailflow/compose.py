@@ -15,7 +15,9 @@ build the report to IFLA (`mailflow.report`); languages, catalogs and dates live
 
 from __future__ import annotations
 
+import base64
 import email.utils
+import functools
 import re
 import secrets
 import unicodedata
@@ -23,9 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
+from email.charset import Charset
 from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any, Protocol
 
 from babel.dates import format_date, format_timedelta
@@ -82,9 +86,13 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _DOMAIN = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,253}")
 _WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 
-# Headers set with `set_raw` (the message ids of a thread) are written as given, so a long id is
-# never turned into an RFC 2047 encoded word that would break threading; everything else folds.
-_SMTP = policy.SMTP.clone(refold_source="none")
+# Mail is built with the classic (compat32) classes: their headers are plain strings or `Header`
+# objects that are not re-parsed on every assignment, which made confirmations the costliest
+# stage of a poll. Values are cleaned before they get here (`clean`), so none can add a header.
+_WIRE = policy.compat32.clone(linesep="\r\n")
+_UTF8 = Charset("utf-8")  # RFC 2047 encoded words, Q or B, whichever is shorter
+#: Longest body line written unencoded (RFC 5322 allows 998 octets; keep clear of it).
+_MAX_LINE_OCTETS = 900
 
 
 @dataclass(frozen=True)
@@ -313,31 +321,82 @@ def _build(
         raise ValueError("now must be an aware datetime")
     recipient = _recipient(to_address, clean(to_name))
     message_id = make_message_id(campaign.from_address)
-    message = EmailMessage(policy=_SMTP)
-    message["From"] = _config_address(campaign.from_address, "From", key="smtp.from")
-    message["To"] = recipient
-    message["Reply-To"] = _config_address(campaign.reply_to, "Reply-To", key=None)
-    message["Subject"] = subject
-    message["Date"] = email.utils.format_datetime(now)
-    message["Message-ID"] = message_id
-    if thread is not None:
-        message.set_raw("In-Reply-To", thread[0])
-        message.set_raw("References", "\n ".join(thread[1]))  # one id per folded line
-    message["Auto-Submitted"] = auto_submitted
-    # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
-    message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(render(f"mail/{template}.txt", language, context), charset="utf-8")
-    message.add_alternative(
-        render(f"mail/{template}.html", language, context), subtype="html", charset="utf-8"
+    message: Message[str, Any] = Message(policy=_WIRE)
+    message["From"] = _config_header(campaign.from_address, "From", "smtp.from")
+    message["To"] = _address_header(recipient)
+    message["Reply-To"] = _config_header(campaign.reply_to, "Reply-To", None)
+    message["Subject"] = Header(
+        subject, None if subject.isascii() else _UTF8, header_name="Subject"
     )
-    # After add_alternative, which moves every Content-* header into the first part.
-    message["Content-Language"] = language
+    message["Date"] = _RawHeader(email.utils.format_datetime(now))
+    message["Message-ID"] = _RawHeader(message_id)
+    if thread is not None:
+        message["In-Reply-To"] = _RawHeader(thread[0])
+        message["References"] = _RawHeader("\r\n ".join(thread[1]))  # one id per folded line
+    message["Auto-Submitted"] = _RawHeader(auto_submitted)
+    # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
+    message["X-Auto-Response-Suppress"] = _RawHeader("All")
+    message["MIME-Version"] = _RawHeader("1.0")
+    # A random boundary cannot occur in the parts (so the generator need not search them).
+    boundary = f"=_mailflow_{secrets.token_hex(16)}"
+    message["Content-Type"] = _RawHeader(f'multipart/alternative; boundary="{boundary}"')
+    message["Content-Language"] = _RawHeader(language)
+    message.attach(_text_part(render(f"mail/{template}.txt", language, context), "plain"))
+    message.attach(_text_part(render(f"mail/{template}.html", language, context), "html"))
     return Outgoing(
         message_id=message_id,
         to_address=recipient.addr_spec,
         subject=subject,
-        data=message.as_bytes(policy=_SMTP),
+        data=message.as_bytes(policy=_WIRE),
     )
+
+
+class _RawHeader:
+    """A header value written exactly as given (ASCII, already folded): thread ids are never
+    turned into encoded words or re-split, which would break threading."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return self.value
+
+    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
+        """What the compat32 generator writes (it calls this like `Header.encode`)."""
+        return self.value.replace("\r\n", linesep)
+
+
+def _text_part(text: str, subtype: str) -> Message[str, Any]:
+    """A UTF-8 text part: 7bit or 8bit when every line fits, base64 when one is too long."""
+    data = text.encode("utf-8")
+    longest = max((len(line) for line in data.splitlines()), default=0)
+    part: Message[str, Any] = Message(policy=_WIRE)
+    part["Content-Type"] = _RawHeader(f'text/{subtype}; charset="utf-8"')
+    if longest > _MAX_LINE_OCTETS:
+        part["Content-Transfer-Encoding"] = _RawHeader("base64")
+        part.set_payload(base64.encodebytes(data).decode("ascii"))
+    else:
+        part["Content-Transfer-Encoding"] = _RawHeader("7bit" if text.isascii() else "8bit")
+        # How the compat32 generator carries raw 8-bit octets: str with surrogate escapes.
+        part.set_payload(data.decode("ascii", "surrogateescape"))
+    return part
+
+
+def _address_header(address: Address) -> Header | str:
+    """``address`` for a header: the display name quoted, or RFC 2047 encoded when not ASCII."""
+    if not address.display_name:
+        return address.addr_spec
+    if address.display_name.isascii():
+        return email.utils.formataddr((address.display_name, address.addr_spec))
+    header = Header(address.display_name, _UTF8)
+    header.append(f" <{address.addr_spec}>", "us-ascii")
+    return header
+
+
+@functools.lru_cache(maxsize=64)
+def _config_header(value: str, role: str, key: str | None) -> Header | str:
+    """The header value of a configured From / Reply-To (checked once per distinct value)."""
+    return _address_header(_config_address(value, role, key=key))
 
 
 def _recipient(address: str, name: str) -> Address:

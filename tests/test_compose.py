@@ -823,3 +823,19 @@ def test_reminder_after_deadline_is_refused() -> None:
 def test_compose_refuses_naive_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         call_for_contributions("a@b.test", "Ann", "en", CAMPAIGN, now=datetime(2025, 9, 1))
+
+
+def test_confirmation_parts_are_8bit_unless_a_line_is_too_long() -> None:
+    short = confirmation(dataclasses.replace(CONF, to_name="Nguyễn Thị Hằng"), CAMPAIGN, now=NOW)
+    long_link = "https://library.example/" + "x" * 1500
+    long = confirmation(dataclasses.replace(CONF, links=(long_link,)), CAMPAIGN, now=NOW)
+
+    assert max(len(line) for line in short.data.split(b"\r\n")) <= 998
+    assert max(len(line) for line in long.data.split(b"\r\n")) <= 998
+    short_parts = list(parse(short.data).iter_parts())
+    long_parts = list(parse(long.data).iter_parts())
+    assert [p["Content-Transfer-Encoding"] for p in short_parts] == ["8bit", "8bit"]
+    assert "base64" in [p["Content-Transfer-Encoding"] for p in long_parts]
+    assert "Nguyễn Thị Hằng" in short_parts[0].get_content()
+    assert long_link in long_parts[0].get_content()
+    assert all(not p.defects for p in (*short_parts, *long_parts))
