@@ -81,9 +81,14 @@ _NO_SPACE_RANGES = (
 )
 
 
+#: One character of `_NO_SPACE_RANGES` (a compiled class: far cheaper than testing each range).
+_NO_SPACE_CHAR = re.compile(
+    "[" + "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _NO_SPACE_RANGES) + "]"
+)
+
+
 def _no_space_script(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _NO_SPACE_RANGES)
+    return _NO_SPACE_CHAR.match(char) is not None
 
 
 def _is_word_char(char: str) -> bool:
@@ -101,6 +106,9 @@ def count_words(text: str) -> int:
     """
     total = 0
     for token in text.split():
+        if not _NO_SPACE_CHAR.search(token):  # the common case: one word if it holds one
+            total += any(_is_word_char(char) for char in token)
+            continue
         in_run = False  # inside a run of spaced-script characters that holds a letter or digit
         for char in token:
             if _no_space_script(char):
@@ -192,7 +200,7 @@ _NUMBER = re.compile(r"(?<![0-9])(?:1[01]|[1-9])(?![0-9])")
 
 
 def _has_no_space_script(text: str) -> bool:
-    return any(_no_space_script(char) for char in text)
+    return _NO_SPACE_CHAR.search(text) is not None
 
 
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
@@ -371,7 +379,9 @@ def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the language ``text`` is written in, or None when too short or unsure."""
     plain = _mask(_EMAIL, _mask(_URL, text[:_MAX_DETECT_CHARS]))
     # A Han or Kana character says about as much as a syllable of an alphabetic script.
-    letters = sum(3 if _no_space_script(char) else 1 for char in plain if char.isalpha())
+    letters = sum(1 for char in plain if char.isalpha()) + 2 * sum(
+        1 for char in _NO_SPACE_CHAR.findall(plain) if char.isalpha()
+    )
     if letters < _MIN_LETTERS:
         return None
     language = _detector().detect_language_of(plain)
