@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
+from mailflow.config import Settings
+from mailflow.errors import LedgerError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import Base, InboundMessage
-from mailflow.ledger.store import record_inbound
+from mailflow.ledger.store import HEAD_REVISION, record_inbound
 from mailflow.sources.base import FetchedMessage
 
 
@@ -19,6 +24,49 @@ def test_upgrade_to_head_matches_models(ledger: Ledger) -> None:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
     assert ledger.current_revision() == ledger.head_revision()
+
+
+def test_head_revision_constant_is_alembics_head(ledger: Ledger) -> None:
+    assert ledger.head_revision() == HEAD_REVISION
+
+
+def test_require_current_at_head_passes(ledger: Ledger) -> None:
+    ledger.require_current()
+
+    assert ledger.stored_revisions() == (HEAD_REVISION,)
+
+
+def test_require_current_names_an_older_revision(settings: Settings) -> None:
+    older = Ledger(settings.ledger.url)
+    try:
+        older.upgrade("0002")
+        with pytest.raises(
+            LedgerError, match=r"not up to date \(revision 0002\); run `mailflow db"
+        ):
+            older.require_current()
+    finally:
+        older.close()
+
+
+def test_require_current_on_a_ledger_never_migrated_says_none(settings: Settings) -> None:
+    empty = Ledger(settings.ledger.url)
+    try:
+        assert empty.stored_revisions() == ()
+        with pytest.raises(LedgerError, match=r"not up to date \(revision none\)"):
+            empty.require_current()
+    finally:
+        empty.close()
+
+
+def test_require_current_does_not_import_alembic(ledger: Ledger) -> None:
+    probe = (
+        "import sys; from mailflow.ledger import Ledger; "
+        f"Ledger({ledger.url!r}).require_current(); print('alembic' in sys.modules)"
+    )
+
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, "False\n", "")
 
 
 def test_sqlite_pragmas_are_set(ledger: Ledger) -> None:
