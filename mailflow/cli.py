@@ -12,19 +12,26 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mailflow import config as config_module
 from mailflow import logs
-from mailflow.app import App
 from mailflow.errors import MailflowError
+
+if TYPE_CHECKING:
+    from mailflow.app import App
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Every command imports what it needs inside its body: `mailflow --help` or a command that does
+# not touch the ledger then starts without SQLAlchemy, and no command pays for another's modules.
+
 
 def _app(ctx: click.Context) -> App:
+    from mailflow import config as config_module
+    from mailflow.app import App
+
     app = ctx.obj
     if app is None:
         try:
@@ -87,6 +94,8 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 @click.pass_context
 def init(ctx: click.Context) -> None:
     """Write a commented mailflow.toml if none exists, and create or upgrade the ledger."""
+    from mailflow import config as config_module
+
     path = config_module.config_path(ctx.meta.get("mailflow.config"))
     if path.exists():
         click.echo(f"{path} exists; keeping it")

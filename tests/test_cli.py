@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -80,6 +82,18 @@ def test_invalid_config_is_exit_1_naming_the_key(tmp_path: Path) -> None:
     result = run("--config", str(path), "status")
     assert result.exit_code == 1
     assert "Error: imap.port: must be an integer" in result.output
+
+
+def test_help_starts_without_the_ledgers_libraries() -> None:
+    probe = (
+        "import sys; from click.testing import CliRunner; from mailflow.cli import main; "
+        "result = CliRunner().invoke(main, ['outbox', 'flush', '--help']); "
+        "print(result.exit_code, [m for m in ('sqlalchemy', 'alembic') if m in sys.modules])"
+    )
+
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    assert (result.stdout, result.stderr) == ("0 []\n", "")
 
 
 def test_usage_error_is_exit_2() -> None:
