@@ -4,12 +4,17 @@
 ``queued``. `flush` claims due rows (``queued`` -> ``sending``, committed), hands them to a sink in
 one batch over one connection, and records each result: ``sent``; ``queued`` again with an
 exponential backoff after a 4xx reply or a connection error; ``failed`` after a 5xx reply or the
-last attempt. All moves go through `transition`, which enforces `OUTBOX_TRANSITIONS`.
+last attempt. Every move is checked against `OUTBOX_TRANSITIONS` (`transition` for a loaded row).
 
 Delivery is at-least-once: if the process dies after the SMTP server accepted a mail but before
 the ``sent`` mark was committed, the row is still ``sending``; the next flush puts rows left in
 ``sending`` for longer than a lease back in the queue and sends them again, with the same
-Message-ID, so the receiver can recognise the duplicate. Bounces of our own mail are matched by
+Message-ID, so the receiver can recognise the duplicate. The results of one batch (up to
+`BATCH_SIZE` mails) are committed together as soon as the batch is delivered, so a crash
+in the middle of a batch can send again every mail of that batch the server had accepted so
+far; without a crash every mail is sent once, since a row leaves ``sending`` only through its
+recorded result. Claiming and recording are a few statements per batch (rows updated by
+primary key), not an ORM load per mail. Bounces of our own mail are matched by
 `mark_bounced`. Building the messages lives in `mailflow.compose`, moving bytes in
 `mailflow.delivery`.
 """
@@ -18,9 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mailflow.config import Settings, SmtpSettings
@@ -54,10 +61,13 @@ AUTOMATIC_KINDS = ("confirmation",)
 
 def transition(mail: OutboxMail, target: OutboxState) -> None:
     """Move ``mail`` to ``target`` or raise `StateError` if the state machine forbids it."""
-    current = OutboxState(mail.state)
-    if target not in OUTBOX_TRANSITIONS[current]:
-        raise StateError(f"outbox mail {mail.message_id}: {current} -> {target} is not allowed")
+    _check(mail.message_id, OutboxState(mail.state), target)
     mail.state = target.value
+
+
+def _check(message_id: str, current: OutboxState, target: OutboxState) -> None:
+    if target not in OUTBOX_TRANSITIONS[current]:
+        raise StateError(f"outbox mail {message_id}: {current} -> {target} is not allowed")
 
 
 def queue(
@@ -134,6 +144,18 @@ def backoff(attempts: int, base_s: float) -> timedelta:
     return timedelta(seconds=min(base_s * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A row this process moved to ``sending``: what delivery and recording need of it."""
+
+    id: int
+    message_id: str
+    sender: str
+    recipient: str
+    data: bytes
+    attempts: int  # including the attempt being made
+
+
 def flush(
     settings: Settings,
     ledger: Ledger,
@@ -153,17 +175,24 @@ def flush(
             batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=attempted)
             if not batch:
                 break
-            attempted.update(row[0] for row in batch)
+            attempted.update(mail.id for mail in batch)
             if active is None:
                 active = make_sink(settings.smtp)
             envelopes = [
-                Envelope(message_id=mid, sender=sender, recipients=(rcpt,), data=data)
-                for _, mid, sender, rcpt, data in batch
+                Envelope(
+                    message_id=mail.message_id,
+                    sender=mail.sender,
+                    recipients=(mail.recipient,),
+                    data=mail.data,
+                )
+                for mail in batch
             ]
             results = active.deliver(envelopes)
+            # Commit point: the results of the whole batch in one transaction. A crash before it
+            # leaves the batch in ``sending``: after the lease those mails are sent again with
+            # the same Message-IDs (at-least-once, as the module docstring says).
             with ledger.transaction() as session:
-                for (row_id, *_), result in zip(batch, results, strict=True):
-                    outcome = _record(session, row_id, result, settings.smtp, moment)
+                for outcome in _record(session, batch, results, settings.smtp, moment):
                     counts[outcome] = counts.get(outcome, 0) + 1
             # A batch with nothing delivered and everything retried means the server is down:
             # stop here and let the schedule bring the rows back.
@@ -177,7 +206,7 @@ def flush(
 
 def _claim(
     ledger: Ledger, now: datetime, *, ignore_schedule: bool, skip: set[int]
-) -> list[tuple[int, str, str, str, bytes]]:
+) -> list[_Claimed]:
     """Move up to BATCH_SIZE due rows to ``sending`` and commit, so only this process sends them."""
     with ledger.transaction() as session:
         # Rows stuck in ``sending`` belong to a process that died; send them again (same id).
@@ -190,7 +219,15 @@ def _claim(
             .values(state=OutboxState.QUEUED.value, updated_at=now)
         )
         query = (
-            select(OutboxMail)
+            select(
+                OutboxMail.id,
+                OutboxMail.message_id,
+                OutboxMail.sender,
+                OutboxMail.recipient,
+                OutboxMail.data,
+                OutboxMail.attempts,
+                OutboxMail.state,
+            )
             .where(OutboxMail.state == OutboxState.QUEUED.value)
             .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
             .limit(BATCH_SIZE)
@@ -201,48 +238,86 @@ def _claim(
             query = query.where(OutboxMail.id.not_in(skip))
         if not ledger.is_sqlite:
             query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
         claimed = []
-        for mail in rows:
-            transition(mail, OutboxState.SENDING)
-            mail.attempts += 1
-            mail.updated_at = now
-            claimed.append((mail.id, mail.message_id, mail.sender, mail.recipient, mail.data))
+        for row in session.execute(query):
+            _check(row.message_id, OutboxState(row.state), OutboxState.SENDING)
+            claimed.append(
+                _Claimed(
+                    row.id, row.message_id, row.sender, row.recipient, row.data, row.attempts + 1
+                )
+            )
+        if claimed:
+            # One UPDATE for the batch; the rows are locked (SKIP LOCKED above, or SQLite's
+            # BEGIN IMMEDIATE), so they are still ``queued`` here.
+            session.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id.in_([mail.id for mail in claimed]))
+                .values(
+                    state=OutboxState.SENDING.value,
+                    attempts=OutboxMail.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
         # Commit point: these rows are now ``sending``; a crash from here until the results are
         # recorded leaves them for the lease above (at-least-once, same Message-ID).
     return claimed
 
 
+#: Recording a batch: one UPDATE by primary key per row, run as one executemany per kind of
+#: outcome. A row that is no longer ``sending`` (another process took it back after the lease)
+#: is left as that process leaves it.
+_OUTBOX = cast(Table, OutboxMail.__table__)
+_RECORD = update(_OUTBOX).where(
+    _OUTBOX.c.id == bindparam("row_id"), _OUTBOX.c.state == OutboxState.SENDING.value
+)
+
+
 def _record(
-    session: Session, row_id: int, result: DeliveryResult, smtp: SmtpSettings, now: datetime
-) -> str:
-    mail = session.get(OutboxMail, row_id)
-    assert mail is not None
-    mail.smtp_code = result.code
-    mail.smtp_reply = result.reply[:2000]
-    if result.outcome == Outcome.SENT:
-        transition(mail, OutboxState.SENT)
-        mail.sent_at = now
-        mail.last_error = ""
-        outcome = "sent"
-    elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
-        transition(mail, OutboxState.QUEUED)
-        mail.next_attempt_at = now + backoff(mail.attempts, smtp.retry_base_s)
-        mail.last_error = result.reply[:2000]
-        outcome = "retry"
-    else:
-        transition(mail, OutboxState.FAILED)
-        mail.last_error = result.reply[:2000]
-        outcome = "failed"
-    log.info(
-        "outbox %s to %s: %s (%s %s)",
-        mail.message_id,
-        mail.recipient,
-        outcome,
-        result.code or "-",
-        result.reply[:200],
-    )
-    return outcome
+    session: Session,
+    batch: Sequence[_Claimed],
+    results: Sequence[DeliveryResult],
+    smtp: SmtpSettings,
+    now: datetime,
+) -> list[str]:
+    """Record each delivery result of ``batch``; returns the outcome of each row, in order."""
+    changed_at = datetime.now(UTC)
+    outcomes: list[str] = []
+    by_outcome: dict[str, list[dict[str, Any]]] = {}
+    for mail, result in zip(batch, results, strict=True):
+        reply = result.reply[:2000]
+        values: dict[str, Any] = {
+            "row_id": mail.id,
+            "smtp_code": result.code,
+            "smtp_reply": reply,
+            "updated_at": changed_at,
+        }
+        if result.outcome == Outcome.SENT:
+            target, outcome = OutboxState.SENT, "sent"
+            values.update(sent_at=now, last_error="")
+        elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
+            target, outcome = OutboxState.QUEUED, "retry"
+            values.update(
+                next_attempt_at=now + backoff(mail.attempts, smtp.retry_base_s), last_error=reply
+            )
+        else:
+            target, outcome = OutboxState.FAILED, "failed"
+            values.update(last_error=reply)
+        _check(mail.message_id, OutboxState.SENDING, target)
+        values["state"] = target.value
+        by_outcome.setdefault(outcome, []).append(values)
+        outcomes.append(outcome)
+        log.info(
+            "outbox %s to %s: %s (%s %s)",
+            mail.message_id,
+            mail.recipient,
+            outcome,
+            result.code or "-",
+            result.reply[:200],
+        )
+    for rows in by_outcome.values():
+        session.execute(_RECORD, rows)
+    return outcomes
 
 
 def mark_bounced(

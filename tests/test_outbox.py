@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from mailflow import outbox, pipeline
 from mailflow.config import Settings, SmtpSettings
+from mailflow.delivery import DeliveryResult, Envelope, Sink
 from mailflow.errors import StateError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OUTBOX_TRANSITIONS, MemberAddress, OutboxMail, OutboxState
@@ -114,6 +116,73 @@ def test_flush_451_retries_later_then_delivers(
     assert outbox.flush(config, ledger, now=now + timedelta(seconds=61)) == {"sent": 1}
     assert row(ledger, message_id).state == "sent"
     assert len(smtp_server.received) == 1
+
+
+def test_flush_records_every_outcome_of_one_batch(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    retried, failed, sent = (queue_one(ledger, n, f"m{n}@members.test") for n in (1, 2, 3))
+    smtp_server.fail("MAIL", 451, "4.3.0 try again later")
+    smtp_server.fail("RCPT", 550, "5.1.1 no such mailbox")
+    now = datetime.now(UTC)
+
+    assert outbox.flush(smtp_to(settings, smtp_server), ledger, now=now) == {
+        "retry": 1,
+        "failed": 1,
+        "sent": 1,
+    }
+
+    one, two, three = row(ledger, retried), row(ledger, failed), row(ledger, sent)
+    assert (one.state, one.attempts, one.smtp_code, one.last_error) == (
+        "queued",
+        1,
+        451,
+        "4.3.0 try again later",
+    )
+    assert (one.next_attempt_at, one.sent_at) == (now + timedelta(seconds=60), None)
+    assert (two.state, two.attempts, two.smtp_code, two.last_error) == (
+        "failed",
+        1,
+        550,
+        "5.1.1 no such mailbox",
+    )
+    assert (three.state, three.attempts, three.smtp_code, three.last_error) == ("sent", 1, 250, "")
+    assert three.sent_at == now
+    assert [m.rcpt_tos for m in smtp_server.received] == [("m3@members.test",)]
+
+
+class TakenOverDuringDelivery:
+    """A sink that, while delivering, lets "another process" mark every mail of the batch sent."""
+
+    def __init__(self, inner: Sink, ledger: Ledger) -> None:
+        self.inner, self.ledger = inner, ledger
+
+    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
+        with self.ledger.transaction() as session:
+            for mail in session.scalars(select(OutboxMail)):
+                outbox.transition(mail, OutboxState.SENT)
+                mail.smtp_reply = "sent by the other process"
+        return self.inner.deliver(batch)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_flush_leaves_a_row_another_process_recorded_as_it_is(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    config = smtp_to(settings, smtp_server)
+    sink = TakenOverDuringDelivery(outbox.make_sink(config.smtp), ledger)
+    smtp_server.fail("RCPT", 550, "5.1.1 no such mailbox")
+
+    try:
+        assert outbox.flush(config, ledger, sink=sink) == {"failed": 1}
+    finally:
+        sink.close()
+
+    mail = row(ledger, message_id)
+    assert (mail.state, mail.smtp_reply) == ("sent", "sent by the other process")
 
 
 def test_flush_550_fails_with_the_servers_words(
