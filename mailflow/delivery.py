@@ -26,6 +26,9 @@ Decisions worth knowing:
 * A 421 reply or a dropped connection ends the connection; the next message of the batch opens a
   new one, and after two such messages in a row the rest of the batch is `RETRY` untried.
   Refused connections and timeouts are `RETRY` for every message not yet sent.
+* Mails of a batch follow each other on the connection with nothing in between, as smtplib's own
+  `sendmail` loop does; an RSET checks the connection only at the start of a batch (it may have
+  timed out while idle) and after a transaction that did not reach the end of DATA.
 * The transaction is driven with smtplib's `mail`/`rcpt`/`data` rather than `sendmail`, because
   `sendmail` hides which phase a dropped connection interrupted: a drop before DATA is safe to
   retry at once on a new connection (nothing was accepted), a drop during DATA is not (the server
@@ -152,6 +155,9 @@ def outcome_for(code: int | None) -> Outcome:
 
 def wire_format(data: bytes) -> bytes:
     """`data` with CRLF line endings, as SMTP requires (smtplib leaves bytes untouched)."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") == crlf == data.count(b"\r"):  # no bare CR or LF: as composed
+        return data
     return _LINE_END.sub(b"\r\n", data)
 
 
@@ -218,6 +224,10 @@ class SmtpSink:
         self._context = self._make_context(settings, ssl_context)
         self._conn: smtplib.SMTP | None = None
         self._fresh = False  # no transaction yet on the current connection
+        # RSET before the next transaction: at the start of each batch (the connection may have
+        # timed out while idle) and after a transaction that did not reach the end of DATA.
+        # Between mails that completed, the server is ready for the next MAIL FROM already.
+        self._check_before_use = False
 
     @staticmethod
     def _make_context(settings: SmtpSettings, given: ssl.SSLContext | None) -> ssl.SSLContext:
@@ -256,6 +266,7 @@ class SmtpSink:
         """
         results: list[DeliveryResult] = []
         drops_in_a_row, last_reply = 0, ""
+        self._check_before_use = True
         for index, envelope in enumerate(batch):
             if drops_in_a_row >= 2:  # the server keeps hanging up: leave the rest for later
                 results.extend(self._retry_rest(batch[index:], None, "not tried: " + last_reply))
@@ -323,13 +334,14 @@ class SmtpSink:
             return _Attempt(_uniform(envelope, Outcome.RETRY, None, exc.reply), True)
 
     def _connection(self) -> smtplib.SMTP:
-        """The open connection if it still answers RSET, else a new one; or _ConnectionFailed."""
-        if self._conn is not None and not self._fresh:
+        """The open connection (RSET first when due), else a new one; or _ConnectionFailed."""
+        if self._conn is not None and not self._fresh and self._check_before_use:
             try:
                 code, _ = self._conn.rset()
             except smtplib.SMTPException:  # SMTPServerDisconnected and friends
                 code = None
             if code == 250:
+                self._check_before_use = False
                 return self._conn
             log.debug(
                 "connection to %s no longer usable (RSET: %s); reconnecting", self._where, code
@@ -436,6 +448,7 @@ class SmtpSink:
 
     def _transaction(self, conn: smtplib.SMTP, envelope: Envelope) -> _Attempt:
         self._fresh = False
+        self._check_before_use = True  # until the server answered the end of DATA
         if not envelope.recipients:
             return _Attempt(_uniform(envelope, Outcome.FAILED, None, "no recipients"), False)
         data = wire_format(envelope.data)
@@ -477,6 +490,7 @@ class SmtpSink:
         try:
             code, words = conn.data(data)
             reply = _words(words)
+            self._check_before_use = False  # the transaction is over, whatever the reply
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
             code, reply = exc.smtp_code, _words(exc.smtp_error)
         except smtplib.SMTPServerDisconnected as exc:

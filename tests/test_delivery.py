@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 import socket
 import ssl
 from dataclasses import replace
@@ -105,6 +106,12 @@ def test_wire_format_leaves_no_bare_cr_or_lf(data: bytes) -> None:
     assert wire_format(wired) == wired
 
 
+def test_wire_format_returns_crlf_data_as_it_is() -> None:
+    data = make_envelope().data
+
+    assert wire_format(data) is data
+
+
 def test_smtp_sink_says_local_hostname_in_ehlo(smtp_server: SmtpTestServer) -> None:
     with plain_sink(smtp_server, local_hostname="mailflow.association.test") as sink:
         sink.deliver([make_envelope()])
@@ -121,6 +128,57 @@ def test_smtp_sink_batch_of_10_uses_one_connection(smtp_server: SmtpTestServer) 
     assert [r.message_id for r in results] == [e.message_id for e in batch]
     assert smtp_server.connections == 1
     assert [r.data for r in smtp_server.received] == [e.data for e in batch]
+
+
+def count_rsets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count every RSET smtplib sends from now on (one element per RSET)."""
+    sent: list[int] = []
+    original = smtplib.SMTP.rset
+
+    def rset(self: smtplib.SMTP) -> tuple[int, bytes]:
+        sent.append(1)
+        return original(self)
+
+    monkeypatch.setattr(smtplib.SMTP, "rset", rset)
+    return sent
+
+
+def test_smtp_sink_batch_sends_no_rset_between_completed_mails(
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rsets = count_rsets(monkeypatch)
+    with plain_sink(smtp_server) as sink:
+        results = sink.deliver([make_envelope(n) for n in range(1, 11)])
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 10
+    assert rsets == []
+
+
+def test_smtp_sink_next_batch_checks_the_open_connection_with_one_rset(
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with plain_sink(smtp_server) as sink:
+        sink.deliver([make_envelope(1)])
+        rsets = count_rsets(monkeypatch)
+        results = sink.deliver([make_envelope(n) for n in range(2, 6)])
+
+    assert [r.outcome for r in results] == [Outcome.SENT] * 4
+    assert rsets == [1]
+    assert smtp_server.connections == 1
+
+
+def test_smtp_sink_mail_after_refused_recipients_is_sent_on_the_same_connection(
+    smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rsets = count_rsets(monkeypatch)
+    smtp_server.fail("RCPT", 550, "5.1.1 User unknown")
+    with plain_sink(smtp_server) as sink:
+        results = sink.deliver([make_envelope(1), make_envelope(2)])
+
+    assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.SENT]
+    assert rsets == [1]  # the refused mail left its transaction open
+    assert smtp_server.connections == 1
+    assert [r.data for r in smtp_server.received] == [make_envelope(2).data]
 
 
 def test_smtp_sink_next_batch_reuses_the_open_connection(smtp_server: SmtpTestServer) -> None:
