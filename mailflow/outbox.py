@@ -168,14 +168,15 @@ def flush(
     counts: dict[str, int] = {}
     own_sink = sink is None
     active: Sink | None = sink
-    attempted: set[int] = set()  # each row at most once per flush
+    # Each row at most once per flush: rows sent or failed are no longer ``queued``, so only
+    # those put back for a retry need keeping out of the next claims.
+    retried: set[int] = set()
     try:
         while True:
             moment = now or datetime.now(UTC)
-            batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=attempted)
+            batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=retried)
             if not batch:
                 break
-            attempted.update(mail.id for mail in batch)
             if active is None:
                 active = make_sink(settings.smtp)
             envelopes = [
@@ -192,8 +193,11 @@ def flush(
             # leaves the batch in ``sending``: after the lease those mails are sent again with
             # the same Message-IDs (at-least-once, as the module docstring says).
             with ledger.transaction() as session:
-                for outcome in _record(session, batch, results, settings.smtp, moment):
-                    counts[outcome] = counts.get(outcome, 0) + 1
+                outcomes = _record(session, batch, results, settings.smtp, moment)
+            for mail, outcome in zip(batch, outcomes, strict=True):
+                counts[outcome] = counts.get(outcome, 0) + 1
+                if outcome == "retry":
+                    retried.add(mail.id)
             # A batch with nothing delivered and everything retried means the server is down:
             # stop here and let the schedule bring the rows back.
             if all(r.outcome == Outcome.RETRY for r in results):

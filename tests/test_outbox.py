@@ -151,6 +151,19 @@ def test_flush_records_every_outcome_of_one_batch(
     assert [m.rcpt_tos for m in smtp_server.received] == [("m3@members.test",)]
 
 
+def test_flush_ignoring_the_schedule_tries_a_retried_mail_once(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    retried, sent = queue_one(ledger, 1), queue_one(ledger, 2)
+    smtp_server.fail("MAIL", 451, "4.3.0 try again later")
+
+    counts = outbox.flush(smtp_to(settings, smtp_server), ledger, ignore_schedule=True)
+
+    assert counts == {"retry": 1, "sent": 1}
+    assert (row(ledger, retried).state, row(ledger, retried).attempts) == ("queued", 1)
+    assert (row(ledger, sent).state, row(ledger, sent).attempts) == ("sent", 1)
+
+
 class TakenOverDuringDelivery:
     """A sink that, while delivering, lets "another process" mark every mail of the batch sent."""
 
