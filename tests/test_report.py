@@ -409,6 +409,63 @@ def test_docx_links_are_hyperlinks() -> None:
     assert links == [("https://a.test/x", ["https://a.test/x"]), ("ftp://b.test/y", [])]
 
 
+def test_docx_keeps_markup_in_member_text_as_text() -> None:
+    entry = make_entry(
+        1,
+        organisation='<w:p>A & "B"</w:p>',
+        country="<b>X</b>",
+        member_name="Ann & <Bob>",
+        text="x < y && y > z ]]> <!-- no --> &amp;",
+        links=('https://a.test/?a=1&b="2"<3>', "ftp://b.test/?c=<d>&e"),
+    )
+
+    report = compile_report([entry], make_meta())
+
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+    paragraphs = [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
+    assert paragraphs[-5:] == [
+        ("Heading 3", '<w:p>A & "B"</w:p> — <b>X</b> (#1)'),
+        (
+            "Normal",
+            "Action lines: C3 · 3 words · contact: Ann & <Bob> · received 2025-09-10",
+        ),
+        ("Normal", "x < y && y > z ]]> <!-- no --> &amp;"),
+        ("List Bullet", 'https://a.test/?a=1&b="2"<3>'),
+        ("List Bullet", "ftp://b.test/?c=<d>&e"),
+    ]
+    hyperlinks = [h.address for p in document.paragraphs for h in p.hyperlinks]
+    assert hyperlinks == ['https://a.test/?a=1&b="2"<3>']
+
+
+def test_docx_holds_every_contribution_under_its_lines() -> None:
+    entries = [
+        make_entry(
+            n,
+            action_lines=(f"C{n % 11 + 1}", f"C{(n + 3) % 11 + 1}"),
+            text=f"First paragraph of {n}.\nSecond paragraph of {n}.",
+            links=(f"https://m{n}.test/",),
+        )
+        for n in range(1, 41)
+    ]
+
+    report = compile_report(entries, make_meta())
+
+    paragraphs = docx_paragraphs(report)
+    texts = [text for _style, text in paragraphs]
+    for n in range(1, 41):
+        full = texts.index(f"Library {n} — Viet Nam (#{n})")
+        assert texts[full + 2 : full + 5] == [
+            f"First paragraph of {n}.",
+            f"Second paragraph of {n}.",
+            f"https://m{n}.test/",
+        ]
+        home = min(n % 11 + 1, (n + 3) % 11 + 1)
+        assert texts.count(f"Library {n} — Viet Nam (#{n}): see under C{home}.") == 1
+    headings = [text for style, text in paragraphs if style == "Heading 2"]
+    assert headings[:2] == ["By action line", "By country"]
+    assert [h.split()[0] for h in headings[2:]] == [f"C{n}" for n in range(1, 12)]
+
+
 def test_write_puts_every_file_in_the_folder_in_a_stable_order(tmp_path: Path) -> None:
     report = compile_report(three_languages(), make_meta())
 
