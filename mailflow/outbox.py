@@ -46,6 +46,7 @@ from mailflow.ledger.models import (
     MemberAddress,
     OutboxMail,
     OutboxState,
+    Submission,
 )
 from mailflow.ledger.store import Ledger
 
@@ -83,8 +84,15 @@ def queue(
     submission_id: int | None = None,
     member_id: int | None = None,
     report_id: int | None = None,
+    submission: Submission | None = None,
+    flush: bool = True,
 ) -> OutboxMail:
-    """Store one finished mail as ``queued``; it is sent only after the caller commits."""
+    """Store one finished mail as ``queued``; it is sent only after the caller commits.
+
+    ``submission`` may be given instead of ``submission_id`` for one not flushed yet; with
+    ``flush=False`` the row is written with the caller's next flush (a poll writes a chunk's
+    rows together).
+    """
     mail = OutboxMail(
         kind=kind,
         message_id=message_id,
@@ -99,8 +107,11 @@ def queue(
         report_id=report_id,
         next_attempt_at=datetime.now(UTC),
     )
+    if submission is not None:
+        mail.submission = submission
     session.add(mail)
-    session.flush()
+    if flush:
+        session.flush()
     return mail
 
 

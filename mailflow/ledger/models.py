@@ -236,6 +236,8 @@ class Submission(Base):
 
     inbound: Mapped[InboundMessage] = relationship()
     member: Mapped[Member | None] = relationship()
+    # Set instead of supersedes_id when the earlier version is not flushed yet (same chunk).
+    supersedes: Mapped[Submission | None] = relationship(remote_side=[id])
 
 
 class OutboxMail(Base):
@@ -265,6 +267,9 @@ class OutboxMail(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    # Set instead of submission_id when the submission is not flushed yet (same chunk).
+    submission: Mapped[Submission | None] = relationship()
 
 
 class Report(Base):
