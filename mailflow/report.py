@@ -87,6 +87,9 @@ ACTION_LINE_COUNT = 11
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 # Bidi embeddings, overrides and isolates: in a one-line field they only serve to spoof layout.
 _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Every character `_clean_text` replaces or removes (the _CONTROL set, CR, tab, U+2028/9): text
+# without any, which is most text, only needs normalising and stripping.
+_UNCLEAN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _CODE = re.compile(r"C(\d{1,2})")
 # A cell a spreadsheet would read as a formula (OWASP's list, tab and carriage return included).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -185,6 +188,7 @@ class _Item:
     member_address: str
     language: str
     codes: tuple[str, ...]
+    codes_label: str  # "C3, C8", or "none"
     home: str | None
     paragraphs: tuple[str, ...]
     text: str
@@ -231,9 +235,10 @@ class _View:
 
 def _clean_text(value: str) -> str:
     """Unicode NFC, ``\\n`` line ends, no control characters, tabs as spaces, stripped."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
-    value = value.replace("\u2029", "\n").replace("\t", " ")
-    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
+    if _UNCLEAN.search(value) is not None:
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
+        value = _CONTROL.sub("", value.replace("\u2029", "\n").replace("\t", " "))
+    return unicodedata.normalize("NFC", value).strip()
 
 
 def _clean_line(value: str) -> str:
@@ -255,6 +260,12 @@ def _is_rtl(text: str) -> bool:
         if direction == "L":
             return False
     return False
+
+
+@functools.lru_cache(maxsize=256)
+def _action_line_number(raw: str) -> int | None:
+    """The number of an action line code as a member wrote it (" c3"), None if it is none."""
+    return _code_number(raw.strip().upper())
 
 
 def _code_number(code: str) -> int | None:
@@ -279,7 +290,7 @@ def _action_line_name(code: str) -> str:
 
 
 def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> _Item:
-    parsed = {code: _code_number(code.strip().upper()) for code in entry.action_lines}
+    parsed = {code: _action_line_number(code) for code in entry.action_lines}
     numbers = sorted({number for number in parsed.values() if number is not None})
     unknown = sorted(_clean_line(code) for code, number in parsed.items() if number is None)
     organisation = _clean_line(entry.organisation)
@@ -314,6 +325,7 @@ def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> _Item:
         member_address=_clean_line(entry.member_address),
         language=_clean_line(entry.language or ""),
         codes=codes,
+        codes_label=", ".join(codes) or "none",
         home=codes[0] if codes else None,
         paragraphs=_paragraphs(text),
         text=text,
@@ -321,7 +333,7 @@ def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> _Item:
         links=tuple(links),
         word_count=entry.word_count,
         received_at=received_at,
-        received=received_at.strftime("%Y-%m-%d"),
+        received=received_at.date().isoformat(),
         rtl=_is_rtl(text),
     )
 

@@ -102,7 +102,7 @@ def _docx_item(out: _Body, placement: _Placement) -> None:
         out.paragraph_of(runs, "List Bullet")
         return
     out.paragraph(f"{heading} (#{item.id})", "Heading 3")
-    details = f"Action lines: {', '.join(item.codes) or 'none'} · {item.word_count} words"
+    details = f"Action lines: {item.codes_label} · {item.word_count} words"
     if item.member_name:
         details += f" · contact: {item.member_name}"
     out.paragraph(f"{details} · received {item.received}")
