@@ -7,6 +7,7 @@ stderr and exit status 1; usage errors exit 2 (Click's own). No business rule li
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -52,6 +53,17 @@ class MailflowGroup(click.Group):
             return super().invoke(ctx)
         except MailflowError as exc:
             raise click.ClickException(str(exc)) from None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run as the ``mailflow`` program, which ends with the command (tests call `main`)."""
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            # The process ends now. What is still alive (modules, classes, SQLAlchemy's
+            # registries) is left out of the garbage collector's walks at interpreter shutdown,
+            # which took 0.1-0.3 s of every command with SQLAlchemy loaded. The ledger is
+            # closed by now, and the memory goes back to the system anyway.
+            gc.freeze()
 
 
 def _echo_json(data: Any) -> None:

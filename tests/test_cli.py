@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import shutil
@@ -94,6 +95,23 @@ def test_help_starts_without_the_ledgers_libraries() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
 
     assert (result.stdout, result.stderr) == ("0 []\n", "")
+
+
+def test_the_program_leaves_its_objects_out_of_the_last_collection() -> None:
+    probe = (
+        "import atexit, gc; from mailflow.cli import main; "
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0)); main(['--help'])"
+    )
+
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+
+    assert (result.returncode, result.stdout.splitlines()[-1]) == (0, "True")
+
+
+def test_a_command_run_in_process_freezes_nothing() -> None:
+    ok("--help")
+
+    assert gc.get_freeze_count() == 0
 
 
 def test_usage_error_is_exit_2() -> None:
