@@ -90,6 +90,7 @@ class ImapSettings:
     maildir: str = ""
     ca_file: str = ""
     chunk_size: int = 200
+    workers: int = 0  # processes for the pure stages of a large poll; 0: one per CPU core
     timeout_s: float = 60.0
     poll_interval_s: float = 60.0
 
@@ -274,6 +275,8 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             raise ConfigError("must be between 1 and 65535", key=f"{name}.port")
     if isinstance(settings, ImapSettings) and settings.chunk_size < 1:
         raise ConfigError("must be at least 1", key="imap.chunk_size")
+    if isinstance(settings, ImapSettings) and settings.workers < 0:
+        raise ConfigError("must be 0 (one per CPU core) or more", key="imap.workers")
     if isinstance(settings, SmtpSettings):
         if "@" not in settings.from_address:
             raise ConfigError("must contain an address", key="smtp.from")
@@ -324,6 +327,7 @@ processed_folder = ""                   # optional: move handled mail here after
 # maildir = "path/to/Maildir"           # set: read this local Maildir instead of an IMAP server
 # password_command = "pass show mailflow/imap"
 # ca_file = ""                          # extra CA certificates for a private server
+# workers = 0                           # processes reading a large poll's mail; 0: one per core
 
 [smtp]
 host = "smtp.example.org"

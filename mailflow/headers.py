@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import functools
 import re
 from datetime import datetime
 from email import policy
@@ -17,12 +18,37 @@ from email.errors import MessageDefect
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import Any
 
 _CR_ONLY = re.compile(rb"\r(?!\n)")
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class _ReadPolicy(EmailPolicy):
+    """`policy.default` that parses each distinct header value once.
+
+    The standard policy parses a header again on every read (``get_content_type`` reads
+    Content-Type each time it is called), which made header parsing the largest cost of reading
+    mail. Parsed headers are immutable, so equal (name, value) pairs share one parse.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        if hasattr(value, "name"):  # already a header object
+            return value
+        # As the standard policy does: CR and LF removed (not every line break splitlines knows).
+        return _parsed_header(name, value.replace("\r", "").replace("\n", ""))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed_header(name: str, value: str) -> Any:
+    return policy.default.header_factory(name, value)
+
+
+_READ_POLICY = _ReadPolicy()
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -32,11 +58,11 @@ def parse(raw: bytes) -> EmailMessage:
     if b"\r" in raw and b"\n" not in raw[:4096]:
         raw = _CR_ONLY.sub(b"\n", raw)
     try:
-        message = email.message_from_bytes(raw, policy=policy.default)
+        message = email.message_from_bytes(raw, policy=_READ_POLICY)
     except RecursionError:
         # Pathologically deep multipart nesting: keep the headers, leave the body unparsed,
         # and say so (see `too_deeply_nested`).
-        message = BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        message = BytesHeaderParser(policy=_READ_POLICY).parsebytes(raw)
         message.defects.append(TooDeeplyNested("multipart nesting too deep to parse"))
     assert isinstance(message, EmailMessage)
     return message

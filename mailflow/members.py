@@ -120,6 +120,20 @@ def find_by_address(session: Session, address: str) -> Member | None:
     ).first()
 
 
+def find_many(session: Session, addresses: Iterable[str]) -> dict[str, Member | None]:
+    """`find_by_address` for many addresses in one query, keyed by the lower-cased address."""
+    wanted = {address.strip().lower() for address in addresses}
+    found: dict[str, Member | None] = dict.fromkeys(wanted)
+    if wanted:
+        rows = session.execute(
+            select(MemberAddress.address, Member)
+            .join(Member, MemberAddress.member_id == Member.id)
+            .where(MemberAddress.address.in_(list(wanted)))
+        )
+        found.update({address: member for address, member in rows})
+    return found
+
+
 def deactivate(session: Session, address: str) -> Member:
     member = find_by_address(session, address)
     if member is None:

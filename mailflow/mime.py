@@ -105,8 +105,14 @@ class _Walk:
         return time.monotonic() > self.deadline
 
 
-def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
-    """Decode ``raw`` into a `MessageText`; never raises for any input bytes."""
+def read_message(
+    raw: bytes, limits: Limits = Limits(), *, parsed: EmailMessage | None = None
+) -> MessageText:
+    """Decode ``raw`` into a `MessageText`; never raises for any input bytes.
+
+    ``parsed`` is ``raw`` as `mailflow.headers.parse` returned it, when the caller has it: the
+    bytes are then not parsed a second time.
+    """
     walk = _Walk(limits=limits, deadline=time.monotonic() + limits.max_seconds)
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # some tools save mail with a UTF-8 byte-order mark
     try:
@@ -114,7 +120,7 @@ def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
             walk.problem("message_too_large")
             message = headers.parse(_header_section(raw))
         else:
-            message = _parse(raw, walk)
+            message = _parse(raw, walk) if parsed is None else _checked(parsed, walk)
             if "too_deeply_nested" not in walk.problems:
                 _walk_parts(message, walk)
     except Exception:  # a last guard: the parts above already contain their own failures
@@ -129,7 +135,10 @@ def read_message(raw: bytes, limits: Limits = Limits()) -> MessageText:
 
 def _parse(raw: bytes, walk: _Walk) -> EmailMessage:
     """The parsed message (headers only when the nesting was too deep for the parser)."""
-    message = headers.parse(raw)
+    return _checked(headers.parse(raw), walk)
+
+
+def _checked(message: EmailMessage, walk: _Walk) -> EmailMessage:
     if headers.too_deeply_nested(message):
         walk.problem("too_deeply_nested")
     return message

@@ -17,27 +17,35 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from mailflow import headers
 from mailflow.config import Settings
-from mailflow.ledger.models import InboundState, ServiceEvent
+from mailflow.errors import LedgerError
+from mailflow.ledger.models import InboundMessage, InboundState, ServiceEvent
 from mailflow.ledger.store import (
     Ledger,
+    RecordedIndex,
     cursor_for,
     get_or_create,
     known_keys,
     record_inbound,
     sync_campaign,
 )
-from mailflow.sources import Source, open_source
+from mailflow.sources import FetchedMessage, Source, open_source
+
+if TYPE_CHECKING:
+    from mailflow.prepare import Prepared
+    from mailflow.processing import Context
 
 log = logging.getLogger(__name__)
 
+#: A fetched chunk and its messages' pure stages (under way in worker processes).
+Chunk = tuple[list[FetchedMessage], "Iterator[Prepared]"]
 #: Called with (messages done, messages to do) as a poll progresses.
 Progress = Callable[[int, int], None]
 
@@ -53,6 +61,15 @@ class PollSummary:
     failed: int = 0
     confirmations_queued: int = 0
     delivery: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: PollSummary) -> None:
+        """Count ``other``'s messages in this summary too."""
+        self.new += other.new
+        self.already_recorded += other.already_recorded
+        self.kinds.update(other.kinds)
+        self.statuses.update(other.statuses)
+        self.failed += other.failed
+        self.confirmations_queued += other.confirmations_queued
 
     def line(self) -> str:
         parts = [f"{self.new} new, {self.already_recorded} already recorded"]
@@ -82,7 +99,8 @@ def run_once(
     progress: Progress | None = None,
 ) -> PollSummary:
     """One pass over the mailbox: record and process new mail, then deliver the outbox."""
-    from mailflow import processing  # the stages import heavy libraries; load them on use
+    # the stages import heavy libraries; load them on use
+    from mailflow import prepare, processing
 
     summary = PollSummary()
     with ledger.transaction() as session:
@@ -98,72 +116,147 @@ def run_once(
             seen = known_keys(session, mailbox.account, mailbox.folder, list(full))
         todo = [key for full_key, key in full.items() if full_key not in seen]
         summary.already_recorded += len(keys) - len(todo)
-        done = 0
-        context = None
-        for batch in mailbox.fetch(todo, chunk_size):
-            moved: list[str] = []
+        if todo:
             with ledger.transaction() as session:
-                # Locked first: a second poller of this mailbox waits here until this chunk is
-                # committed, then finds its messages recorded (`record_inbound`) instead of
-                # failing on, or duplicating, them.
-                cursor = cursor_for(
-                    session, mailbox.account, mailbox.folder, uidvalidity, lock=True
-                )
-                if context is None:
-                    context = processing.Context.load(session, settings)
-                for fetched in batch:
-                    message = headers.parse(fetched.raw)
-                    result = record_inbound(
-                        session,
-                        fetched,
-                        account=mailbox.account,
-                        folder=mailbox.folder,
-                        uidvalidity=uidvalidity,
-                        message_id=headers.message_id(message),
-                        sender=headers.sender(message)[1],
-                        subject=headers.header(message, "Subject"),
+                context = processing.Context.load(session, settings)
+            workers = settings.imap.workers
+            with prepare.Preparer(context.known, workers=workers, expected=len(todo)) as pure:
+                done = 0
+
+                def record(chunk: Chunk) -> None:
+                    nonlocal done
+                    batch, prepared = chunk
+                    _record_chunk(
+                        ledger, mailbox, uidvalidity, batch, list(prepared), context, summary
                     )
-                    if fetched.uid is not None and fetched.uid > cursor.last_uid:
-                        cursor.last_uid = fetched.uid
-                    moved.append(fetched.key)
-                    if not result.new:
-                        summary.already_recorded += 1
-                        continue
-                    summary.new += 1
-                    outcome = processing.process(session, result.message, message, context)
-                    summary.kinds[result.message.kind] += 1
-                    if result.message.state == InboundState.FAILED:
-                        summary.failed += 1
-                    if outcome.status:
-                        summary.statuses[outcome.status] += 1
-                    summary.confirmations_queued += outcome.confirmations_queued
-                    identity = result.message.message_id or f"sha256:{result.message.sha256[:12]}"
-                    result_word = outcome.status or result.message.state
-                    log.info(
-                        "recorded %s uid=%s kind=%s outcome=%s",
-                        identity,
-                        fetched.uid,
-                        result.message.kind,
-                        result_word,
-                        extra={
-                            "message_id": identity,
-                            "uid": fetched.uid,
-                            "kind": result.message.kind,
-                            "outcome": result_word,
-                        },
-                    )
-                # Commit point: a crash before it leaves this whole chunk unrecorded (it is
-                # fetched again); after it, the chunk is recorded and the cursor is past it.
-            mailbox.mark_processed(moved)
-            done += len(batch)
-            if progress:
-                progress(done, len(todo))
+                    mailbox.mark_processed([fetched.key for fetched in batch])
+                    done += len(batch)
+                    if progress:
+                        progress(done, len(todo))
+
+                # The pure stages (parse, classify, read, understand) need no ledger: a chunk's
+                # are started (in worker processes, for a large poll) before the previous chunk
+                # is recorded, so both run at once.
+                batches = mailbox.fetch(todo, chunk_size)
+                ahead: Chunk | None = None
+                while True:
+                    try:
+                        batch = next(batches, None)
+                    except Exception:
+                        if ahead is not None:  # what was fetched is recorded before giving up
+                            record(ahead)
+                        raise
+                    started = (batch, pure.start([f.raw for f in batch])) if batch else None
+                    if ahead is not None:
+                        record(ahead)
+                    if started is None:
+                        break
+                    ahead = started
     with ledger.transaction() as session:
         _note(session, "last_poll", summary.line())
     if send:
         from mailflow import outbox
 
         summary.delivery = outbox.flush(settings, ledger)
+    return summary
+
+
+def _record_chunk(
+    ledger: Ledger,
+    mailbox: Source,
+    uidvalidity: int,
+    batch: Sequence[FetchedMessage],
+    prepared: Sequence[Prepared],
+    context: Context,
+    summary: PollSummary,
+) -> None:
+    """Record and process one chunk in one transaction, and move the cursor past it.
+
+    The chunk's rows are first written together, with one flush. Should the database refuse
+    that batch, the chunk is written again with each message in a savepoint of its own, so
+    whatever row it refuses costs only its own message (recorded as failed).
+    """
+    try:
+        part = _write_chunk(ledger, mailbox, uidvalidity, batch, prepared, context, False)
+    except LedgerError:
+        raise  # the ledger itself (locked, unreachable): nothing to gain by writing again
+    except Exception as exc:
+        log.warning(
+            "a chunk of %d messages could not be written at once (%s: %s); "
+            "writing it message by message",
+            len(batch),
+            exc.__class__.__name__,
+            exc,
+        )
+        part = _write_chunk(ledger, mailbox, uidvalidity, batch, prepared, context, True)
+    summary.add(part)
+
+
+def _write_chunk(
+    ledger: Ledger,
+    mailbox: Source,
+    uidvalidity: int,
+    batch: Sequence[FetchedMessage],
+    prepared: Sequence[Prepared],
+    context: Context,
+    isolated: bool,
+) -> PollSummary:
+    from mailflow import processing
+
+    summary = PollSummary()
+    with ledger.transaction() as session:
+        # Locked first: a second poller of this mailbox waits here until this chunk is
+        # committed, then finds its messages recorded (`record_inbound`) instead of failing on,
+        # or duplicating, them.
+        cursor = cursor_for(session, mailbox.account, mailbox.folder, uidvalidity, lock=True)
+        context.prime(session, prepared, now=datetime.now(UTC))
+        recorded = RecordedIndex(session, [fetched.raw for fetched in batch])
+        new: list[tuple[FetchedMessage, InboundMessage, Prepared]] = []
+        for fetched, found in zip(batch, prepared, strict=True):
+            result = record_inbound(
+                session,
+                fetched,
+                account=mailbox.account,
+                folder=mailbox.folder,
+                uidvalidity=uidvalidity,
+                message_id=found.message_id,
+                sender=found.sender,
+                subject=found.subject,
+                recorded=recorded,
+                flush=isolated,
+            )
+            if fetched.uid is not None and fetched.uid > cursor.last_uid:
+                cursor.last_uid = fetched.uid
+            if result.new:
+                new.append((fetched, result.message, found))
+            else:
+                summary.already_recorded += 1
+        for fetched, inbound, found in new:
+            summary.new += 1
+            outcome = processing.process(session, inbound, found, context, isolated=isolated)
+            summary.kinds[inbound.kind] += 1
+            if inbound.state == InboundState.FAILED:
+                summary.failed += 1
+            if outcome.status:
+                summary.statuses[outcome.status] += 1
+            summary.confirmations_queued += outcome.confirmations_queued
+            identity = inbound.message_id or f"sha256:{inbound.sha256[:12]}"
+            result_word = outcome.status or inbound.state
+            log.info(
+                "recorded %s uid=%s kind=%s outcome=%s",
+                identity,
+                fetched.uid,
+                inbound.kind,
+                result_word,
+                extra={
+                    "message_id": identity,
+                    "uid": fetched.uid,
+                    "kind": inbound.kind,
+                    "outcome": result_word,
+                },
+            )
+        # Commit point: a crash before it leaves this whole chunk unrecorded (it is fetched
+        # again); after it, the chunk is recorded and the cursor is past it.
     return summary
 
 

@@ -1,8 +1,12 @@
-"""What happens to one recorded message: classify, then read, judge and answer, or match.
+"""What happens to one recorded message once it is prepared: judge and answer, or match.
 
-`process` runs inside the pipeline's transaction, in a savepoint: whatever a stage raises on
-hostile input, the message stays recorded with state ``failed`` and the error, and the rest of
-the batch goes on. Contributions become submissions (`mailflow.submissions`) with a queued
+The pure stages (parse, classify, read, understand) ran before, in `mailflow.prepare`; what they
+found arrives as a `Prepared`. `process` runs inside the pipeline's transaction: a failure the
+pure stages reported is recorded as state ``failed`` with the error. A poll first writes a
+chunk's rows with one flush (``isolated=False``); if the database refuses that, each message
+runs again in a savepoint of its own, so whatever a stage raises, the message stays recorded
+with state ``failed`` and the rest of the chunk goes on. `Context.prime` loads per chunk the
+members, latest submissions and daily counts the messages will ask for. Contributions become submissions (`mailflow.submissions`) with a queued
 confirmation (`mailflow.compose`, `mailflow.outbox`) when they are accepted or need revision and
 the sender is a member who has not hit the daily loop breaker. Bounces mark our own mail bounced;
 replies to the report mark it acknowledged. Nothing here talks to a server: sending happens after
@@ -12,15 +16,15 @@ the commit, from the outbox.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.message import EmailMessage
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailflow import compose, headers, members, mime, outbox, submissions
-from mailflow.classify import Kind, classify
+from mailflow.classify import Kind
 from mailflow.config import Settings
 from mailflow.contribution import extract
 from mailflow.errors import DeliveryError
@@ -28,12 +32,15 @@ from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
     InboundState,
+    Member,
     MessageKind,
+    OutboxMail,
     Report,
     ReportState,
     Submission,
 )
 from mailflow.ledger.store import sync_campaign
+from mailflow.prepare import Known, Prepared
 from mailflow.validate import Issue, Rules, Severity, Status, Verdict, judge
 
 log = logging.getLogger(__name__)
@@ -44,7 +51,12 @@ CONFIRMED_STATUSES = (Status.ACCEPTED.value, Status.NEEDS_REVISION.value)
 
 @dataclass
 class Context:
-    """What processing needs beyond the message, loaded once per poll."""
+    """What processing needs beyond the message, loaded once per poll.
+
+    `prime` loads, in a few queries per chunk, the rows the chunk's messages will ask for (their
+    senders' members, each author's latest submission, automatic mails sent today), and
+    `process` keeps them current as it records; without priming, each is a query of its own.
+    """
 
     settings: Settings
     campaign_id: int
@@ -52,6 +64,16 @@ class Context:
     campaign_info: compose.CampaignInfo
     report_ids: set[str]
     own_addresses: frozenset[str]
+    _members: dict[str, Member | None] = field(default_factory=dict)
+    _latest: dict[tuple[int | None, str], Submission | None] = field(default_factory=dict)
+    _mails_today: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def known(self) -> Known:
+        """What the pure stages need to tell our own mail apart (`mailflow.prepare`)."""
+        return Known(
+            report_message_ids=frozenset(self.report_ids), own_addresses=self.own_addresses
+        )
 
     @classmethod
     def load(cls, session: Session, settings: Settings) -> Context:
@@ -76,6 +98,77 @@ class Context:
             own_addresses=own,
         )
 
+    def prime(self, session: Session, prepared: Sequence[Prepared], *, now: datetime) -> None:
+        """Load what processing ``prepared`` will look up, in one query per kind of row."""
+        senders = {p.sender for p in prepared if p.contribution is not None and p.sender}
+        self._members = members.find_many(session, senders)
+        authors: dict[tuple[int | None, str], Submission | None] = {}
+        for sender in senders:
+            member = self._members[_address_key(sender)]
+            authors[_author(member.id if member else None, sender)] = None
+        member_ids = {key[0] for key in authors if key[0] is not None}
+        strangers = {key[1] for key in authors if key[0] is None}
+        for sub in submissions.latest_of_many(session, self.campaign_id, member_ids, strangers):
+            authors[_author(sub.member_id, sub.sender_address)] = sub
+        self._latest = authors
+        self._mails_today = _automatic_mail_counts(session, senders, now=now)
+
+    def member_for(self, session: Session, address: str) -> Member | None:
+        """The member who owns ``address``, or None (`mailflow.members.find_by_address`)."""
+        key = _address_key(address)
+        if key in self._members:
+            return self._members[key]
+        return members.find_by_address(session, address)
+
+    def latest_for(self, session: Session, member: Member | None, sender: str) -> Submission | None:
+        """This author's newest submission in the campaign (`mailflow.submissions.latest_for`)."""
+        key = _author(member.id if member else None, sender)
+        if key in self._latest:
+            return self._latest[key]
+        return submissions.latest_for(session, self.campaign_id, member, sender)
+
+    def mails_today(self, session: Session, recipient: str, *, now: datetime) -> int:
+        """Automatic mails queued for ``recipient`` in the last day (the loop breaker's count)."""
+        if recipient in self._mails_today:
+            return self._mails_today[recipient]
+        return outbox.automatic_mails_today(session, recipient, now=now)
+
+    def recorded(self, submission: Submission, queued: int) -> None:
+        """Keep the primed rows current once a message's savepoint has committed."""
+        key = _author(submission.member_id, submission.sender_address)
+        if key in self._latest:
+            self._latest[key] = submission
+        if submission.sender_address in self._mails_today:
+            self._mails_today[submission.sender_address] += queued
+
+
+def _automatic_mail_counts(
+    session: Session, recipients: Collection[str], *, now: datetime
+) -> dict[str, int]:
+    """`mailflow.outbox.automatic_mails_today` for many recipients in one query (0 for none)."""
+    counts = dict.fromkeys(recipients, 0)
+    if recipients:
+        rows = session.execute(
+            select(OutboxMail.recipient, func.count())
+            .where(
+                OutboxMail.recipient.in_(list(recipients)),
+                OutboxMail.kind.in_(outbox.AUTOMATIC_KINDS),
+                OutboxMail.created_at > now - timedelta(days=1),
+            )
+            .group_by(OutboxMail.recipient)
+        )
+        counts.update({recipient: count for recipient, count in rows})
+    return counts
+
+
+def _address_key(address: str) -> str:
+    return address.strip().lower()
+
+
+def _author(member_id: int | None, sender: str) -> tuple[int | None, str]:
+    """Who a submission belongs to: the member, or for a stranger the address as written."""
+    return (member_id, "") if member_id is not None else (None, sender)
+
 
 def campaign_info(settings: Settings) -> compose.CampaignInfo:
     c = settings.campaign
@@ -93,33 +186,63 @@ def campaign_info(settings: Settings) -> compose.CampaignInfo:
 class Outcome:
     status: str | None = None  # the submission's status, for contributions
     confirmations_queued: int = 0
+    submission: Submission | None = None
 
 
 def process(
-    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+    session: Session,
+    inbound: InboundMessage,
+    prepared: Prepared,
+    context: Context,
+    *,
+    isolated: bool = True,
 ) -> Outcome:
-    """Run the later stages on a just-recorded message; never raises for bad input."""
-    outcome = Outcome()
-    try:
-        with session.begin_nested():
-            outcome = _process(session, inbound, message, context)
-        inbound.state = InboundState.PROCESSED.value
-        inbound.error = ""
-    except Exception as exc:  # hostile input can break any stage; the message stays recorded
-        log.warning("message %s could not be processed: %s", inbound.message_id, exc, exc_info=True)
-        inbound.state = InboundState.FAILED.value
-        inbound.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-        outcome = Outcome()
+    """Act on a just-recorded message the pure stages prepared; never raises for bad input.
+
+    ``isolated``: the message's rows are written in a savepoint of their own, so an error undoes
+    only them and the message is recorded as failed. Without it (a poll writing a whole chunk
+    with one flush), nothing is flushed and an error propagates: the caller then records the
+    chunk again, isolated. A failure the pure stages reported is recorded either way.
+    """
+    if prepared.error:
+        log.warning(
+            "message %s could not be processed: %s\n%s",
+            inbound.message_id,
+            prepared.error,
+            prepared.trace,
+        )
+        return _failed(inbound, prepared.error)
+    if not isolated:
+        outcome = _process(session, inbound, prepared, context, flush=False)
+    else:
+        try:
+            with session.begin_nested():
+                outcome = _process(session, inbound, prepared, context, flush=True)
+        except Exception as exc:  # hostile input can break any stage; the message stays recorded
+            log.warning(
+                "message %s could not be processed: %s", inbound.message_id, exc, exc_info=True
+            )
+            return _failed(inbound, f"{exc.__class__.__name__}: {exc}")
+    inbound.state = InboundState.PROCESSED.value
+    inbound.error = ""
     inbound.processed_at = datetime.now(UTC)
+    if outcome.submission is not None:
+        context.recorded(outcome.submission, outcome.confirmations_queued)
     return outcome
 
 
+def _failed(inbound: InboundMessage, error: str) -> Outcome:
+    inbound.state = InboundState.FAILED.value
+    inbound.error = error[:2000]
+    inbound.processed_at = datetime.now(UTC)
+    return Outcome()
+
+
 def _process(
-    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+    session: Session, inbound: InboundMessage, prepared: Prepared, context: Context, *, flush: bool
 ) -> Outcome:
-    found = classify(
-        message, report_message_ids=context.report_ids, own_addresses=context.own_addresses
-    )
+    found = prepared.classification
+    assert found is not None  # set whenever there is no error
     inbound.kind = found.kind.value
     inbound.kind_reason = found.reason[:200]
     at = inbound.internal_date or datetime.now(UTC)
@@ -148,19 +271,19 @@ def _process(
         return Outcome()
     if found.kind != Kind.CONTRIBUTION:
         return Outcome()
-    return handle_contribution(session, inbound, message, context)
+    return handle_contribution(session, inbound, prepared, context, flush=flush)
 
 
 def handle_contribution(
-    session: Session, inbound: InboundMessage, message: EmailMessage, context: Context
+    session: Session, inbound: InboundMessage, prepared: Prepared, context: Context, *, flush: bool
 ) -> Outcome:
-    """Read, judge and record a contribution, and queue its confirmation."""
-    text = mime.read_message(inbound.raw)
-    contribution = extract(text)
+    """Judge and record a prepared contribution, and queue its confirmation."""
+    text, contribution = prepared.text, prepared.contribution
+    assert text is not None and contribution is not None  # prepared for every contribution
     sender = inbound.sender
-    member = members.find_by_address(session, sender) if sender else None
+    member = context.member_for(session, sender) if sender else None
     received_at = inbound.internal_date or text.date or datetime.now(UTC)
-    previous = submissions.latest_for(session, context.campaign_id, member, sender)
+    previous = context.latest_for(session, member, sender)
     if (
         previous is not None
         and contribution.word_count == 0
@@ -174,7 +297,7 @@ def handle_contribution(
         contribution,
         is_member=member is not None,
         received_at=received_at,
-        authentication_results=headers.all_headers(message, "Authentication-Results"),
+        authentication_results=list(prepared.authentication_results),
         rules=context.rules,
     )
     verdict = _with_limits(verdict, text.problems)
@@ -191,9 +314,12 @@ def handle_contribution(
         attachments=attachments,
         charset_fallback=text.charset_fallback,
         previous=previous,
+        flush=flush,
     )
-    queued = queue_confirmation(session, submission, context, text=text) if member else 0
-    return Outcome(status=submission.status, confirmations_queued=queued)
+    queued = (
+        queue_confirmation(session, submission, context, text=text, flush=flush) if member else 0
+    )
+    return Outcome(status=submission.status, confirmations_queued=queued, submission=submission)
 
 
 #: Reading limits (`mailflow.mime.Limits`) that cut a message short, as the member should hear it.
@@ -225,6 +351,7 @@ def queue_confirmation(
     context: Context,
     *,
     text: mime.MessageText | None = None,
+    flush: bool = True,
 ) -> int:
     """Queue the confirmation of an accepted / needs-revision submission; returns 0 or 1.
 
@@ -238,7 +365,7 @@ def queue_confirmation(
     recipient = submission.sender_address
     now = datetime.now(UTC)
     limit = context.settings.security.max_auto_replies_per_day
-    if outbox.automatic_mails_today(session, recipient, now=now) >= limit:
+    if context.mails_today(session, recipient, now=now) >= limit:
         log.warning("loop breaker: %s already got %d automatic mails today", recipient, limit)
         return 0
     if text is None:
@@ -268,7 +395,7 @@ def queue_confirmation(
         mail = compose.confirmation(conf, context.campaign_info, now=now)
     except DeliveryError as exc:
         # An address we cannot write to must not cost the member their submission.
-        log.warning("no confirmation for submission %s: %s", submission.id, exc)
+        log.warning("no confirmation for %s: %s", submission.inbound.message_id, exc)
         return 0
     outbox.queue(
         session,
@@ -279,8 +406,9 @@ def queue_confirmation(
         subject=mail.subject,
         data=mail.data,
         campaign_id=submission.campaign_id,
-        submission_id=submission.id,
+        submission=submission,
         member_id=member.id if member else None,
+        flush=flush,
     )
     return 1
 

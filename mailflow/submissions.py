@@ -9,10 +9,11 @@ in `mailflow.contribution` and `mailflow.validate`; sending confirmations in `ma
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow.contribution import Contribution
@@ -34,6 +35,44 @@ def latest_for(
     else:
         query = query.where(Submission.member_id.is_(None), Submission.sender_address == sender)
     return session.scalars(query.order_by(Submission.version.desc()).limit(1)).first()
+
+
+def latest_of_many(
+    session: Session, campaign_id: int, member_ids: Collection[int], senders: Collection[str]
+) -> list[Submission]:
+    """`latest_for` for many authors in one query: the newest submission of each of these
+    members, and of each of these addresses among submissions from no member."""
+    if not member_ids and not senders:
+        return []
+    newest = (
+        select(
+            Submission.id,
+            func.row_number()
+            .over(
+                # a member is one author whatever address they wrote from; a stranger is one
+                # address
+                partition_by=(
+                    Submission.member_id,
+                    case((Submission.member_id.is_(None), Submission.sender_address), else_=""),
+                ),
+                order_by=Submission.version.desc(),
+            )
+            .label("rank"),
+        )
+        .where(Submission.campaign_id == campaign_id)
+        .where(
+            or_(
+                Submission.member_id.in_(list(member_ids)),
+                and_(Submission.member_id.is_(None), Submission.sender_address.in_(list(senders))),
+            )
+        )
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Submission).join(newest, newest.c.id == Submission.id).where(newest.c.rank == 1)
+        )
+    )
 
 
 def issue_dict(issue: Issue) -> dict[str, Any]:
@@ -58,16 +97,19 @@ def record(
     attachments: list[str],
     charset_fallback: bool,
     previous: Submission | None,
+    flush: bool = True,
 ) -> Submission:
     """Store a new version after ``previous`` (the author's latest, from `latest_for`), which
-    then becomes ``superseded``."""
+    then becomes ``superseded``. With ``flush=False`` the rows are written with the caller's
+    next flush (``inbound`` and ``previous`` may be unflushed too)."""
     submission = Submission(
         campaign_id=campaign_id,
         member_id=member.id if member else None,
-        inbound_id=inbound.id,
+        member=member,
+        inbound=inbound,
         sender_address=sender,
         version=(previous.version + 1) if previous else 1,
-        supersedes_id=previous.id if previous else None,
+        supersedes=previous,
         status=verdict.status.value,
         text=contribution.text,
         full_text=contribution.full_text,
@@ -86,7 +128,8 @@ def record(
     if previous is not None and previous.status in REPLACEABLE:
         previous.status = Status.SUPERSEDED.value
     session.add(submission)
-    session.flush()
+    if flush:
+        session.flush()
     return submission
 
 

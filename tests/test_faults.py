@@ -432,7 +432,9 @@ class LockAfterFirstChunk:
 
     def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
         for number, batch in enumerate(self.inner.fetch(keys, chunk_size)):
-            if number == 1:  # the first chunk is committed by now
+            # A poll fetches the next chunk before it records the current one, so the first
+            # chunk is committed when the third is fetched.
+            if number == 2:
                 self.holder = sqlite3.connect(
                     database_file(self.settings), isolation_level=None, timeout=30
                 )

@@ -121,7 +121,9 @@ def test_message_over_the_size_cap_is_recorded_with_an_issue(
     small_limits = mime.Limits(max_message_bytes=1000)
     original = mime.read_message
     monkeypatch.setattr(  # type: ignore[attr-defined]
-        mime, "read_message", lambda raw, limits=small_limits: original(raw, small_limits)
+        mime,
+        "read_message",
+        lambda raw, limits=small_limits, **kw: original(raw, small_limits, **kw),
     )
 
     pipeline.run_once(settings, ledger, send=False)

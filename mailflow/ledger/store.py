@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Engine, Select, create_engine, event, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from mailflow.config import CampaignSettings
 from mailflow.errors import LedgerBusyError, LedgerError
@@ -197,6 +197,35 @@ def known_keys(session: Session, account: str, folder: str, keys: Sequence[str])
     return found
 
 
+class RecordedIndex:
+    """The recorded messages whose bytes match any of a chunk's, found in one query.
+
+    `record_inbound` consults it instead of querying once per message, and adds what it
+    records, so the same bytes twice in one chunk are still recorded once.
+    """
+
+    def __init__(self, session: Session, raws: Sequence[bytes]) -> None:
+        self._by_digest: dict[str, list[InboundMessage]] = {}
+        digests = list({sha256(raw) for raw in raws})
+        for start in range(0, len(digests), 500):
+            for row in session.scalars(
+                select(InboundMessage)
+                .options(defer(InboundMessage.raw))
+                .where(InboundMessage.sha256.in_(digests[start : start + 500]))
+                .order_by(InboundMessage.id)
+            ):
+                self.add(row)
+
+    def add(self, message: InboundMessage) -> None:
+        self._by_digest.setdefault(message.sha256, []).append(message)
+
+    def find(self, digest: str, message_id: str | None) -> InboundMessage | None:
+        for row in self._by_digest.get(digest, ()):
+            if row.message_id == message_id:
+                return row
+        return None
+
+
 def record_inbound(
     session: Session,
     fetched: FetchedMessage,
@@ -207,24 +236,32 @@ def record_inbound(
     message_id: str | None,
     sender: str,
     subject: str,
+    recorded: RecordedIndex | None = None,
+    flush: bool = True,
 ) -> RecordResult:
     """Record one fetched message unless the same bytes are already in the ledger.
 
     A message is the same when its SHA-256 matches and its Message-ID matches (or both have
     none): that is how a rescan after a UIDVALIDITY change, or a copy in a second folder,
     is recognised. The existing row then learns its new location, so later moves find it.
+    ``recorded``, when given, holds every recorded row these bytes could match (one query per
+    chunk instead of one per message). With ``flush=False`` a new row is written with the
+    caller's next flush.
     """
     digest = sha256(fetched.raw)
-    existing = session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.sha256 == digest)
-        .where(
-            InboundMessage.message_id.is_(None)
-            if message_id is None
-            else InboundMessage.message_id == message_id
-        )
-        .limit(1)
-    ).first()
+    if recorded is not None:
+        existing = recorded.find(digest, message_id)
+    else:
+        existing = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.sha256 == digest)
+            .where(
+                InboundMessage.message_id.is_(None)
+                if message_id is None
+                else InboundMessage.message_id == message_id
+            )
+            .limit(1)
+        ).first()
     key = f"{uidvalidity}:{fetched.key}" if fetched.uid is not None else fetched.key
     if existing is not None:
         if (existing.account, existing.folder) == (account, folder):
@@ -245,7 +282,10 @@ def record_inbound(
         subject=subject,
     )
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
+    if recorded is not None:
+        recorded.add(message)
     return RecordResult(message, new=True)
 
 
