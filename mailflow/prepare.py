@@ -70,12 +70,12 @@ def prepare(raw: bytes, known: Known) -> Prepared:
             report_message_ids=known.report_message_ids,
             own_addresses=known.own_addresses,
         )
+        found = replace(found, classification=classification)
         if classification.kind != Kind.CONTRIBUTION:
-            return replace(found, classification=classification)
+            return found
         text = mime.read_message(raw, parsed=message)
         return replace(
             found,
-            classification=classification,
             authentication_results=tuple(headers.all_headers(message, "Authentication-Results")),
             text=text,
             contribution=extract(text),

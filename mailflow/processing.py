@@ -1,16 +1,16 @@
 """What happens to one recorded message once it is prepared: judge and answer, or match.
 
 The pure stages (parse, classify, read, understand) ran before, in `mailflow.prepare`; what they
-found arrives as a `Prepared`. `process` runs inside the pipeline's transaction: a failure the
-pure stages reported is recorded as state ``failed`` with the error. A poll first writes a
-chunk's rows with one flush (``isolated=False``); if the database refuses that, each message
-runs again in a savepoint of its own, so whatever a stage raises, the message stays recorded
-with state ``failed`` and the rest of the chunk goes on. `Context.prime` loads per chunk the
-members, latest submissions and daily counts the messages will ask for. Contributions become submissions (`mailflow.submissions`) with a queued
-confirmation (`mailflow.compose`, `mailflow.outbox`) when they are accepted or need revision and
-the sender is a member who has not hit the daily loop breaker. Bounces mark our own mail bounced;
-replies to the report mark it acknowledged. Nothing here talks to a server: sending happens after
-the commit, from the outbox.
+found arrives as a `Prepared`. `process` runs inside the pipeline's transaction: a failure the pure
+stages reported is recorded as state ``failed`` with the error. A poll first writes a chunk's rows
+with one flush (``isolated=False``); if the database refuses that, each message runs again in a
+savepoint of its own, so whatever a stage raises, the message stays recorded with state ``failed``
+and the rest of the chunk goes on. `Context.prime` loads per chunk the members, latest submissions
+and daily counts the messages will ask for. Contributions become submissions
+(`mailflow.submissions`) with a queued confirmation (`mailflow.compose`, `mailflow.outbox`) when
+they are accepted or need revision and the sender is a member who has not hit the daily loop
+breaker. Bounces mark our own mail bounced; replies to the report mark it acknowledged. Nothing
+here talks to a server: sending happens after the commit, from the outbox.
 """
 
 from __future__ import annotations
@@ -211,6 +211,9 @@ def process(
             prepared.error,
             prepared.trace,
         )
+        if prepared.classification is not None:  # what it is was found before a stage failed
+            inbound.kind = prepared.classification.kind.value
+            inbound.kind_reason = prepared.classification.reason[:200]
         return _failed(inbound, prepared.error)
     if not isolated:
         outcome = _process(session, inbound, prepared, context, flush=False)
