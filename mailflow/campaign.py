@@ -126,7 +126,8 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
 
 def _compile(session: Session, settings: Settings) -> tuple[report.CompiledReport, list[int], int]:
     campaign = sync_campaign(session, settings.campaign)
-    entries = report_entries(session, campaign.id)
+    with report.collector_paused():
+        entries = report_entries(session, campaign.id)
     # The compile time comes from the ledger, so two compiles of the same ledger are identical.
     latest = session.scalar(
         select(func.max(Submission.created_at)).where(Submission.campaign_id == campaign.id)

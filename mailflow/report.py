@@ -17,15 +17,17 @@ anything (that is the outbox) and does not record the report's state.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
+import gc
 import hashlib
 import io
 import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -49,6 +51,7 @@ __all__ = [
     "ReportEntry",
     "ReportMeta",
     "build_report_mail",
+    "collector_paused",
     "compile_report",
 ]
 
@@ -427,21 +430,23 @@ def _csv(items: Iterable[_Item]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for item in items:
-        row: dict[str, str | int] = {
-            "id": item.id,
-            "organisation": _csv_cell(item.organisation),
-            "country": _csv_cell(item.country),
-            "member": _csv_cell(item.member_address),
-            "member_name": _csv_cell(item.member_name),
-            "language": _csv_cell(item.language),
-            "action_lines": ";".join(item.codes),
-            "word_count": item.word_count,
-            "links": _csv_cell(" ".join(link.url for link in item.links)),
-            "received_at": item.received_at.isoformat(),
-            "text": _csv_cell(item.text),
-        }
-        writer.writerow([row[column] for column in CSV_COLUMNS])
+    # One list per row, in CSV_COLUMNS order (test_csv_leaves_ordinary_cells_alone checks it).
+    writer.writerows(
+        [
+            item.id,
+            _csv_cell(item.organisation),
+            _csv_cell(item.country),
+            _csv_cell(item.member_address),
+            _csv_cell(item.member_name),
+            _csv_cell(item.language),
+            ";".join(item.codes),
+            item.word_count,
+            _csv_cell(" ".join(link.url for link in item.links)),
+            item.received_at.isoformat(),
+            _csv_cell(item.text),
+        ]
+        for item in items
+    )
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -485,8 +490,31 @@ def _json(view: _View) -> bytes:
 # --------------------------------------------------------------------------- public API
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if it runs) for the block, then resume it.
+
+    Compiling a large report allocates millions of containers (view objects, tuples, dicts) that
+    form no reference cycles, so reference counting frees them all; the collector's passes over
+    them are wasted work, about a fifth of the time at 10,000 entries.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def compile_report(entries: Sequence[ReportEntry], meta: ReportMeta) -> CompiledReport:
     """Render the report of ``entries`` for the campaign ``meta``; same input, same bytes."""
+    with collector_paused():
+        return _compile(entries, meta)
+
+
+def _compile(entries: Sequence[ReportEntry], meta: ReportMeta) -> CompiledReport:
     warnings: list[str] = []
     if not entries:
         warnings.append("no accepted contributions: the report is empty")

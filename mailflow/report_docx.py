@@ -16,8 +16,8 @@ are grouped or cleaned (that is `mailflow.report`), nor the text, HTML, CSV and 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -36,15 +36,17 @@ _DOCUMENT_RELS = "word/_rels/document.xml.rels"
 # which must stay the body's last child.
 _BODY_START = b"<w:body>"
 _RELS_END = b"</Relationships>"
-# Characters XML 1.0 cannot hold. `mailflow.report` cleans every string it puts in the view;
-# this is the last guard, since text written here is not checked by an XML library.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _STYLES = ("Title", "Heading 1", "Heading 2", "Heading 3", "List Bullet")
 _LINK_RUN_PROPERTIES = '<w:rPr><w:color w:val="0563C1"/><w:u w:val="single"/></w:rPr>'
 
 
 def _text(value: str) -> str:
-    """``value`` escaped for XML character data."""
+    """``value`` escaped for XML character data.
+
+    No XML library checks what is written here: every string of the view has been cleaned by
+    `mailflow.report` of the characters XML 1.0 cannot hold (C0 controls, lone surrogates,
+    U+FFFE/U+FFFF); a lone surrogate would fail the UTF-8 encoding rather than slip through.
+    """
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -78,6 +80,14 @@ class _Body:
             properties = f"<w:pPr>{style_xml}{'<w:bidi/>' if rtl else ''}</w:pPr>"
         self.paragraphs.append(f"<w:p>{properties}{runs}</w:p>")
 
+    def texts(self, texts: Iterable[str], *, rtl: bool = False) -> None:
+        """A plain paragraph for each of ``texts`` (none empty): most of a report's paragraphs."""
+        start = "<w:p><w:pPr><w:bidi/></w:pPr>" if rtl else "<w:p>"
+        self.paragraphs.extend(
+            f'{start}<w:r><w:t xml:space="preserve">{_text(text)}</w:t></w:r></w:p>'
+            for text in texts
+        )
+
     def hyperlink(self, url: str) -> str:
         """A hyperlink run to ``url`` (already XML), its relationship recorded for the .rels."""
         # Relationship ids of our own: python-docx's default document uses rId1 … rId8.
@@ -106,8 +116,7 @@ def _docx_item(out: _Body, placement: _Placement) -> None:
     if item.member_name:
         details += f" · contact: {item.member_name}"
     out.paragraph(f"{details} · received {item.received}")
-    for paragraph in item.paragraphs:
-        out.paragraph(paragraph, rtl=item.rtl)
+    out.texts(item.paragraphs, rtl=item.rtl)
     for link in item.links:
         out.paragraph_of(
             out.hyperlink(link.url) if link.clickable else _run(link.url), "List Bullet"
@@ -169,7 +178,7 @@ def build_docx(view: _View) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     insert = {
-        _DOCUMENT: (_BODY_START, _NOT_XML.sub("", "".join(body.paragraphs)).encode(), True),
+        _DOCUMENT: (_BODY_START, "".join(body.paragraphs).encode(), True),
         _DOCUMENT_RELS: (_RELS_END, "".join(body.relationships).encode(), False),
     }
     return _repack(buffer.getvalue(), compiled_utc, insert)
