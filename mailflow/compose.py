@@ -24,12 +24,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import policy
 from email.charset import Charset
 from email.errors import HeaderParseError
 from email.header import Header
 from email.headerregistry import Address
-from email.message import Message
 from typing import Any, Protocol
 
 from babel.dates import format_date, format_timedelta
@@ -86,10 +84,11 @@ _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _DOMAIN = re.compile(r"[^\s@<>()\[\],;:\"\\]{1,253}")
 _WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 
-# Mail is built with the classic (compat32) classes: their headers are plain strings or `Header`
-# objects that are not re-parsed on every assignment, which made confirmations the costliest
-# stage of a poll. Values are cleaned before they get here (`clean`), so none can add a header.
-_WIRE = policy.compat32.clone(linesep="\r\n")
+# Mail is written out directly (headers folded by `email.header.Header`), not through
+# `EmailMessage`, whose header registry re-parses every header set and made confirmations the
+# costliest stage of a poll. Values are cleaned before they get here (`clean`), so none can add
+# a header.
+CRLF = "\r\n"
 _UTF8 = Charset("utf-8")  # RFC 2047 encoded words, Q or B, whichever is shorter
 #: Longest body line written unencoded (RFC 5322 allows 998 octets; keep clear of it).
 _MAX_LINE_OCTETS = 900
@@ -321,65 +320,70 @@ def _build(
         raise ValueError("now must be an aware datetime")
     recipient = _recipient(to_address, clean(to_name))
     message_id = make_message_id(campaign.from_address)
-    message: Message[str, Any] = Message(policy=_WIRE)
-    message["From"] = _config_header(campaign.from_address, "From", "smtp.from")
-    message["To"] = _address_header(recipient)
-    message["Reply-To"] = _config_header(campaign.reply_to, "Reply-To", None)
-    message["Subject"] = Header(
-        subject, None if subject.isascii() else _UTF8, header_name="Subject"
-    )
-    message["Date"] = _RawHeader(email.utils.format_datetime(now))
-    message["Message-ID"] = _RawHeader(message_id)
-    if thread is not None:
-        message["In-Reply-To"] = _RawHeader(thread[0])
-        message["References"] = _RawHeader("\r\n ".join(thread[1]))  # one id per folded line
-    message["Auto-Submitted"] = _RawHeader(auto_submitted)
-    # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
-    message["X-Auto-Response-Suppress"] = _RawHeader("All")
-    message["MIME-Version"] = _RawHeader("1.0")
-    # A random boundary cannot occur in the parts (so the generator need not search them).
+    # A random boundary cannot occur in the parts, so they need not be searched for it.
     boundary = f"=_mailflow_{secrets.token_hex(16)}"
-    message["Content-Type"] = _RawHeader(f'multipart/alternative; boundary="{boundary}"')
-    message["Content-Language"] = _RawHeader(language)
-    message.attach(_text_part(render(f"mail/{template}.txt", language, context), "plain"))
-    message.attach(_text_part(render(f"mail/{template}.html", language, context), "html"))
+    fields: list[tuple[str, str | Header]] = [
+        ("From", _config_header(campaign.from_address, "From", "smtp.from")),
+        ("To", _address_header(recipient)),
+        ("Reply-To", _config_header(campaign.reply_to, "Reply-To", None)),
+        ("Subject", Header(subject, None if subject.isascii() else _UTF8, header_name="Subject")),
+        ("Date", _Raw(email.utils.format_datetime(now))),
+        ("Message-ID", _Raw(message_id)),
+    ]
+    if thread is not None:
+        fields.append(("In-Reply-To", _Raw(thread[0])))
+        fields.append(("References", _Raw("\r\n ".join(thread[1]))))  # one id per folded line
+    fields += [
+        ("Auto-Submitted", _Raw(auto_submitted)),
+        # Asks Exchange/Outlook not to answer an automatic mail with out-of-office replies.
+        ("X-Auto-Response-Suppress", _Raw("All")),
+        ("MIME-Version", _Raw("1.0")),
+        ("Content-Type", _Raw(f'multipart/alternative; boundary="{boundary}"')),
+        ("Content-Language", _Raw(language)),
+    ]
+    parts = [
+        _text_part(render(f"mail/{template}.txt", language, context), "plain"),
+        _text_part(render(f"mail/{template}.html", language, context), "html"),
+    ]
+    head = "".join(_header_line(name, value) for name, value in fields).encode("ascii")
+    delimiter = b"--" + boundary.encode("ascii")
+    body = b"".join(delimiter + b"\r\n" + part + b"\r\n" for part in parts)
     return Outgoing(
         message_id=message_id,
         to_address=recipient.addr_spec,
         subject=subject,
-        data=message.as_bytes(policy=_WIRE),
+        data=head + b"\r\n" + body + delimiter + b"--\r\n",
     )
 
 
-class _RawHeader:
+class _Raw(str):
     """A header value written exactly as given (ASCII, already folded): thread ids are never
     turned into encoded words or re-split, which would break threading."""
 
-    def __init__(self, value: str) -> None:
-        self.value = value
 
-    def __str__(self) -> str:
-        return self.value
+def _header_line(name: str, value: str | Header) -> str:
+    """One header field, folded at 78 characters, non-ASCII text as RFC 2047 encoded words."""
+    if isinstance(value, _Raw):
+        return f"{name}: {value}\r\n"
+    if isinstance(value, str):
+        value = Header(value, header_name=name)
+    return f"{name}: {value.encode(linesep=CRLF)}\r\n"
 
-    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
-        """What the compat32 generator writes (it calls this like `Header.encode`)."""
-        return self.value.replace("\r\n", linesep)
 
-
-def _text_part(text: str, subtype: str) -> Message[str, Any]:
-    """A UTF-8 text part: 7bit or 8bit when every line fits, base64 when one is too long."""
-    data = text.encode("utf-8")
-    longest = max((len(line) for line in data.splitlines()), default=0)
-    part: Message[str, Any] = Message(policy=_WIRE)
-    part["Content-Type"] = _RawHeader(f'text/{subtype}; charset="utf-8"')
-    if longest > _MAX_LINE_OCTETS:
-        part["Content-Transfer-Encoding"] = _RawHeader("base64")
-        part.set_payload(base64.encodebytes(data).decode("ascii"))
+def _text_part(text: str, subtype: str) -> bytes:
+    """A UTF-8 text part with CRLF line ends: 7bit or 8bit when every line fits, base64 when
+    one is too long."""
+    lines = text.encode("utf-8").splitlines()
+    if max((len(line) for line in lines), default=0) > _MAX_LINE_OCTETS:
+        encoding = "base64"
+        payload = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
     else:
-        part["Content-Transfer-Encoding"] = _RawHeader("7bit" if text.isascii() else "8bit")
-        # How the compat32 generator carries raw 8-bit octets: str with surrogate escapes.
-        part.set_payload(data.decode("ascii", "surrogateescape"))
-    return part
+        encoding = "7bit" if text.isascii() else "8bit"
+        payload = b"\r\n".join(lines) + (b"\r\n" if text.endswith(("\n", "\r")) else b"")
+    return (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    ).encode("ascii") + payload
 
 
 def _address_header(address: Address) -> Header | str:

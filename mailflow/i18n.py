@@ -116,6 +116,7 @@ def environment(language: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # the templates do not change while mailflow runs
     )
     # trimmed: a {% trans %} block's msgid does not depend on how the template is indented.
     env.policies["ext.i18n.trimmed"] = True
@@ -153,6 +154,7 @@ _ENGLISH_LABELS: dict[str, str] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # the deadline is in every mail
 def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
     """``moment`` in ``zone`` as a member of ``language`` reads it, with its UTC offset.
 
