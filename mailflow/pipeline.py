@@ -1,10 +1,12 @@
-"""The order of work: fetch, record, process, commit, then act on the mailbox and send.
+"""The order of work: fetch, prepare, record, process, commit, then act on the mailbox and send.
 
 This is the only module that knows the stages' order. `run_once` is one poll: it reads the
-mailbox above the ledger's cursor in chunks; for each chunk, in **one transaction**, it records
-every new message (exact bytes), runs the later stages on it inside a savepoint (so a message that
-breaks a stage is still recorded, with its error, and never blocks the rest) and advances the
-cursor. The chunk's transaction starts by locking the cursor row, so two pollers of one mailbox
+mailbox above the ledger's cursor in chunks. The pure stages of a chunk (`mailflow.prepare`:
+parse, classify, read, understand) need no ledger and run first, in worker processes for a large
+poll, while the previous chunk is recorded. Then, in **one transaction** per chunk, it records
+every new message (exact bytes), runs the later stages on it (`mailflow.processing`: a message
+that breaks a stage is still recorded, with its error, and never blocks the rest) and advances
+the cursor. The chunk's transaction starts by locking the cursor row, so two pollers of one mailbox
 (two `serve` processes on one PostgreSQL ledger) take turns per chunk and the later one finds the
 messages recorded. Only after that commit are messages moved on the server, and only committed
 outbox rows are ever sent (`mailflow.outbox` claims them with ``SKIP LOCKED``). A crash at any
@@ -39,7 +41,7 @@ from mailflow.ledger.store import (
 from mailflow.sources import FetchedMessage, Source, open_source
 
 if TYPE_CHECKING:
-    from mailflow.prepare import Prepared
+    from mailflow.prepare import Prepared, Preparer
     from mailflow.processing import Context
 
 log = logging.getLogger(__name__)
@@ -122,10 +124,7 @@ def run_once(
             workers = settings.imap.workers
             with prepare.Preparer(context.known, workers=workers, expected=len(todo)) as pure:
                 done = 0
-
-                def record(chunk: Chunk) -> None:
-                    nonlocal done
-                    batch, prepared = chunk
+                for batch, prepared in _one_ahead(mailbox.fetch(todo, chunk_size), pure):
                     _record_chunk(
                         ledger, mailbox, uidvalidity, batch, list(prepared), context, summary
                     )
@@ -133,25 +132,6 @@ def run_once(
                     done += len(batch)
                     if progress:
                         progress(done, len(todo))
-
-                # The pure stages (parse, classify, read, understand) need no ledger: a chunk's
-                # are started (in worker processes, for a large poll) before the previous chunk
-                # is recorded, so both run at once.
-                batches = mailbox.fetch(todo, chunk_size)
-                ahead: Chunk | None = None
-                while True:
-                    try:
-                        batch = next(batches, None)
-                    except Exception:
-                        if ahead is not None:  # what was fetched is recorded before giving up
-                            record(ahead)
-                        raise
-                    started = (batch, pure.start([f.raw for f in batch])) if batch else None
-                    if ahead is not None:
-                        record(ahead)
-                    if started is None:
-                        break
-                    ahead = started
     with ledger.transaction() as session:
         _note(session, "last_poll", summary.line())
     if send:
@@ -159,6 +139,26 @@ def run_once(
 
         summary.delivery = outbox.flush(settings, ledger)
     return summary
+
+
+def _one_ahead(batches: Iterator[list[FetchedMessage]], pure: Preparer) -> Iterator[Chunk]:
+    """Each fetched chunk with its pure stages, yielded once the next chunk has been fetched and
+    its pure stages started (in worker processes, for a large poll): they then run while the
+    caller records this one. Should fetching fail, the chunk in hand is still yielded first."""
+    ahead: Chunk | None = None
+    while True:
+        try:
+            batch = next(batches, None)
+        except Exception:
+            if ahead is not None:
+                yield ahead
+            raise
+        started = (batch, pure.start([fetched.raw for fetched in batch])) if batch else None
+        if ahead is not None:
+            yield ahead
+        if started is None:
+            return
+        ahead = started
 
 
 def _record_chunk(
