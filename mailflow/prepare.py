@@ -12,10 +12,13 @@ What the ledger then does with a prepared message (judge, record, confirm) is
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -136,9 +139,38 @@ class Preparer:
             method = "fork" if threading.active_count() == 1 else "spawn"
             log.debug("starting %d %s workers for the pure stages", self._workers, method)
             self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=multiprocessing.get_context(method)
+                max_workers=self._workers,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_end_with_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
+
+
+def _end_with_parent(parent: int) -> None:
+    """Make a worker end when the poll that started it ends, even by SIGKILL.
+
+    A forked worker holds both ends of its task pipe, so it would never see the parent go and
+    would wait for work for ever. On Linux the kernel sends it SIGKILL when the parent dies;
+    elsewhere a thread checks every second.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the above took effect
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _repeat(value: Known, times: int) -> Iterator[Known]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +172,42 @@ def test_a_chunk_the_database_refuses_is_written_message_by_message(
     assert errors == ["RuntimeError: refused"]
     assert submissions is not None
     assert queued == [f"m{n}@members.test" for n in (0, 1, 2, 4)]
+
+
+#: Starts workers, prints their pids, then waits to be killed.
+WORKERS_THEN_WAIT = """
+import sys, time
+from mailflow.prepare import Known, Preparer
+pure = Preparer(Known(), workers=2, expected=100)
+pure.prepare_all([b"Subject: x\\r\\n\\r\\nhello"] * 8)
+print(" ".join(str(pid) for pid in pure._pool._processes), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_end_when_the_poll_is_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WORKERS_THEN_WAIT], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its parent's wait is missing
