@@ -611,6 +611,32 @@ def test_compile_accepts_any_member_text(organisation: str, text: str, links: li
     assert json_doc(report)["contributions"][0]["id"] == 1
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(max_size=80),
+    fields=st.dictionaries(st.text(max_size=12), st.text(max_size=30), max_size=3),
+    links=st.lists(st.text(max_size=20), max_size=3),
+    language=st.sampled_from(["", "en", 'a"\\b']),
+    action_lines=st.lists(st.sampled_from(["C1", "c3", "C11", "X9"]), max_size=3),
+)
+def test_json_is_the_text_json_dumps_writes(
+    text: str, fields: dict[str, str], links: list[str], language: str, action_lines: list[str]
+) -> None:
+    entry = make_entry(
+        1,
+        text=text,
+        fields=fields,
+        links=tuple(links),
+        language=language,
+        action_lines=tuple(action_lines),
+    )
+
+    for entries in ([entry, make_entry(2)], []):
+        data = attachment(compile_report(entries, make_meta()), "contributions.json")
+
+        assert data == (json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n").encode()
+
+
 # --------------------------------------------------------------------------- the whole text body
 
 
