@@ -122,6 +122,11 @@ def addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
     raw = _raw_header(message, name)
     if raw is None:
         return []
+    return list(_addresses_in(raw))
+
+
+@functools.lru_cache(maxsize=4096)  # classification asks for the sender several times
+def _addresses_in(raw: str) -> tuple[tuple[str, str], ...]:
     # Split into addresses first, then decode each display name: decoding the whole value first
     # would let an encoded display name smuggle in an address of its own (sender spoofing).
     pairs = []
@@ -132,7 +137,7 @@ def addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:
                 display = str(make_header(decode_header(display)))
         if address:
             pairs.append((_printable(display).strip(), _printable(address)))
-    return [(d, a) for d, a in pairs if a]
+    return tuple((d, a) for d, a in pairs if a)
 
 
 def _decoded_address(address: str) -> str:

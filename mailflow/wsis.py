@@ -10,6 +10,7 @@ of this in a text: recognising action lines and sections lives in `mailflow.cont
 
 from __future__ import annotations
 
+import functools
 import json
 import unicodedata
 from collections.abc import Mapping
@@ -91,6 +92,7 @@ _EXTRA_FOLD = str.maketrans(
 )
 
 
+@functools.lru_cache(maxsize=65536)  # a text repeats its characters: fold each once
 def fold_char(char: str) -> str:
     """The folded form of one character: compatibility-decomposed, marks dropped, casefolded."""
     if char.isascii():
@@ -102,19 +104,24 @@ def fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """Accent-, case- and width-insensitive form of ``text`` for matching, never for display."""
-    return "".join(fold_char(c) for c in text)
+    if text.isascii():
+        return text.lower()
+    return "".join(map(fold_char, text))
 
 
 def fold_with_map(text: str) -> tuple[str, list[int]]:
     """``fold(text)`` and the index in ``text`` of each folded character (plus one past the end)."""
-    pieces: list[str] = []
+    if text.isascii():  # one character each, in place
+        return text.lower(), list(range(len(text) + 1))
+    pieces = list(map(fold_char, text))
+    folded = "".join(pieces)
+    if len(folded) == len(text) and "" not in pieces:  # still one character each
+        return folded, list(range(len(text) + 1))
     index: list[int] = []
-    for position, char in enumerate(text):
-        piece = fold_char(char)
-        pieces.append(piece)
+    for position, piece in enumerate(pieces):
         index.extend([position] * len(piece))
     index.append(len(text))
-    return "".join(pieces), index
+    return folded, index
 
 
 def _names_of(entry: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
