@@ -398,9 +398,12 @@ def _address_header(address: Address) -> Header | str:
 
 
 @functools.lru_cache(maxsize=64)
-def _config_header(value: str, role: str, key: str | None) -> Header | str:
-    """The header value of a configured From / Reply-To (checked once per distinct value)."""
-    return _address_header(_config_address(value, role, key=key))
+def _config_header(value: str, role: str, key: str | None) -> _Raw:
+    """The folded header value of a configured From / Reply-To (worked out once per value)."""
+    address = _address_header(_config_address(value, role, key=key))
+    if isinstance(address, str):
+        address = Header(address, header_name=role)
+    return _Raw(address.encode(linesep=CRLF))
 
 
 def _recipient(address: str, name: str) -> Address:
