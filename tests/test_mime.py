@@ -360,6 +360,29 @@ def test_read_message_docx_paragraphs_tables_links() -> None:
     assert (attachment.links, attachment.problem) == (("https://library.example/portal",), None)
 
 
+def test_read_message_docx_main_part_found_through_the_package_relationships() -> None:
+    moved = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(make_docx())) as original,
+        zipfile.ZipFile(moved, "w") as archive,
+    ):
+        for info in original.infolist():
+            data = original.read(info.filename)
+            name = info.filename.replace("word/document.xml", "word/main.xml").replace(
+                "word/_rels/document.xml.rels", "word/_rels/main.xml.rels"
+            )
+            if info.filename in ("_rels/.rels", "[Content_Types].xml"):
+                data = data.replace(b"word/document.xml", b"word/main.xml")
+            archive.writestr(name, data)
+
+    (attachment,) = read_message(
+        with_attachments("See file", [("c.docx", DOCX, moved.getvalue())])
+    ).attachments
+
+    assert attachment.text.startswith("Action lines: C3, C7\nPortal: our portal")
+    assert (attachment.links, attachment.problem) == (("https://library.example/portal",), None)
+
+
 def test_read_message_odt_paragraphs_tables_links() -> None:
     odt = make_odt()
     raw = with_attachments("See file", [("c.odt", "application/octet-stream", odt)])
