@@ -18,7 +18,7 @@ import functools
 import gettext
 import io
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import jinja2
@@ -154,19 +154,41 @@ _ENGLISH_LABELS: dict[str, str] = {
 }
 
 
-@functools.lru_cache(maxsize=1024)  # the deadline is in every mail
 def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
     """``moment`` in ``zone`` as a member of ``language`` reads it, with its UTC offset.
 
     E.g. "September 30, 2025, 11:59 PM (GMT+07:00)" or "30 septembre 2025, 23:59 (UTC+07:00)".
+    Its day, minute and offset are each formatted once per language and kept (Babel's formatting
+    was a visible share of a poll's time).
     """
     language = normalize_language(language) or DEFAULT_LANGUAGE
     local = moment.astimezone(zone) if zone is not None else moment
-    pattern = str(get_datetime_format("long", locale=language)).replace("'", "")
-    text = pattern.replace("{0}", format_time(local, "short", locale=language)).replace(
-        "{1}", format_date(local, "long", locale=language)
+    offset = local.utcoffset() or timedelta(0)
+    text = _datetime_pattern(language).replace(
+        "{0}", _time_text(time(local.hour, local.minute), language)
     )
-    return f"{text} ({get_timezone_gmt(local, locale=language)})"
+    text = text.replace("{1}", _date_text(local.date(), language))
+    return f"{text} ({_gmt_text(offset, language)})"
+
+
+@functools.lru_cache(maxsize=16)
+def _datetime_pattern(language: str) -> str:
+    return str(get_datetime_format("long", locale=language)).replace("'", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(minute: time, language: str) -> str:
+    return str(format_time(minute, "short", locale=language))
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_text(day: date, language: str) -> str:
+    return str(format_date(day, "long", locale=language))
+
+
+@functools.lru_cache(maxsize=256)
+def _gmt_text(offset: timedelta, language: str) -> str:
+    return str(get_timezone_gmt(datetime(2000, 1, 1, tzinfo=timezone(offset)), locale=language))
 
 
 def extract_messages() -> Catalog:
