@@ -136,7 +136,8 @@ class Preparer:
         if self._pool is None:
             # fork starts at once and shares what this process imported; it is only safe while
             # no other thread runs (a `serve` with helper threads uses spawn instead).
-            method = "fork" if threading.active_count() == 1 else "spawn"
+            forkable = "fork" in multiprocessing.get_all_start_methods()
+            method = "fork" if forkable and threading.active_count() == 1 else "spawn"
             log.debug("starting %d %s workers for the pure stages", self._workers, method)
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers,
