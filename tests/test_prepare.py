@@ -6,6 +6,7 @@ import dataclasses
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -130,10 +131,11 @@ def test_a_large_poll_with_workers_records_what_one_process_records(
 
     summary = pipeline.run_once(many, ledger, send=False)
     pipeline.run_once(alone_settings, alone, send=False)
+    expected = outcomes(alone)
     alone.close()
 
     assert (summary.new, summary.confirmations_queued) == (80, 80)
-    assert outcomes(ledger) == outcomes(Ledger(alone_settings.ledger.url))
+    assert outcomes(ledger) == expected
     assert sorted(status for _, _, status, _ in outcomes(ledger)) == (
         ["accepted"] * 40 + ["superseded"] * 40
     )
@@ -211,3 +213,21 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"  # a zombie has ended; only its parent's wait is missing
+
+
+def test_workers_are_spawned_when_other_threads_run() -> None:
+    raws = [CONTRIBUTION.format(name="Hoa", n=n).encode() for n in range(4)]
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        with Preparer(Known(), workers=2, expected=100) as pool:
+            got = pool.prepare_all(raws)
+            context = pool._pool._mp_context  # type: ignore[union-attr]
+    finally:
+        stop.set()
+        helper.join()
+
+    assert context.get_start_method() == "spawn"
+    assert [p.message_id for p in got] == [f"<p{n}@members.test>" for n in range(4)]
+    assert all(p.contribution is not None and not p.error for p in got)
