@@ -43,7 +43,7 @@ class _ReadPolicy(EmailPolicy):
         return _parsed_header(name, value.replace("\r", "").replace("\n", ""))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=256)  # parsed headers keep their parse trees: keep few
 def _parsed_header(name: str, value: str) -> Any:
     return policy.default.header_factory(name, value)
 
