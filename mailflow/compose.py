@@ -161,6 +161,12 @@ class Outgoing:
 
 def make_message_id(from_address: str) -> str:
     """A fresh ``<random@domain>`` id on the domain of ``from_address`` (display name allowed)."""
+    return f"<mailflow.{secrets.token_hex(12)}@{_id_domain(from_address)}>"
+
+
+@functools.lru_cache(maxsize=16)
+def _id_domain(from_address: str) -> str:
+    """The ASCII domain of a configured From address (worked out once per address)."""
     _name, address = email.utils.parseaddr(from_address)
     domain = address.rpartition("@")[2].strip().lower()
     if "@" not in address or not domain:
@@ -169,7 +175,7 @@ def make_message_id(from_address: str) -> str:
         ascii_domain = _ascii_domain(domain)
     except ValueError as error:
         raise ConfigError(f"unusable domain in {from_address!r}", key="smtp.from") from error
-    return f"<mailflow.{secrets.token_hex(12)}@{ascii_domain}>"
+    return ascii_domain
 
 
 def reply_subject(original: str, fallback: str) -> str:
