@@ -149,12 +149,16 @@ class Preparer:
 
 
 def _end_with_parent(parent: int) -> None:
-    """Make a worker end when the poll that started it ends, even by SIGKILL.
+    """Make a worker end when, and only when, the poll that started it ends, even by SIGKILL.
 
-    A forked worker holds both ends of its task pipe, so it would never see the parent go and
-    would wait for work for ever. On Linux the kernel sends it SIGKILL when the parent dies;
+    Ctrl-C and SIGTERM reach a whole process group; the poll decides what they mean (finish the
+    chunk in hand), so its workers ignore them rather than die with a traceback mid-chunk. A
+    forked worker holds both ends of its task pipe, so it would never see the parent go and
+    would wait for work for ever: on Linux the kernel sends it SIGKILL when the parent dies;
     elsewhere a thread checks every second.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -205,6 +206,22 @@ def test_workers_end_when_the_poll_is_killed() -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+def test_workers_leave_ctrl_c_and_sigterm_to_the_poll() -> None:
+    raws = [CONTRIBUTION.format(name="Hoa", n=n).encode() for n in range(4)]
+    with Preparer(Known(), workers=2, expected=100) as pool:
+        pool.prepare_all(raws)
+        workers = list(pool._pool._processes)  # type: ignore[union-attr]
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)
+            os.kill(pid, signal.SIGTERM)
+        time.sleep(0.5)
+
+        assert all(_alive(pid) for pid in workers)
+        assert [p.message_id for p in pool.prepare_all(raws)] == [
+            f"<p{n}@members.test>" for n in range(4)
+        ]
 
 
 def _alive(pid: int) -> bool:
