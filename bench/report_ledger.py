@@ -1,41 +1,30 @@
-"""A ledger of N recorded contributions without a mailbox, for profiling the report's compile.
+"""A ledger of N recorded contributions without a mail server, for profiling the report's compile.
 
-``python bench/report_ledger.py FOLDER N`` writes ``FOLDER/mailflow.toml`` and
-``FOLDER/ledger.sqlite3`` holding contributions 0 … N-1 of `bench/corpus.py` (about 95 %
-accepted), each read, extracted and judged by mailflow's own stages (`mailflow.mime`,
-`mailflow.contribution`, `mailflow.validate`, in two processes) and recorded through
-`mailflow.ledger.store` and `mailflow.submissions`, as a poll records them, but without IMAP,
-classification or confirmations. 11,000 contributions take about three minutes instead of a
-poll's many. Then ``python bench/compile_probe.py FOLDER/mailflow.toml OUTDIR`` times a compile.
-The bench's own ``compile_s`` figure still compiles a ledger that ``mailflow poll`` filled.
+``python bench/report_ledger.py FOLDER N`` writes contributions 0 … N-1 of `bench/corpus.py`
+(about 95 % accepted) into ``FOLDER/Maildir`` and polls them with mailflow's own pipeline
+(`mailflow.pipeline.run_once` over the Maildir source, no mail sent), leaving
+``FOLDER/mailflow.toml`` and ``FOLDER/ledger.sqlite3``. It needs no Dovecot, so it suits quick
+profiling; then ``python bench/compile_probe.py FOLDER/mailflow.toml OUTDIR`` times a compile.
+The bench's own ``compile_s`` figure still compiles a ledger that ``mailflow poll`` filled over
+IMAP.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import corpus
 
-from mailflow import config, members, mime, submissions
+from mailflow import config, members, pipeline
 from mailflow.app import App
-from mailflow.contribution import Contribution, extract
-from mailflow.ledger import store
-from mailflow.processing import Context
-from mailflow.sources.base import FetchedMessage
-from mailflow.validate import judge
 
 CONFIG = """[ledger]
 url = "sqlite:///ledger.sqlite3"
 
 [imap]
-host = "127.0.0.1"
-port = 1
-security = "none"
+maildir = "Maildir"
 user = "wsis-compile@association.test"
-folder = "INBOX"
 
 [smtp]
 outdir = "sent"
@@ -54,14 +43,12 @@ recipient = "ifla@association.test"
 """
 
 
-def _read(i: int) -> tuple[int, bytes, datetime | None, Contribution]:
-    raw = corpus.contribution(i)
-    text = mime.read_message(raw)
-    return i, raw, text.date, extract(text)
-
-
 def build(folder: Path, count: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    maildir = folder / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        (maildir / "new" / f"bench-{i:06d}.eml").write_bytes(corpus.contribution(i))
     (folder / "mailflow.toml").write_text(CONFIG, encoding="utf-8")
     (folder / "members.csv").write_text(corpus.members_csv(count), encoding="utf-8")
     app = App(config.load(folder / "mailflow.toml"))
@@ -69,45 +56,8 @@ def build(folder: Path, count: int) -> None:
     ledger = app.ledger()
     with ledger.transaction() as session:
         members.import_csv(session, folder / "members.csv")
-    with multiprocessing.Pool(2) as pool:
-        read = pool.map(_read, range(count), chunksize=200)
-    with ledger.transaction() as session:
-        context = Context.load(session, app.settings)
-        for i, raw, date, contribution in read:
-            sender = corpus.member_address(i)
-            received_at = date or datetime.now(UTC)
-            fetched = FetchedMessage(None, f"bench-{i}", raw, received_at)
-            inbound = store.record_inbound(
-                session,
-                fetched,
-                account=app.settings.imap.user,
-                folder="INBOX",
-                uidvalidity=1,
-                message_id=f"<bench-{i}@{corpus.MEMBER_DOMAIN}>",
-                sender=sender,
-                subject=corpus.SUBJECTS[corpus.language(i)],
-            ).message
-            member = members.find_by_address(session, sender)
-            verdict = judge(
-                contribution,
-                is_member=member is not None,
-                received_at=received_at,
-                authentication_results=[],
-                rules=context.rules,
-            )
-            submissions.record(
-                session,
-                campaign_id=context.campaign_id,
-                inbound=inbound,
-                member=member,
-                sender=sender,
-                contribution=contribution,
-                verdict=verdict,
-                received_at=received_at,
-                attachments=[],
-                charset_fallback=False,
-                previous=None,
-            )
+    summary = pipeline.run_once(app.settings, ledger, send=False)
+    print(summary.line())
     app.close()
 
 
