@@ -13,6 +13,7 @@ What the ledger then does with a prepared message (judge, record, confirm) is
 from __future__ import annotations
 
 import ctypes
+import itertools
 import logging
 import multiprocessing
 import os
@@ -130,7 +131,7 @@ class Preparer:
         pool = self._start()
         # Small slices keep every worker busy to the end of the chunk.
         per_task = max(1, len(raws) // (self._workers * 4))
-        return pool.map(prepare, raws, _repeat(self.known, len(raws)), chunksize=per_task)
+        return pool.map(prepare, raws, itertools.repeat(self.known, len(raws)), chunksize=per_task)
 
     def _start(self) -> Executor:
         if self._pool is None:
@@ -176,8 +177,3 @@ def _watch_parent(parent: int) -> None:
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def _repeat(value: Known, times: int) -> Iterator[Known]:
-    for _ in range(times):
-        yield value

@@ -16,11 +16,11 @@ here talks to a server: sending happens after the commit, from the outbox.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow import compose, headers, members, mime, outbox, submissions
@@ -34,7 +34,6 @@ from mailflow.ledger.models import (
     InboundState,
     Member,
     MessageKind,
-    OutboxMail,
     Report,
     ReportState,
     Submission,
@@ -111,7 +110,7 @@ class Context:
         for sub in submissions.latest_of_many(session, self.campaign_id, member_ids, strangers):
             authors[_author(sub.member_id, sub.sender_address)] = sub
         self._latest = authors
-        self._mails_today = _automatic_mail_counts(session, senders, now=now)
+        self._mails_today = outbox.automatic_mail_counts(session, senders, now=now)
 
     def member_for(self, session: Session, address: str) -> Member | None:
         """The member who owns ``address``, or None (`mailflow.members.find_by_address`)."""
@@ -140,25 +139,6 @@ class Context:
             self._latest[key] = submission
         if submission.sender_address in self._mails_today:
             self._mails_today[submission.sender_address] += queued
-
-
-def _automatic_mail_counts(
-    session: Session, recipients: Collection[str], *, now: datetime
-) -> dict[str, int]:
-    """`mailflow.outbox.automatic_mails_today` for many recipients in one query (0 for none)."""
-    counts = dict.fromkeys(recipients, 0)
-    if recipients:
-        rows = session.execute(
-            select(OutboxMail.recipient, func.count())
-            .where(
-                OutboxMail.recipient.in_(list(recipients)),
-                OutboxMail.kind.in_(outbox.AUTOMATIC_KINDS),
-                OutboxMail.created_at > now - timedelta(days=1),
-            )
-            .group_by(OutboxMail.recipient)
-        )
-        counts.update({recipient: count for recipient, count in rows})
-    return counts
 
 
 def _address_key(address: str) -> str:

@@ -248,20 +248,10 @@ def record_inbound(
     chunk instead of one per message). With ``flush=False`` a new row is written with the
     caller's next flush.
     """
+    if recorded is None:
+        recorded = RecordedIndex(session, [fetched.raw])
     digest = sha256(fetched.raw)
-    if recorded is not None:
-        existing = recorded.find(digest, message_id)
-    else:
-        existing = session.scalars(
-            select(InboundMessage)
-            .where(InboundMessage.sha256 == digest)
-            .where(
-                InboundMessage.message_id.is_(None)
-                if message_id is None
-                else InboundMessage.message_id == message_id
-            )
-            .limit(1)
-        ).first()
+    existing = recorded.find(digest, message_id)
     key = f"{uidvalidity}:{fetched.key}" if fetched.uid is not None else fetched.key
     if existing is not None:
         if (existing.account, existing.folder) == (account, folder):
@@ -284,8 +274,7 @@ def record_inbound(
     session.add(message)
     if flush:
         session.flush()
-    if recorded is not None:
-        recorded.add(message)
+    recorded.add(message)
     return RecordResult(message, new=True)
 
 
