@@ -86,6 +86,7 @@ _BODY_SCAN_CHARS = 8000
 
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 _NULL_SENDER = re.compile(r"^\s*<\s*>\s*$")
+_EMPTY_ADDRESS = re.compile(r"<\s*>")
 _DAEMON_NAMES = re.compile(
     r"^(mailer[-_ ]?da?emon|mail delivery (subsystem|system|service))$", re.I
 )
@@ -248,8 +249,9 @@ def _is_daemon(message: EmailMessage) -> bool:
     locals_ = [address.split("@")[0]] + [a.split("@")[0] for _, a in return_path[:1]]
     if any(_normal_local(local) == "mailerdaemon" for local in locals_):
         return True
-    raw_from = headers.header(message, "From")
-    return bool(_DAEMON_NAMES.match(display.strip()) or _DAEMON_NAMES.match(raw_from.strip()))
+    # The whole From value (no address at all), read without parsing it as addresses.
+    raw_from = headers.raw_text(message, "From").strip().strip('"').strip()
+    return bool(_DAEMON_NAMES.match(display.strip()) or _DAEMON_NAMES.match(raw_from))
 
 
 def _bounce_evidence(message: EmailMessage, facts: _Facts) -> Classification | None:
@@ -259,7 +261,7 @@ def _bounce_evidence(message: EmailMessage, facts: _Facts) -> Classification | N
         return None
     address = headers.sender(message)[1]
     null_sender = _NULL_SENDER.match(headers.header(message, "Return-Path")) is not None or (
-        "<>" in headers.header(message, "From") and not address
+        _EMPTY_ADDRESS.search(headers.raw_text(message, "From")) is not None and not address
     )
     postmaster = _normal_local(address.split("@")[0]) in _POSTMASTER_LOCALS
     bounce_subject = _BOUNCE_SUBJECT.search(subject) is not None

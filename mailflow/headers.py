@@ -92,6 +92,22 @@ def header(message: EmailMessage, name: str) -> str:
     return _printable(" ".join(text.split()))
 
 
+def raw_text(message: EmailMessage, name: str) -> str:
+    """The first value of header ``name`` as one line, encoded words decoded, or "" if absent.
+
+    Unlike `header`, the value is not parsed by the header registry (an address header's parse
+    costs far more than reading it), so it keeps the sender's own quoting and spacing.
+    """
+    value = _raw_header(message, name)
+    if value is None:
+        return ""
+    text = " ".join(value.split())
+    if "=?" in text:
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
+    return _printable(text)
+
+
 def _printable(text: str) -> str:
     """Text safe to store and show: undecodable bytes (surrogates) replaced, controls dropped."""
     if any("\ud800" <= ch <= "\udfff" for ch in text):
