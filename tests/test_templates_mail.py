@@ -104,6 +104,40 @@ def test_template_renders_in_every_language(template: str, language: str) -> Non
         assert f'<html lang="{language}" dir="{direction}">' in rendered
 
 
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_translations_compiled_in_render_what_jinja2s_i18n_extension_renders(
+    template: str, language: str
+) -> None:
+    # Values that formatting and escaping treat specially: markup, "%" and format placeholders.
+    tricky = "<b>100% & %(name)s</b>"
+    context = {
+        **SAMPLES[template.split(".")[0]],
+        "name": tricky,
+        "campaign": tricky,
+        "subject": tricky,
+        "word_count": 1,
+    }
+    reference = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    reference.policies["ext.i18n.trimmed"] = True
+    reference.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    reference.globals.update(language=language, direction=i18n.text_direction(language))
+
+    rendered = render(f"mail/{template}", language, context)
+
+    assert rendered == reference.get_template(f"mail/{template}").render(**context)
+
+
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_template_with_missing_value_fails_loudly(template: str) -> None:
     context = dict(SAMPLES[template.split(".")[0]])
