@@ -438,6 +438,27 @@ def test_detect_language_returns_iso_639_1(text: str, language: str) -> None:
     assert detect_language(text) == language
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # Letters of one language only among those known: decided without the detector.
+        ("Бібліотека провела навчання з цифрової грамотності для літніх людей.", "uk"),
+        ("کتابخانه ملی برای همه مردم کارگاه‌های آموزشی برگزار کرد و گزارش داد", "fa"),
+        ("Thu vien Quoc gia Viet Nam da to chuc nhieu hoat dong dao tao cho ban doc.", "vi"),
+        # One Vietnamese name in English prose is not Vietnamese.
+        (
+            "The National Library of Việt Nam and our association trained many rural "
+            "librarians in digital skills and open access this year.",
+            "en",
+        ),
+    ],
+)
+def test_detect_language_letters_of_a_neighbour_language_go_to_the_detector(
+    text: str, language: str
+) -> None:
+    assert detect_language(text) == language
+
+
 @pytest.mark.parametrize("text", ["", "ok", "C3 https://lib.example/a-long-path", "12345 678"])
 def test_detect_language_short_text_is_none(text: str) -> None:
     assert detect_language(text) is None
