@@ -48,7 +48,7 @@ from mailflow.ledger.models import (
     OutboxState,
     Submission,
 )
-from mailflow.ledger.store import Ledger
+from mailflow.ledger.store import Ledger, PendingRows
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +85,13 @@ def queue(
     member_id: int | None = None,
     report_id: int | None = None,
     submission: Submission | None = None,
-    flush: bool = True,
+    pending: PendingRows | None = None,
 ) -> OutboxMail:
     """Store one finished mail as ``queued``; it is sent only after the caller commits.
 
-    ``submission`` may be given instead of ``submission_id`` for one not flushed yet; with
-    ``flush=False`` the row is written with the caller's next flush (a poll writes a chunk's
-    rows together).
+    ``submission`` may be given instead of ``submission_id`` for one not written yet; with
+    ``pending`` the row is left to it (a poll writes a chunk's rows together), else it is added
+    to the session and flushed.
     """
     mail = OutboxMail(
         kind=kind,
@@ -109,8 +109,10 @@ def queue(
     )
     if submission is not None:
         mail.submission = submission
-    session.add(mail)
-    if flush:
+    if pending is not None:
+        pending.add(mail)
+    else:
+        session.add(mail)
         session.flush()
     return mail
 

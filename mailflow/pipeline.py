@@ -31,6 +31,7 @@ from mailflow.errors import LedgerError
 from mailflow.ledger.models import InboundMessage, InboundState, ServiceEvent
 from mailflow.ledger.store import (
     Ledger,
+    PendingRows,
     RecordedIndex,
     cursor_for,
     get_or_create,
@@ -172,7 +173,7 @@ def _record_chunk(
 ) -> None:
     """Record and process one chunk in one transaction, and move the cursor past it.
 
-    The chunk's rows are first written together, with one flush. Should the database refuse
+    The chunk's rows are first written together (`PendingRows`). Should the database refuse
     that batch, the chunk is written again with each message in a savepoint of its own, so
     whatever row it refuses costs only its own message (recorded as failed).
     """
@@ -211,6 +212,7 @@ def _write_chunk(
         cursor = cursor_for(session, mailbox.account, mailbox.folder, uidvalidity, lock=True)
         context.prime(session, prepared, now=datetime.now(UTC))
         recorded = RecordedIndex(session, [fetched.raw for fetched in batch])
+        pending = None if isolated else PendingRows()
         new: list[tuple[FetchedMessage, InboundMessage, Prepared]] = []
         for fetched, found in zip(batch, prepared, strict=True):
             result = record_inbound(
@@ -223,7 +225,7 @@ def _write_chunk(
                 sender=found.sender,
                 subject=found.subject,
                 recorded=recorded,
-                flush=isolated,
+                pending=pending,
             )
             if fetched.uid is not None and fetched.uid > cursor.last_uid:
                 cursor.last_uid = fetched.uid
@@ -233,7 +235,7 @@ def _write_chunk(
                 summary.already_recorded += 1
         for fetched, inbound, found in new:
             summary.new += 1
-            outcome = processing.process(session, inbound, found, context, isolated=isolated)
+            outcome = processing.process(session, inbound, found, context, pending=pending)
             summary.kinds[inbound.kind] += 1
             if inbound.state == InboundState.FAILED:
                 summary.failed += 1
@@ -255,6 +257,8 @@ def _write_chunk(
                     "outcome": result_word,
                 },
             )
+        if pending is not None:
+            pending.write(session)
         # Commit point: a crash before it leaves this whole chunk unrecorded (it is fetched
         # again); after it, the chunk is recorded and the cursor is past it.
     return summary

@@ -2,11 +2,12 @@
 
 The pure stages (parse, classify, read, understand) ran before, in `mailflow.prepare`; what they
 found arrives as a `Prepared`. `process` runs inside the pipeline's transaction: a failure the pure
-stages reported is recorded as state ``failed`` with the error. A poll first writes a chunk's rows
-with one flush (``isolated=False``); if the database refuses that, each message runs again in a
-savepoint of its own, so whatever a stage raises, the message stays recorded with state ``failed``
-and the rest of the chunk goes on. `Context.prime` loads per chunk the members, latest submissions
-and daily counts the messages will ask for. Contributions become submissions
+stages reported is recorded as state ``failed`` with the error. A poll first writes a chunk's
+new rows together (`mailflow.ledger.store.PendingRows`); if the database refuses that, each
+message runs again in a savepoint of its own, so whatever a stage raises, the message stays
+recorded with state ``failed`` and the rest of the chunk goes on. `Context.prime` loads per
+chunk the members, latest submissions and daily counts the messages will ask for. Contributions
+become submissions
 (`mailflow.submissions`) with a queued confirmation (`mailflow.compose`, `mailflow.outbox`) when
 they are accepted or need revision and the sender is a member who has not hit the daily loop
 breaker. Bounces mark our own mail bounced; replies to the report mark it acknowledged. Nothing
@@ -38,7 +39,7 @@ from mailflow.ledger.models import (
     ReportState,
     Submission,
 )
-from mailflow.ledger.store import sync_campaign
+from mailflow.ledger.store import PendingRows, sync_campaign
 from mailflow.prepare import Known, Prepared
 from mailflow.validate import Issue, Rules, Severity, Status, Verdict, judge
 
@@ -175,14 +176,15 @@ def process(
     prepared: Prepared,
     context: Context,
     *,
-    isolated: bool = True,
+    pending: PendingRows | None = None,
 ) -> Outcome:
     """Act on a just-recorded message the pure stages prepared; never raises for bad input.
 
-    ``isolated``: the message's rows are written in a savepoint of their own, so an error undoes
-    only them and the message is recorded as failed. Without it (a poll writing a whole chunk
-    with one flush), nothing is flushed and an error propagates: the caller then records the
-    chunk again, isolated. A failure the pure stages reported is recorded either way.
+    Without ``pending``, the message's rows are written in a savepoint of their own, so an error
+    undoes only them and the message is recorded as failed. With it (a poll writing a whole
+    chunk at once), new rows are left to ``pending`` and an error propagates: the caller then
+    records the chunk again, message by message. A failure the pure stages reported is recorded
+    either way.
     """
     if prepared.error:
         log.warning(
@@ -195,12 +197,12 @@ def process(
             inbound.kind = prepared.classification.kind.value
             inbound.kind_reason = prepared.classification.reason[:200]
         return _failed(inbound, prepared.error)
-    if not isolated:
-        outcome = _process(session, inbound, prepared, context, flush=False)
+    if pending is not None:
+        outcome = _process(session, inbound, prepared, context, pending=pending)
     else:
         try:
             with session.begin_nested():
-                outcome = _process(session, inbound, prepared, context, flush=True)
+                outcome = _process(session, inbound, prepared, context, pending=None)
         except Exception as exc:  # hostile input can break any stage; the message stays recorded
             log.warning(
                 "message %s could not be processed: %s", inbound.message_id, exc, exc_info=True
@@ -222,7 +224,12 @@ def _failed(inbound: InboundMessage, error: str) -> Outcome:
 
 
 def _process(
-    session: Session, inbound: InboundMessage, prepared: Prepared, context: Context, *, flush: bool
+    session: Session,
+    inbound: InboundMessage,
+    prepared: Prepared,
+    context: Context,
+    *,
+    pending: PendingRows | None,
 ) -> Outcome:
     found = prepared.classification
     assert found is not None  # set whenever there is no error
@@ -254,11 +261,16 @@ def _process(
         return Outcome()
     if found.kind != Kind.CONTRIBUTION:
         return Outcome()
-    return handle_contribution(session, inbound, prepared, context, flush=flush)
+    return handle_contribution(session, inbound, prepared, context, pending=pending)
 
 
 def handle_contribution(
-    session: Session, inbound: InboundMessage, prepared: Prepared, context: Context, *, flush: bool
+    session: Session,
+    inbound: InboundMessage,
+    prepared: Prepared,
+    context: Context,
+    *,
+    pending: PendingRows | None,
 ) -> Outcome:
     """Judge and record a prepared contribution, and queue its confirmation."""
     text, contribution = prepared.text, prepared.contribution
@@ -297,10 +309,12 @@ def handle_contribution(
         attachments=attachments,
         charset_fallback=text.charset_fallback,
         previous=previous,
-        flush=flush,
+        pending=pending,
     )
     queued = (
-        queue_confirmation(session, submission, context, text=text, flush=flush) if member else 0
+        queue_confirmation(session, submission, context, text=text, pending=pending)
+        if member
+        else 0
     )
     return Outcome(status=submission.status, confirmations_queued=queued, submission=submission)
 
@@ -334,7 +348,7 @@ def queue_confirmation(
     context: Context,
     *,
     text: mime.MessageText | None = None,
-    flush: bool = True,
+    pending: PendingRows | None = None,
 ) -> int:
     """Queue the confirmation of an accepted / needs-revision submission; returns 0 or 1.
 
@@ -391,7 +405,7 @@ def queue_confirmation(
         campaign_id=submission.campaign_id,
         submission=submission,
         member_id=member.id if member else None,
-        flush=flush,
+        pending=pending,
     )
     return 1
 

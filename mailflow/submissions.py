@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, defer, selectinload
 from mailflow.contribution import Contribution
 from mailflow.errors import NotFoundError, StateError
 from mailflow.ledger.models import InboundMessage, Member, OutboxMail, Submission
+from mailflow.ledger.store import PendingRows
 from mailflow.validate import Issue, Status, Verdict
 
 #: Statuses a later version replaces.
@@ -97,11 +98,11 @@ def record(
     attachments: list[str],
     charset_fallback: bool,
     previous: Submission | None,
-    flush: bool = True,
+    pending: PendingRows | None = None,
 ) -> Submission:
     """Store a new version after ``previous`` (the author's latest, from `latest_for`), which
-    then becomes ``superseded``. With ``flush=False`` the rows are written with the caller's
-    next flush (``inbound`` and ``previous`` may be unflushed too)."""
+    then becomes ``superseded``. With ``pending`` the new row is left to it (``inbound`` and
+    ``previous`` may be pending too); without, it is added to the session and flushed."""
     submission = Submission(
         campaign_id=campaign_id,
         member_id=member.id if member else None,
@@ -127,8 +128,10 @@ def record(
     )
     if previous is not None and previous.status in REPLACEABLE:
         previous.status = Status.SUPERSEDED.value
-    session.add(submission)
-    if flush:
+    if pending is not None:
+        pending.add(submission)
+    else:
+        session.add(submission)
         session.flush()
     return submission
 

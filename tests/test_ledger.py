@@ -10,12 +10,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from mailflow.config import Settings
 from mailflow.errors import LedgerError
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import Base, InboundMessage
-from mailflow.ledger.store import HEAD_REVISION, record_inbound
+from mailflow.ledger.models import Base, InboundMessage, OutboxMail, Submission
+from mailflow.ledger.store import HEAD_REVISION, PendingRows, record_inbound, sync_campaign
 from mailflow.sources.base import FetchedMessage
 
 
@@ -160,3 +161,82 @@ def test_record_inbound_keeps_exact_bytes(ledger: Ledger) -> None:
         ).message.id
     with ledger.transaction() as session:
         assert session.get(InboundMessage, message_id).raw == raw  # type: ignore[union-attr]
+
+
+def _inbound(uid: int) -> InboundMessage:
+    raw = f"Message-ID: <m{uid}@members.test>\r\n\r\nbody {uid}\r\n".encode()
+    return InboundMessage(
+        account="wsis@association.test",
+        folder="INBOX",
+        uidvalidity=7,
+        uid=uid,
+        source_key=f"7:{uid}",
+        message_id=f"<m{uid}@members.test>",
+        sha256=f"{uid:064x}",
+        size=len(raw),
+        raw=raw,
+        sender="hoa@members.test",
+    )
+
+
+def test_pending_rows_are_written_parents_first_with_keys_and_defaults(
+    settings: Settings, ledger: Ledger
+) -> None:
+    received = datetime(2025, 9, 10, 8, 30, tzinfo=UTC)
+    with ledger.transaction() as session:
+        campaign_id = sync_campaign(session, settings.campaign).id
+        first_in, second_in = _inbound(1), _inbound(2)
+        common = {"campaign_id": campaign_id, "sender_address": "hoa@members.test"}
+        first = Submission(inbound=first_in, status="superseded", received_at=received, **common)
+        second = Submission(
+            inbound=second_in,
+            supersedes=first,  # of the same chunk: written once `first` has its key
+            version=2,
+            status="accepted",
+            received_at=received,
+            **common,
+        )
+        mail = OutboxMail(
+            kind="confirmation",
+            message_id="<c1@association.test>",
+            sender="wsis@association.test",
+            recipient="hoa@members.test",
+            data=b"mail",
+            submission=second,
+        )
+        pending = PendingRows()
+        for row in (mail, second, first, second_in, first_in):  # in no particular order
+            pending.add(row)
+        pending.write(session)
+        written = (first_in.id, second_in.id, first.id, second.id, mail.id)
+
+    with ledger.transaction() as session:
+        submissions = session.execute(
+            select(Submission.id, Submission.inbound_id, Submission.supersedes_id).order_by(
+                Submission.id
+            )
+        ).all()
+        stored_in = session.get(InboundMessage, first_in.id)
+        stored_mail = session.get(OutboxMail, mail.id)
+        assert stored_in is not None and stored_mail is not None
+        assert [tuple(row) for row in submissions] == [
+            (first.id, first_in.id, None),
+            (second.id, second_in.id, first.id),
+        ]
+        assert None not in written
+        assert (stored_mail.submission_id, second.supersedes_id) == (second.id, first.id)
+        assert (stored_in.kind, stored_in.state, stored_in.subject) == ("unknown", "recorded", "")
+        assert stored_in.recorded_at is not None
+        assert (stored_mail.state, stored_mail.attempts) == ("queued", 0)
+
+
+def test_pending_rows_the_database_refuses_leave_nothing_written(ledger: Ledger) -> None:
+    pending = PendingRows()
+    pending.add(_inbound(1))
+    pending.add(_inbound(1))  # the same mailbox location twice: a unique constraint refuses it
+
+    with pytest.raises(IntegrityError), ledger.transaction() as session:
+        pending.write(session)
+
+    with ledger.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0

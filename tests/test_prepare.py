@@ -150,10 +150,10 @@ def test_a_chunk_the_database_refuses_is_written_message_by_message(
         deliver(settings.imap.maildir, f"{n}.mail", CONTRIBUTION.format(name="M", n=n))
     original = processing._process
 
-    def refuse_one(session, inbound, prepared, context, *, flush):  # type: ignore[no-untyped-def]
+    def refuse_one(session, inbound, prepared, context, *, pending):  # type: ignore[no-untyped-def]
         if inbound.message_id == "<p3@members.test>":
             raise RuntimeError("refused")
-        return original(session, inbound, prepared, context, flush=flush)
+        return original(session, inbound, prepared, context, pending=pending)
 
     monkeypatch.setattr(processing, "_process", refuse_one)
 

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, Select, create_engine, event, inspect, select, text
+from sqlalchemy import Engine, Select, Table, create_engine, event, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Mapper, Session, defer, sessionmaker
+from sqlalchemy.orm.interfaces import MANYTOONE
 
 from mailflow.config import CampaignSettings
 from mailflow.errors import LedgerBusyError, LedgerError
-from mailflow.ledger.models import Campaign, InboundMessage, MailboxCursor
+from mailflow.ledger.models import Base, Campaign, InboundMessage, MailboxCursor
 from mailflow.resources import db_dir
 from mailflow.sources.base import FetchedMessage
 
@@ -197,6 +198,106 @@ def known_keys(session: Session, account: str, folder: str, keys: Sequence[str])
     return found
 
 
+class PendingRows:
+    """New rows of one chunk, kept out of the session and inserted together at its end.
+
+    A poll creates a few thousand rows per chunk (messages, submissions, queued mail), and the
+    session's unit of work costs more per row than the database does: change tracking, sorting
+    the rows by their dependencies, fetching back each key. Rows given to `add` are left
+    transient (never added to a session); `write`, inside the chunk's transaction, inserts them
+    with one executemany per table, parents before children (a submission that supersedes one
+    of the same chunk waits for it), takes the new primary keys from RETURNING, and sets each
+    row's key and the foreign keys its many-to-one relationships imply. Columns a row leaves
+    unset or None get their column default, as the ORM would give them. After `write` the rows
+    are plain records of what was written: reading them is fine, changing them writes nothing.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[Base] = []
+
+    def add(self, row: Base) -> None:
+        self._rows.append(row)
+
+    def write(self, session: Session) -> None:
+        """Insert every row added so far; raises what the database raises (nothing is left
+        half-written outside the caller's transaction)."""
+        by_class: dict[type[Base], list[Base]] = {}
+        for row in self._rows:
+            by_class.setdefault(type(row), []).append(row)
+        order = {table.name: i for i, table in enumerate(Base.metadata.sorted_tables)}
+        connection = session.connection()
+        for cls in sorted(by_class, key=lambda c: order[_table(inspect(c)).name]):
+            mapper: Mapper[Base] = inspect(cls)
+            waiting = by_class[cls]
+            while waiting:
+                ready = [row for row in waiting if not _waits(mapper, row)]
+                if not ready:
+                    raise LedgerError(f"{cls.__name__} rows refer to each other in a cycle")
+                _insert(connection, mapper, ready)
+                written = {id(row) for row in ready}
+                waiting = [row for row in waiting if id(row) not in written]
+        self._rows.clear()
+
+
+def _parents(mapper: Mapper[Base], row: Base) -> Iterator[tuple[Any, Base]]:
+    """(relationship, parent row) for each many-to-one relationship ``row`` has set."""
+    for relation in mapper.relationships:
+        if relation.direction is MANYTOONE:
+            parent = row.__dict__.get(relation.key)
+            if parent is not None:
+                yield relation, parent
+
+
+def _waits(mapper: Mapper[Base], row: Base) -> bool:
+    """True while a parent of ``row`` has no key yet (the parent is written first)."""
+    return any(
+        getattr(parent, remote.key) is None
+        for relation, parent in _parents(mapper, row)
+        for _local, remote in relation.local_remote_pairs
+    )
+
+
+def _table(mapper: Mapper[Base]) -> Table:
+    table = mapper.local_table
+    assert isinstance(table, Table)  # every model maps one table
+    return table
+
+
+def _insert(connection: Any, mapper: Mapper[Base], rows: list[Base]) -> None:
+    table = _table(mapper)
+    (key_column,) = mapper.primary_key
+    columns = [prop for prop in mapper.column_attrs if not prop.columns[0].primary_key]
+    values: list[dict[str, Any]] = []
+    for row in rows:
+        state = row.__dict__
+        # Like the ORM: an unset or None attribute gets the column default (NULL without one).
+        params = {
+            prop.columns[0].key: _default(prop) if state.get(prop.key) is None else state[prop.key]
+            for prop in columns
+        }
+        for relation, parent in _parents(mapper, row):
+            for local, remote in relation.local_remote_pairs:
+                params[local.key] = getattr(parent, remote.key)
+        values.append(params)
+    statement = insert(table).returning(table.c[key_column.name], sort_by_parameter_order=True)
+    keys = connection.execute(statement, values).scalars().all()
+    for row, key, params in zip(rows, keys, values, strict=True):
+        setattr(row, key_column.name, key)
+        for relation, _parent in _parents(mapper, row):
+            for local, _remote in relation.local_remote_pairs:
+                setattr(row, local.key, params[local.key])
+
+
+def _default(prop: Any) -> Any:
+    """The value the column's default gives a row that leaves it unset."""
+    default = prop.columns[0].default
+    if default is None:
+        return None
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps a default callable to take a context
+    return default.arg
+
+
 class RecordedIndex:
     """The recorded messages whose bytes match any of a chunk's, found in one query.
 
@@ -237,7 +338,7 @@ def record_inbound(
     sender: str,
     subject: str,
     recorded: RecordedIndex | None = None,
-    flush: bool = True,
+    pending: PendingRows | None = None,
 ) -> RecordResult:
     """Record one fetched message unless the same bytes are already in the ledger.
 
@@ -245,8 +346,8 @@ def record_inbound(
     none): that is how a rescan after a UIDVALIDITY change, or a copy in a second folder,
     is recognised. The existing row then learns its new location, so later moves find it.
     ``recorded``, when given, holds every recorded row these bytes could match (one query per
-    chunk instead of one per message). With ``flush=False`` a new row is written with the
-    caller's next flush.
+    chunk instead of one per message). With ``pending``, a new row is left to it (written at
+    the end of the chunk); without, it is added to the session and flushed.
     """
     if recorded is None:
         recorded = RecordedIndex(session, [fetched.raw])
@@ -271,8 +372,10 @@ def record_inbound(
         sender=sender[:320],
         subject=subject,
     )
-    session.add(message)
-    if flush:
+    if pending is not None:
+        pending.add(message)
+    else:
+        session.add(message)
         session.flush()
     recorded.add(message)
     return RecordResult(message, new=True)
