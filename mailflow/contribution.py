@@ -341,7 +341,7 @@ def find_c7_sublines(text: str, *, section: bool = False) -> tuple[str, ...]:
 # Language
 
 _MIN_LETTERS = 20  # shorter texts are guesses, and low-accuracy mode guesses worse
-_MAX_DETECT_CHARS = 300  # lingua's time grows linearly with the text; its start is enough
+_MAX_DETECT_CHARS = 200  # lingua's time grows linearly with the text; its start is enough
 
 
 @cache
