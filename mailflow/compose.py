@@ -372,8 +372,22 @@ def _header_line(name: str, value: str | Header) -> str:
     if isinstance(value, _Raw):
         return f"{name}: {value}\r\n"
     if isinstance(value, str):
+        if _fits_as_is(name, value):  # what folding would give, without its cost
+            return f"{name}: {value}\r\n"
         value = Header(value, header_name=name)
     return f"{name}: {value.encode(linesep=CRLF)}\r\n"
+
+
+def _fits_as_is(name: str, value: str) -> bool:
+    """True for a short ASCII value that `Header` would write unchanged: no line to fold, no
+    line break, nothing that looks like an encoded word."""
+    return (
+        len(name) + 2 + len(value) <= 76
+        and value.isascii()
+        and "=?" not in value
+        and "\r" not in value
+        and "\n" not in value
+    )
 
 
 def _text_part(text: str, subtype: str) -> bytes:

@@ -839,3 +839,17 @@ def test_confirmation_parts_are_8bit_unless_a_line_is_too_long() -> None:
     assert "Nguyễn Thị Hằng" in short_parts[0].get_content()
     assert long_link in long_parts[0].get_content()
     assert all(not p.defects for p in (*short_parts, *long_parts))
+
+
+@given(
+    name=st.sampled_from(["Subject", "To", "Reply-To"]),
+    value=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\t")),
+)
+def test_header_line_writes_what_header_folding_writes(name: str, value: str) -> None:
+    from email.header import Header
+
+    from mailflow.compose import _header_line
+
+    folded = Header(value, header_name=name).encode(linesep="\r\n")
+
+    assert _header_line(name, value) == f"{name}: {folded}\r\n"
