@@ -142,6 +142,22 @@ def test_a_large_poll_with_workers_records_what_one_process_records(
     )
 
 
+def test_a_poll_leaves_the_garbage_collector_as_it_found_it(
+    settings: Settings, ledger: Ledger
+) -> None:
+    import gc
+
+    add_members(ledger, range(3))
+    for n in range(3):
+        deliver(settings.imap.maildir, f"{n}.mail", CONTRIBUTION.format(name="M", n=n))
+    before = (gc.get_threshold(), gc.get_freeze_count())
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert summary.new == 3
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
 def test_a_chunk_the_database_refuses_is_written_message_by_message(
     settings: Settings, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
