@@ -36,6 +36,10 @@ _AFTER_LABEL = (
     rf"(?:\s*{_BOLD}(?!\w))?\s*(?P<rest>.*)$"
 )
 _MAX_LABEL_LINE = 2000  # a longer line is prose, not a label
+# How far into a line a label and its separator can reach: numbering and bullets, the longest
+# label, a parenthesis of up to 80 characters and the separator, or a heading's 60 more
+# characters and its colon. What follows is the section's text, which needs no folding.
+_LABEL_REACH = 400
 _ONE_LINE = ("organisation", "country")  # fields whose value is the first line of the section
 # Labels of these fields are names of things; a longer heading that starts with one is prose.
 _NO_LONG_HEADING = ("organisation", "country")
@@ -100,9 +104,12 @@ def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
     if not line or len(line) > _MAX_LABEL_LINE:
         return None
     exact, heading, spaced_cjk, fields_of = _label_patterns()
-    folded, index = wsis.fold_with_map(line)
+    # Only the start of a line can hold a label and what sets it off: fold no more of it.
+    folded, index = wsis.fold_with_map(line[:_LABEL_REACH])
     match = exact.match(folded) or spaced_cjk.match(folded)
     if match is None:
+        if len(line) > _LABEL_REACH:
+            return None  # a heading is a short line that ends with its colon
         match = heading.match(folded)
         if match is None or len(match.group("extra").split()) > 6:
             return None

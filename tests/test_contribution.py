@@ -657,3 +657,11 @@ def test_extract_and_judge_hold_their_invariants_on_real_world_mail(path: str) -
 
 def _number(code: str) -> int:
     return int(code[1:])
+
+
+def test_find_sections_label_before_a_long_line_keeps_all_its_text() -> None:
+    prose = "Thư viện đã tổ chức nhiều lớp học về kỹ năng số cho người dân nông thôn. " * 20
+
+    fields, labelled = find_sections(f"Obstacles: {prose}\nFuture actions: more")
+
+    assert (fields["obstacles"], fields["future_actions"], labelled) == (prose.strip(), "more", True)
