@@ -664,4 +664,5 @@ def test_find_sections_label_before_a_long_line_keeps_all_its_text() -> None:
 
     fields, labelled = find_sections(f"Obstacles: {prose}\nFuture actions: more")
 
-    assert (fields["obstacles"], fields["future_actions"], labelled) == (prose.strip(), "more", True)
+    assert fields == {"obstacles": prose.strip(), "future_actions": "more"}
+    assert labelled
