@@ -160,6 +160,8 @@ def _next_boundary(lines: list[str], start: int) -> _Boundary | None:
         if block_end is not None:
             kind = "forward" if _is_forward_block(lines[i:block_end]) else "quote"
             return _Boundary(i, block_end, kind)
+        if not line.endswith((":", "：")):
+            continue  # an "On … wrote:" header ends with its colon on this line
         for first in range(i, max(start, i - 2) - 1, -1):  # clients wrap long "On … wrote:"
             joined = " ".join(_unquoted(x) for x in lines[first : i + 1])
             if len(joined) > _MAX_HEADER_CHARS:  # headers are short; long lines would backtrack
