@@ -722,6 +722,7 @@ def test_poll_any_generated_mime_is_recorded_once_and_the_poll_goes_on(
         assert ordinary.state == "processed"
 
 
+@pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus is not on this machine")
 @pytest.mark.slow
 def test_poll_whole_corpus_with_every_sender_a_member_answers_and_loses_nothing(
     settings: Settings, ledger: Ledger

@@ -506,6 +506,7 @@ def test_read_message_deeply_nested_multipart_bounded() -> None:
     )
 
 
+@pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus is not on this machine")
 def test_read_message_corpus_endless_enclosure_reads_one_alternative() -> None:
     raw = (CORPUS / "mailgun-flanker" / "enclosed-endless.eml").read_bytes()
 

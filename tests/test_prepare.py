@@ -37,6 +37,7 @@ def corpus_sample(count: int) -> list[bytes]:
     return [p.read_bytes() for p in files[:count]]
 
 
+@pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus is not on this machine")
 def test_workers_prepare_exactly_what_one_process_prepares() -> None:
     raws = [CONTRIBUTION.format(name="Hoa", n=n).encode() for n in range(20)]
     raws += corpus_sample(60)
