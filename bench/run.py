@@ -50,7 +50,7 @@ class Sizes:
     small: int  # the smaller poll of the memory figure (also the outbox's source)
     large: int  # the larger poll of the memory figure (also the incremental one's mailbox)
     repeats: int  # polls of one new message on each side of the incremental figure
-    rounds: int  # pairs (bare loop, poll) of the ingest figure
+    rounds: int  # pairs (bare loop, mailflow) of the ingest and outbox figures
     latency: int  # contributions sent through Postfix to `mailflow serve`
     outbox: int  # queued confirmations flushed
     compile_small: int
@@ -133,9 +133,7 @@ class Bench:
 
     # -- figures ---------------------------------------------------------------------------------
     def ingest(self) -> None:
-        """Rounds of (bare loop, mailflow poll on a fresh copy of the same ledger), alternating
-        which goes first; the ratio of the medians. One pair alone swung by +-0.1 with the load
-        other machines put on the host within a minute."""
+        """The bare loop and a poll on a fresh copy of the same ledger, in `_rounds`."""
         n, rounds = self.sizes.ingest, self.sizes.rounds
         user = "wsis-ingest@association.test"
         self.mailbox(user, n)
@@ -143,28 +141,19 @@ class Bench:
         fresh = inst.folder / "before-poll.sqlite3"
         _copy_ledger(inst.ledger, fresh)
         bare = [PYTHON, BASELINES, "ingest", "--port", str(self.dovecot.imap_port), "--user", user]
-        bases: list[float] = []
-        polls: list[float] = []
-        for k in range(rounds):
-            if k:
-                _copy_ledger(fresh, inst.ledger)
-            order = ("bare", "poll") if k % 2 == 0 else ("poll", "bare")
-            for side in order:
-                if side == "bare":
-                    bases.append(timed(bare).seconds)
-                    continue
-                run = inst.run("poll", "--no-send")
-                _expect(run, f"{n} new")
-                polls.append(run.seconds)
-        note(f"poll: {run.stdout.strip()}")
-        base_s, poll_s = statistics.median(bases), statistics.median(polls)
+
+        def poll() -> float:
+            _copy_ledger(fresh, inst.ledger)
+            run = inst.run("poll", "--no-send")
+            _expect(run, f"{n} new")
+            return run.seconds
+
+        base_s, poll_s, each = _rounds(rounds, lambda: timed(bare).seconds, poll)
         ratio = base_s / poll_s
         say(
             f"ingest_ratio={ratio:.3f}  mailflow {n / poll_s:.1f} msg/s ({poll_s:.1f}s), "
             f"bare fetch+parse {n / base_s:.1f} msg/s ({base_s:.1f}s); {n} contributions, "
-            f"medians of {rounds} rounds (each round's ratio: "
-            f"{' '.join(f'{b / p:.2f}' for b, p in zip(bases, polls, strict=True))}); "
-            "target >= 0.5"
+            f"{each}; target >= 0.5"
         )
         self.figures["ingest_ratio"] = f"{ratio:.3f}"
 
@@ -343,31 +332,26 @@ class Bench:
         queued_copy = inst.folder / "queued.sqlite3"
         _copy_ledger(inst.ledger, queued_copy)
         bare = [PYTHON, BASELINES, "smtp", "--port", str(server.smtp_port), "--dir", str(built)]
-        # Rounds as for the ingest figure: alternating order, ratio of the medians.
-        bases: list[float] = []
-        flushes: list[float] = []
-        for k in range(self.sizes.rounds):
-            for side in ("flush", "bare") if k % 2 == 0 else ("bare", "flush"):
-                if side == "bare":
-                    bases.append(timed(bare).seconds)
-                else:
-                    _copy_ledger(queued_copy, inst.ledger)
-                    run = inst.run("outbox", "flush", "--json")
-                    if f'"sent": {n}' not in run.stdout:
-                        raise NotMeasured(
-                            f"outbox flush did not send all {n}: {run.stdout.strip()}"
-                        )
-                    flushes.append(run.seconds)
-                _wait_for_empty_queue()
-        base_s, flush_s = statistics.median(bases), statistics.median(flushes)
+
+        def send_bare() -> float:
+            seconds = timed(bare).seconds
+            _wait_for_empty_queue()
+            return seconds
+
+        def flush() -> float:
+            _copy_ledger(queued_copy, inst.ledger)
+            run = inst.run("outbox", "flush", "--json")
+            if f'"sent": {n}' not in run.stdout:
+                raise NotMeasured(f"outbox flush did not send all {n}: {run.stdout.strip()}")
+            _wait_for_empty_queue()
+            return run.seconds
+
+        base_s, flush_s, each = _rounds(self.sizes.rounds, send_bare, flush)
         ratio = base_s / flush_s
         say(
             f"outbox_ratio={ratio:.3f}  mailflow outbox flush {n / flush_s:.1f} msg/s "
             f"({flush_s:.1f}s), bare smtplib loop {n / base_s:.1f} msg/s "
-            f"({base_s:.1f}s); {n} confirmations through Postfix, medians of "
-            f"{self.sizes.rounds} rounds (each round's ratio: "
-            f"{' '.join(f'{b / f:.2f}' for b, f in zip(bases, flushes, strict=True))}); "
-            "target >= 0.7"
+            f"({base_s:.1f}s); {n} confirmations through Postfix, {each}; target >= 0.7"
         )
         self.figures["outbox_ratio"] = f"{ratio:.3f}"
 
@@ -389,6 +373,26 @@ class Bench:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+def _rounds(
+    rounds: int, bare: Callable[[], float], ours: Callable[[], float]
+) -> tuple[float, float, str]:
+    """Time both sides ``rounds`` times, alternating which goes first; (median bare seconds,
+    median mailflow seconds, a note with each round's ratio). One pair alone swung by +-0.1
+    with the load other machines put on the host within minutes."""
+    bases: list[float] = []
+    ours_s: list[float] = []
+    for k in range(rounds):
+        if k % 2 == 0:
+            bases.append(bare())
+            ours_s.append(ours())
+        else:
+            ours_s.append(ours())
+            bases.append(bare())
+    each = " ".join(f"{b / o:.2f}" for b, o in zip(bases, ours_s, strict=True))
+    note = f"medians of {rounds} rounds (each round's ratio: {each})"
+    return statistics.median(bases), statistics.median(ours_s), note
+
+
 def _expect(run: Timing, text: str) -> None:
     if not run.stdout.startswith(text):
         raise RuntimeError(f"expected a poll that says {text!r}, got {run.stdout!r}")

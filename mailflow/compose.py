@@ -90,6 +90,8 @@ _WEB_LINK = re.compile(r"https?://\S+", re.IGNORECASE)
 # a header.
 CRLF = "\r\n"
 _UTF8 = Charset("utf-8")  # RFC 2047 encoded words, Q or B, whichever is shorter
+#: What the first line of a Subject header leaves for its value (78 characters in all).
+_SUBJECT_ROOM = 78 - len("Subject: ")
 #: Longest body line written unencoded (RFC 5322 allows 998 octets; keep clear of it).
 _MAX_LINE_OCTETS = 900
 
@@ -332,7 +334,7 @@ def _build(
         ("From", _config_header(campaign.from_address, "From", "smtp.from")),
         ("To", _address_header(recipient)),
         ("Reply-To", _config_header(campaign.reply_to, "Reply-To", None)),
-        ("Subject", subject if subject.isascii() else _Raw(_encoded_words(subject, 78 - 9))),
+        ("Subject", subject if subject.isascii() else _Raw(_encoded_words(subject, _SUBJECT_ROOM))),
         ("Date", _Raw(email.utils.format_datetime(now))),
         ("Message-ID", _Raw(message_id)),
     ]
@@ -384,9 +386,9 @@ def _encoded_words(text: str, first_room: int) -> str:
     The first word takes at most ``first_room`` characters (what its line leaves after the
     header's name), the others a line of their own; no word is longer than 75 characters, and a
     word holds whole characters only, never part of one (RFC 2047 section 5). A mail reader
-    joins the words back without spaces. This is what `email.header.Header` writes for a
-    non-ASCII value, at a fifth of its cost (it also works out a quoted-printable form to pick
-    the shorter).
+    joins the words back without spaces. `email.header.Header` writes the same when it picks
+    base64, at five times the cost (it also works out a quoted-printable form to pick the
+    shorter).
     """
     words: list[str] = []
     chunk: list[str] = []

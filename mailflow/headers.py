@@ -85,11 +85,7 @@ def header(message: EmailMessage, name: str) -> str:
         value = _raw_header(message, name)
     if value is None:
         return ""
-    text = str(value)
-    if "=?" in text:  # an encoded word the header registry left alone
-        with contextlib.suppress(Exception):
-            text = str(make_header(decode_header(text)))
-    return _printable(" ".join(text.split()))
+    return _one_line(str(value))  # decodes an encoded word the header registry left alone
 
 
 def raw_text(message: EmailMessage, name: str) -> str:
@@ -99,13 +95,15 @@ def raw_text(message: EmailMessage, name: str) -> str:
     costs far more than reading it), so it keeps the sender's own quoting and spacing.
     """
     value = _raw_header(message, name)
-    if value is None:
-        return ""
-    text = " ".join(value.split())
+    return "" if value is None else _one_line(value)
+
+
+def _one_line(text: str) -> str:
+    """A header value as one printable line, its encoded words decoded where they decode."""
     if "=?" in text:
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
-    return _printable(text)
+    return _printable(" ".join(text.split()))
 
 
 def _printable(text: str) -> str:

@@ -7,11 +7,11 @@ new rows together (`mailflow.ledger.store.PendingRows`); if the database refuses
 message runs again in a savepoint of its own, so whatever a stage raises, the message stays
 recorded with state ``failed`` and the rest of the chunk goes on. `Context.prime` loads per
 chunk the members, latest submissions and daily counts the messages will ask for. Contributions
-become submissions
-(`mailflow.submissions`) with a queued confirmation (`mailflow.compose`, `mailflow.outbox`) when
-they are accepted or need revision and the sender is a member who has not hit the daily loop
-breaker. Bounces mark our own mail bounced; replies to the report mark it acknowledged. Nothing
-here talks to a server: sending happens after the commit, from the outbox.
+become submissions (`mailflow.submissions`) with a queued confirmation (`mailflow.compose`,
+`mailflow.outbox`) when they are accepted or need revision and the sender is a member who has
+not hit the daily loop breaker. Bounces mark our own mail bounced; replies to the report mark
+it acknowledged. Nothing here talks to a server: sending happens after the commit, from the
+outbox.
 """
 
 from __future__ import annotations
