@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 import harness
 from harness import PYTHON, Instance, Timing, timed
-from servers import Dovecot, dovecot_available
+from support.servers import Dovecot, dovecot_available
 
 BASELINES = str(harness.BENCH / "baselines.py")
 
@@ -242,7 +242,7 @@ class Bench:
 
     # -- figures that need Postfix ----------------------------------------------------------------
     def with_postfix(self, figures: list[Callable[[object], None]]) -> None:
-        from postfix import DOMAINS, Postfix, postfix_available
+        from support.postfix import DOMAINS, Postfix, postfix_available
 
         reason = _postfix_running() or postfix_available()
         if reason:
@@ -262,7 +262,7 @@ class Bench:
             server.stop()
 
     def latency(self, server: object) -> None:
-        from postfix import Postfix
+        from support.postfix import Postfix
 
         assert isinstance(server, Postfix)
         n = self.sizes.latency
@@ -312,7 +312,7 @@ class Bench:
         self.figures["latency_p95_s"] = f"{p95:.2f}"
 
     def outbox(self, server: object) -> None:
-        from postfix import Postfix
+        from support.postfix import Postfix
 
         assert isinstance(server, Postfix)
         n = self.sizes.outbox
@@ -486,7 +486,7 @@ def _postfix_running() -> str | None:
 
 def _check_postfix_is_ours() -> None:
     """Postfix is one per machine: stop measuring if something else reconfigured it."""
-    from postfix import _ours
+    from support.postfix import _ours
 
     if not _ours():
         raise NotMeasured("/etc/postfix was changed by someone else during the run")

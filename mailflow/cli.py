@@ -457,7 +457,7 @@ def outbox_group() -> None:
 @click.pass_context
 def outbox_list(ctx: click.Context, state: str | None, as_json: bool) -> None:
     """List the outbox."""
-    from mailflow import outbox
+    from mailflow.answering import outbox
 
     with _app(ctx).ledger().transaction() as session:
         rows = [outbox.as_dict(m) for m in outbox.all_mail(session, state=state)]
@@ -479,7 +479,7 @@ def outbox_list(ctx: click.Context, state: str | None, as_json: bool) -> None:
 @click.pass_context
 def outbox_flush(ctx: click.Context, as_json: bool) -> None:
     """Deliver queued mail now, whatever its retry schedule says."""
-    from mailflow import outbox
+    from mailflow.answering import outbox
 
     app = _app(ctx)
     counts = outbox.flush(app.settings, app.ledger(), ignore_schedule=True)

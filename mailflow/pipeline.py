@@ -1,18 +1,18 @@
 """The order of work: fetch, prepare, record, process, commit, then act on the mailbox and send.
 
-This is the only module that knows the stages' order. `run_once` is one poll: it reads the
-mailbox above the ledger's cursor in chunks. The pure stages of a chunk (`mailflow.prepare`:
-parse, classify, read, understand) need no ledger and run first, in worker processes for a large
-poll, while the previous chunk is recorded. Then, in **one transaction** per chunk, it records
-every new message (exact bytes), runs the later stages on it (`mailflow.processing`: a message
-that breaks a stage is still recorded, with its error, and never blocks the rest) and advances
-the cursor. The chunk's transaction starts by locking the cursor row, so two pollers of one mailbox
-(two `serve` processes on one PostgreSQL ledger) take turns per chunk and the later one finds the
-messages recorded. Only after that commit are messages moved on the server, and only committed
-outbox rows are ever sent (`mailflow.outbox` claims them with ``SKIP LOCKED``). A crash at any
-instant therefore leaves either the whole chunk (messages, submissions, queued confirmations,
-cursor) or none of it: no gap and no duplicate.
-What happens to one message lives in `mailflow.processing`; delivery in `mailflow.outbox`.
+This is the only module that knows the stages' order. `run_once` is one poll: it reads the mailbox
+above the ledger's cursor in chunks. The pure stages of a chunk (`mailflow.reading.prepare`: parse,
+classify, read, understand) need no ledger and run first, in worker processes for a large poll,
+while the previous chunk is recorded. Then, in **one transaction** per chunk, it records every new
+message (exact bytes), runs the later stages on it (`mailflow.intake`: a message that breaks a stage
+is still recorded, with its error, and never blocks the rest) and advances the cursor. The chunk's
+transaction starts by locking the cursor row, so two pollers of one mailbox (two `serve` processes
+on one PostgreSQL ledger) take turns per chunk and the later one finds the messages recorded. Only
+after that commit are messages moved on the server, and only committed outbox rows are ever sent
+(`mailflow.answering.outbox` claims them with ``SKIP LOCKED``). A crash at any instant therefore
+leaves either the whole chunk (messages, submissions, queued confirmations, cursor) or none of it:
+no gap and no duplicate. What happens to one message lives in `mailflow.intake`; delivery in
+`mailflow.answering.outbox`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from mailflow.ledger.store import (
 from mailflow.sources import FetchedMessage, Source, open_source
 
 if TYPE_CHECKING:
-    from mailflow.prepare import Prepared, Preparer
-    from mailflow.processing import Context
+    from mailflow.intake import Context
+    from mailflow.reading.prepare import Prepared, Preparer
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,8 @@ def run_once(
 ) -> PollSummary:
     """One pass over the mailbox: record and process new mail, then deliver the outbox."""
     # the stages import heavy libraries; load them on use
-    from mailflow import prepare, processing
+    from mailflow import intake
+    from mailflow.reading import prepare
 
     summary = PollSummary()
     with ledger.transaction() as session:
@@ -123,7 +124,7 @@ def run_once(
         summary.already_recorded += len(keys) - len(todo)
         if todo:
             with ledger.transaction() as session:
-                context = processing.Context.load(session, settings)
+                context = intake.Context.load(session, settings)
             workers = settings.imap.workers
             with (
                 _collector_skips_what_is_held(),
@@ -141,7 +142,7 @@ def run_once(
     with ledger.transaction() as session:
         _note(session, "last_poll", summary.line())
     if send:
-        from mailflow import outbox
+        from mailflow.answering import outbox
 
         summary.delivery = outbox.flush(settings, ledger)
     return summary
@@ -233,7 +234,7 @@ def _write_chunk(
     context: Context,
     isolated: bool,
 ) -> PollSummary:
-    from mailflow import processing
+    from mailflow import intake
 
     summary = PollSummary()
     with ledger.transaction() as session:
@@ -266,7 +267,7 @@ def _write_chunk(
                 summary.already_recorded += 1
         for fetched, inbound, found in new:
             summary.new += 1
-            outcome = processing.process(session, inbound, found, context, pending=pending)
+            outcome = intake.process(session, inbound, found, context, pending=pending)
             summary.kinds[inbound.kind] += 1
             if inbound.state == InboundState.FAILED:
                 summary.failed += 1

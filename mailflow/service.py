@@ -15,7 +15,7 @@ SIGTERM/SIGINT set a stop event; a pass stops after the chunk it is committing, 
 closed and `serve` returns (a second signal stops at once). On SQLite only one `serve` may run per
 ledger: an ``fcntl.flock`` on a lock file beside the database enforces it (the kernel releases it
 on exit or crash); PostgreSQL ledgers allow several. The order of the stages lives in
-`mailflow.pipeline`, delivery in `mailflow.outbox`, log formatting in `mailflow.logs`.
+`mailflow.pipeline`, delivery in `mailflow.answering.outbox`, log formatting in `mailflow.logs`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from imap_tools.errors import ImapToolsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from mailflow import outbox, pipeline
+from mailflow import pipeline
+from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, MailflowError, SourceError
 from mailflow.ledger.store import Ledger

@@ -1,10 +1,11 @@
 """Submissions in the ledger: versions per member, supersession, review, and their JSON views.
 
-`record` stores a parsed and judged contribution as a new version for its author (the member, or
-the sender address for a non-member) and marks the previous version ``superseded``; a reply that
-adds no text of its own is not a new version. `review` lets a coordinator accept or reject a held
+`record` stores a parsed and judged contribution as a new version for its author (the member, or the
+sender address for a non-member) and marks the previous version ``superseded``; a reply that adds no
+text of its own is not a new version. `review` lets a coordinator accept or reject a held
 submission. `as_dict` gives the JSON shapes of design.md §7. Parsing and judging are pure and live
-in `mailflow.contribution` and `mailflow.validate`; sending confirmations in `mailflow.processing`.
+in `mailflow.reading.contribution` and `mailflow.reading.validate`; sending confirmations in
+`mailflow.intake`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
-from mailflow.contribution import Contribution
 from mailflow.errors import NotFoundError, StateError
 from mailflow.ledger.models import InboundMessage, Member, OutboxMail, Submission
 from mailflow.ledger.store import PendingRows
-from mailflow.validate import Issue, Status, Verdict
+from mailflow.reading.contribution import Contribution
+from mailflow.reading.validate import Issue, Status, Verdict
 
 #: Statuses a later version replaces.
 REPLACEABLE = {Status.ACCEPTED.value, Status.NEEDS_REVISION.value, Status.HELD.value}

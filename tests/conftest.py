@@ -1,17 +1,18 @@
-"""Fixtures shared by the test modules: real servers on loopback and mailflow settings."""
+"""Fixtures for every test: real servers on loopback (from `support`) and mailflow settings.
+
+Shared classes and helpers live in the `support` package; tests import them from there.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from pg import pg_url, postgres  # noqa: F401  (fixtures by name)
-from postfix import postfix_mta  # noqa: F401  (fixtures by name)
-from servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
-from smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
+from support.pg import pg_url, postgres  # noqa: F401  (fixtures by name)
+from support.postfix import postfix_mta  # noqa: F401  (fixtures by name)
+from support.servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
+from support.smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     auth_smtp_server,
     smtp_server,
     starttls_smtp_server,
@@ -23,18 +24,10 @@ from mailflow.config import (
     CampaignSettings,
     ImapSettings,
     LedgerSettings,
-    Secret,
     Settings,
     SmtpSettings,
 )
 from mailflow.ledger import Ledger
-
-#: The shared corpus of real-world mail: ``../shared/corpus`` beside the checkout.
-CORPUS = Path(
-    os.environ.get("MAILFLOW_TEST_CORPUS")
-    or Path(__file__).resolve().parents[2] / "shared" / "corpus"
-)
-
 
 #: Test modules whose tests run once per ledger backend, with ids ``[sqlite]`` and ``[postgresql]``.
 BOTH_BACKENDS = frozenset({"test_ledger", "test_outbox", "test_poll_imap"})
@@ -94,16 +87,3 @@ def ledger(settings: Settings) -> Ledger:
     opened.upgrade()
     yield opened  # type: ignore[misc]
     opened.close()
-
-
-def imap_settings(settings: Settings, mailbox: Mailbox, **changes: object) -> Settings:
-    """``settings`` pointed at an account of the test Dovecot instead of the Maildir."""
-    imap = ImapSettings(
-        host="127.0.0.1",
-        port=mailbox.server.imap_port,
-        security="none",
-        user=mailbox.user,
-        password=Secret(mailbox.password),
-        chunk_size=50,
-    )
-    return dataclasses.replace(settings, imap=dataclasses.replace(imap, **changes))  # type: ignore[arg-type]

@@ -14,11 +14,12 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner, Result
+from support import ROOT, TESTS
 
 from mailflow.cli import main
 from mailflow.resources import sample_maildir
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = TESTS / "golden"
 
 CONFIG = """\
 [ledger]
@@ -322,7 +323,7 @@ def _commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Com
 @pytest.mark.parametrize(("name", "command"), _commands(main))
 def test_every_command_is_documented(name: str, command: click.Command) -> None:
     assert command.help, f"`mailflow {name}` has no help text"
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     top = name.split()[0]
     assert f"mailflow {top}" in readme or top in {"db", "export", "reprocess", "outbox", "serve"}, (
         f"README does not mention {name}"

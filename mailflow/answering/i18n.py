@@ -1,0 +1,250 @@
+"""Languages, message catalogs and the Jinja2 environment for the mail mailflow writes.
+
+This module knows which languages mailflow speaks (`SUPPORTED_LANGUAGES`), where the templates live
+(`templates_dir`, which also works from an installed wheel), loads one Babel message catalog per
+language from its ``.po`` file at run time (no build step), builds one Jinja2 environment per
+language with the ``jinja2.ext.i18n`` extension, ``StrictUndefined`` and autoescaping for HTML, and
+formats dates in a member's locale. It also names the sections of a contribution in each language
+(`section_label`). To change a text, edit the template, `mailflow.answering.compose` or
+`mailflow.answering.explain` and then the same msgid in every ``.po`` file;
+``tests/answering/test_templates_mail.py`` names any message a catalog lacks, leaves empty or has
+left over. It does not decide what a mail says or how it is built: that is
+`mailflow.answering.compose`; the compiled report's templates belong to the report stage.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+import jinja2
+from babel.dates import format_date, format_time, get_datetime_format, get_timezone_gmt
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import nodes
+from jinja2.ext import InternationalizationExtension
+
+import mailflow
+from mailflow.reading import wsis
+
+#: Languages mailflow writes mail in; the first is the fallback.
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "vi", "fr", "es", "ar", "zh", "ru")
+DEFAULT_LANGUAGE = "en"
+RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
+#: Message-catalog domain: templates/locale/<lang>/LC_MESSAGES/mailflow.po
+DOMAIN = "mailflow"
+#: The sections of a contribution, in the order the fill-in template lists them.
+SECTIONS: tuple[str, ...] = wsis.FIELDS
+#: The msgctxt of section labels: their translations must be labels the contribution parser knows.
+SECTION_CONTEXT = "section label"
+_JINJA_EXTRACTOR = "jinja2.ext:babel_extract"
+
+
+def templates_dir() -> Path:
+    """The templates folder: ``mailflow/_templates`` in a wheel, ``<repo>/templates`` otherwise."""
+    packaged = Path(mailflow.__file__).parent / "_templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(mailflow.__file__).parent.parent / "templates"
+
+
+def locale_dir() -> Path:
+    """The folder holding ``<lang>/LC_MESSAGES/mailflow.po`` for every translated language."""
+    return templates_dir() / "locale"
+
+
+def po_path(language: str) -> Path:
+    """Where the message catalog of ``language`` lives (English has none: msgids are English)."""
+    return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def normalize_language(code: str | None) -> str | None:
+    """``"vi-VN"``, ``"FR"``, ``"zh_Hans"`` -> ``"vi"``, ``"fr"``, ``"zh"``; None if unsupported."""
+    if not code:
+        return None
+    base = code.strip().replace("_", "-").split("-", 1)[0].lower()
+    return base if base in SUPPORTED_LANGUAGES else None
+
+
+def pick_language(preferred: str | None, detected: str | None) -> str:
+    """The member's preference if supported, else the detected language if supported, else en."""
+    return normalize_language(preferred) or normalize_language(detected) or DEFAULT_LANGUAGE
+
+
+def text_direction(language: str) -> str:
+    """``"rtl"`` for right-to-left languages, else ``"ltr"``."""
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def read_catalog(language: str) -> Catalog:
+    """Parse the ``.po`` file of ``language`` (raises FileNotFoundError if it has none)."""
+    with po_path(language).open("rb") as handle:
+        return read_po(handle, locale=language, domain=DOMAIN)
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The gettext translations for ``language``, read from its ``.po`` file once and cached.
+
+    English and unsupported languages get `gettext.NullTranslations` (the msgids are English).
+    Fuzzy entries are left out, so an unreviewed translation falls back to English.
+    """
+    language = normalize_language(language) or DEFAULT_LANGUAGE
+    if language == DEFAULT_LANGUAGE:
+        return gettext.NullTranslations()
+    buffer = io.BytesIO()
+    write_mo(buffer, read_catalog(language), use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+class _CompiledTranslations(InternationalizationExtension):
+    """``{% trans %}`` translated once, when a template is compiled, instead of at every render.
+
+    An environment speaks one language, so a block without a plural always renders the same
+    translation: it is looked up while compiling and its variables are filled in the way
+    newstyle gettext fills them (``%``-formatting, escaped under autoescape). A plural block
+    depends on its count and keeps the runtime ``ngettext`` call. The output is the same as
+    Jinja2's own extension gives; the difference is the cost (two context calls per block per
+    render were a large share of writing a confirmation).
+    """
+
+    def _make_node(
+        self,
+        singular: str,
+        plural: str | None,
+        context: str | None,
+        variables: dict[str, nodes.Expr],
+        plural_expr: nodes.Expr | None,
+        vars_referenced: bool,
+        num_called_num: bool,
+    ) -> nodes.Output:
+        catalog = getattr(self.environment, "mailflow_translations", None)
+        if plural_expr is not None or catalog is None:
+            return super()._make_node(
+                singular, plural, context, variables, plural_expr, vars_referenced, num_called_num
+            )
+        text = catalog.gettext(singular) if context is None else catalog.pgettext(context, singular)
+        if not variables:
+            return nodes.Output([nodes.TemplateData(text % {})])
+        pairs = [nodes.Pair(nodes.Const(key), value) for key, value in variables.items()]
+        formatted = nodes.Mod(nodes.MarkSafeIfAutoescape(nodes.Const(text)), nodes.Dict(pairs))
+        return nodes.Output([formatted])
+
+
+@functools.cache
+def environment(language: str) -> jinja2.Environment:
+    """A Jinja2 environment speaking ``language``: i18n extension, strict, HTML autoescaped."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        extensions=[_CompiledTranslations],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,  # the templates do not change while mailflow runs
+    )
+    # trimmed: a {% trans %} block's msgid does not depend on how the template is indented.
+    env.policies["ext.i18n.trimmed"] = True
+    catalog = translations(language)
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    env.extend(mailflow_translations=catalog)  # read by _CompiledTranslations while compiling
+    env.globals["language"] = language
+    env.globals["direction"] = text_direction(language)
+    return env
+
+
+def render(name: str, language: str, context: Mapping[str, object]) -> str:
+    """Render template ``name`` (relative to `templates_dir`) in ``language``."""
+    language = normalize_language(language) or DEFAULT_LANGUAGE
+    return environment(language).get_template(name).render(**context)
+
+
+def section_label(section: str, language: str) -> str:
+    """The label of ``section`` (one of `SECTIONS`) as members write it in ``language``."""
+    english = _ENGLISH_LABELS[section]
+    return translations(language).pgettext(SECTION_CONTEXT, english)
+
+
+_ENGLISH_LABELS: dict[str, str] = {
+    # The msgids of the section labels (msgctxt SECTION_CONTEXT); `extract_messages` adds them.
+    "organisation": "Organisation",
+    "country": "Country",
+    "action_lines": "Action lines",
+    "why": "Why",
+    "outputs": "Outputs",
+    "achievements": "Achievements",
+    "trends": "Trends",
+    "obstacles": "Obstacles",
+    "future_actions": "Future actions",
+}
+
+
+def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
+    """``moment`` in ``zone`` as a member of ``language`` reads it, with its UTC offset.
+
+    E.g. "September 30, 2025, 11:59 PM (GMT+07:00)" or "30 septembre 2025, 23:59 (UTC+07:00)".
+    Its day, minute and offset are each formatted once per language and kept (Babel's formatting
+    was a visible share of a poll's time).
+    """
+    language = normalize_language(language) or DEFAULT_LANGUAGE
+    local = moment.astimezone(zone) if zone is not None else moment
+    offset = local.utcoffset() or timedelta(0)
+    text = _datetime_pattern(language).replace(
+        "{0}", _time_text(time(local.hour, local.minute), language)
+    )
+    text = text.replace("{1}", _date_text(local.date(), language))
+    return f"{text} ({_gmt_text(offset, language)})"
+
+
+@functools.lru_cache(maxsize=16)
+def _datetime_pattern(language: str) -> str:
+    return str(get_datetime_format("long", locale=language)).replace("'", "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(minute: time, language: str) -> str:
+    return str(format_time(minute, "short", locale=language))
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_text(day: date, language: str) -> str:
+    return str(format_date(day, "long", locale=language))
+
+
+@functools.lru_cache(maxsize=256)
+def _gmt_text(offset: timedelta, language: str) -> str:
+    return str(get_timezone_gmt(datetime(2000, 1, 1, tzinfo=timezone(offset)), locale=language))
+
+
+def extract_messages() -> Catalog:
+    """Every translatable message of the mail templates, `mailflow.answering.compose` and
+    `mailflow.answering.explain`.
+
+    The catalogs under ``templates/locale`` must translate exactly these; a test compares them.
+    """
+    catalog = Catalog(domain=DOMAIN)
+    options = {"**.txt": {"trimmed": "true"}, "**.html": {"trimmed": "true"}}
+    method_map = [("**.txt", _JINJA_EXTRACTOR), ("**.html", _JINJA_EXTRACTOR)]
+    found = extract_from_dir(
+        str(templates_dir() / "mail"), method_map=method_map, options_map=options
+    )
+    for _file, _line, message, _comments, context in found:
+        catalog.add(message, context=context)
+    for module in ("compose.py", "explain.py"):
+        source = Path(__file__).parent / module
+        for _line, message, _comments, context in extract_from_file("python", str(source)):
+            catalog.add(message, context=context)
+    for label in _ENGLISH_LABELS.values():
+        catalog.add(label, context=SECTION_CONTEXT)
+    return catalog

@@ -1,0 +1,31 @@
+"""The coordinator's campaign actions, one module each: `mailings` (call, reminders), `review`
+(decide on held submissions, reprocess) and `reporting` (compile, send and export the report).
+
+Each action takes the settings and the ledger, does its work in as few transactions as it needs
+and returns a small result for the CLI or the web console to show.
+"""
+
+from mailflow.campaign.mailings import Mailing, send_call, send_reminders
+from mailflow.campaign.reporting import (
+    Compiled,
+    Sent,
+    compile_report,
+    export,
+    report_entries,
+    send_report,
+)
+from mailflow.campaign.review import reprocess, review
+
+__all__ = [
+    "Compiled",
+    "Mailing",
+    "Sent",
+    "compile_report",
+    "export",
+    "report_entries",
+    "reprocess",
+    "review",
+    "send_call",
+    "send_reminders",
+    "send_report",
+]

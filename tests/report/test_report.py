@@ -1,0 +1,703 @@
+"""The compiled report: overview, grouping, escaping, CSV safety, determinism, the mail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mailflow.report.render import (
+    CSV_COLUMNS,
+    CompiledReport,
+    ReportEntry,
+    ReportMeta,
+    build_report_mail,
+    compile_report,
+)
+
+HANOI = timezone(timedelta(hours=7))
+COMPILED_AT = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
+VI_TEXT = "Thư viện đã số hóa 1.200 tài liệu về di sản văn hóa địa phương."
+AR_TEXT = "أطلقت المكتبة برنامجاً لمحو الأمية الرقمية في المدارس."
+ZH_TEXT = "国家图书馆开展了数字素养培训。"
+
+
+def make_meta(**changes: Any) -> ReportMeta:
+    values: dict[str, Any] = {
+        "association": "Example Library Association",
+        "campaign": "WSIS 2025",
+        "deadline": datetime(2025, 9, 30, 23, 59, 59, tzinfo=HANOI),
+        "word_limit": 200,
+        "recipient": "maria.debrasdefer@ifla.org",
+        "compiled_at": COMPILED_AT,
+    }
+    values.update(changes)
+    return ReportMeta(**values)
+
+
+def make_entry(submission_id: int, **changes: Any) -> ReportEntry:
+    values: dict[str, Any] = {
+        "submission_id": submission_id,
+        "organisation": f"Library {submission_id}",
+        "country": "Viet Nam",
+        "member_name": f"Member {submission_id}",
+        "member_address": f"m{submission_id}@members.test",
+        "language": "en",
+        "action_lines": ("C3",),
+        "text": f"Contribution {submission_id} text.",
+        "fields": {"why": "Because."},
+        "links": (),
+        "word_count": 3,
+        "received_at": datetime(2025, 9, 10, 8, 30, tzinfo=HANOI),
+    }
+    values.update(changes)
+    return ReportEntry(**values)
+
+
+def three_languages() -> list[ReportEntry]:
+    return [
+        make_entry(
+            1,
+            organisation="Thư viện Quốc gia Việt Nam",
+            country="Việt Nam",
+            language="vi",
+            action_lines=("C8", "C3"),
+            text=VI_TEXT,
+            links=("https://nlv.gov.vn/số-hóa",),
+        ),
+        make_entry(
+            2,
+            organisation="مكتبة الإسكندرية",
+            country="مصر",
+            language="ar",
+            action_lines=("C4",),
+            text=AR_TEXT,
+        ),
+        make_entry(
+            3,
+            organisation="中国国家图书馆",
+            country="中国",
+            language="zh",
+            action_lines=("C3", "C11"),
+            text=ZH_TEXT,
+        ),
+    ]
+
+
+def attachment(report: CompiledReport, name: str) -> bytes:
+    return {filename: data for filename, _mime, data in report.attachments}[name]
+
+
+def csv_rows(report: CompiledReport) -> list[dict[str, str]]:
+    text = attachment(report, "contributions.csv").decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def json_doc(report: CompiledReport) -> Any:
+    return json.loads(attachment(report, "contributions.json"))
+
+
+def docx_paragraphs(report: CompiledReport) -> list[tuple[str, str]]:
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+    return [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def test_compile_overview_counts_contributions_lines_and_countries() -> None:
+    entries = [
+        make_entry(1, action_lines=("C3", "C8"), country="Viet Nam"),
+        make_entry(2, action_lines=("C3",), country="France"),
+        make_entry(3, action_lines=("C8",), country="Viet Nam", word_count=10),
+    ]
+
+    overview = json_doc(compile_report(entries, make_meta()))["overview"]
+
+    assert overview == {
+        "contributions": 3,
+        "members": 3,
+        "action_lines": {"C3": 2, "C8": 2},
+        "countries": {"France": 1, "Viet Nam": 2},
+    }
+
+
+def test_compile_overview_text_names_action_lines_in_english() -> None:
+    entries = [make_entry(1, action_lines=("C4",)), make_entry(2, action_lines=("C4", "C11"))]
+
+    report = compile_report(entries, make_meta())
+
+    start = report.text.index("By action line:")
+    assert report.text[start : report.text.index("\n\n", start)] == (
+        "By action line:\n"
+        "  C4 Capacity building: 2\n"
+        "  C11 International and regional cooperation: 1"
+    )
+
+
+def test_compile_overview_counts_a_member_once_by_address() -> None:
+    entries = [make_entry(1, member_address="A@x.test"), make_entry(2, member_address="a@x.test")]
+
+    overview = json_doc(compile_report(entries, make_meta()))["overview"]
+
+    assert (overview["contributions"], overview["members"]) == (2, 1)
+
+
+# --------------------------------------------------------------------------- grouping and order
+
+
+def test_compile_prints_a_multi_line_contribution_once_and_refers_to_it_elsewhere() -> None:
+    entries = [make_entry(7, organisation="Hanoi Library", action_lines=("C8", "C3"))]
+
+    report = compile_report(entries, make_meta())
+
+    assert report.html.count('<article id="contribution-7">') == 1
+    assert report.html.count("Contribution 7 text.") == 1
+    c8 = report.html[report.html.index('<section id="action-line-C8">') :]
+    assert '(#7): see <a href="#contribution-7">under C3</a>.' in c8
+    assert report.text.count("Contribution 7 text.") == 1
+    assert "[#7] Hanoi Library — Viet Nam: see under C3." in report.text
+
+
+def test_compile_docx_groups_under_action_line_headings() -> None:
+    entries = [make_entry(7, organisation="Hanoi Library", action_lines=("C8", "C3"))]
+
+    paragraphs = docx_paragraphs(compile_report(entries, make_meta()))
+
+    start = paragraphs.index(("Heading 1", "Contributions by action line"))
+    assert paragraphs[start + 1 :] == [
+        ("Heading 2", "C3 Access to information and knowledge"),
+        ("Heading 3", "Hanoi Library — Viet Nam (#7)"),
+        ("Normal", "Action lines: C3, C8 · 3 words · contact: Member 7 · received 2025-09-10"),
+        ("Normal", "Contribution 7 text."),
+        ("Heading 2", "C8 Cultural diversity and identity, linguistic diversity and local content"),
+        ("List Bullet", "Hanoi Library — Viet Nam (#7): see under C3."),
+    ]
+
+
+def test_compile_orders_by_action_line_then_organisation_then_id() -> None:
+    entries = [
+        make_entry(5, organisation="beta", action_lines=("C10",)),
+        make_entry(4, organisation="Alpha", action_lines=("C2",)),
+        make_entry(3, organisation="alpha", action_lines=("C2",)),
+        make_entry(2, organisation="Beta", action_lines=("C2", "C1")),
+        make_entry(1, organisation="Alpha", action_lines=("C10",)),
+        make_entry(6, organisation="Alpha", action_lines=("C2",)),
+    ]
+
+    report = compile_report(entries, make_meta())
+
+    assert [row["id"] for row in csv_rows(report)] == ["2", "4", "6", "3", "1", "5"]
+    assert [item["id"] for item in json_doc(report)["contributions"]] == [2, 4, 6, 3, 1, 5]
+
+
+def test_compile_lists_a_contribution_without_action_line_last_with_a_warning() -> None:
+    entries = [make_entry(1, action_lines=()), make_entry(2, action_lines=("C12", "C5"))]
+
+    report = compile_report(entries, make_meta())
+
+    assert report.warnings == (
+        "contribution #1 (Library 1) names no action line",
+        "contribution #2 (Library 2): unknown action lines ignored: C12",
+    )
+    paragraphs = docx_paragraphs(report)
+    headings = [text for style, text in paragraphs if style == "Heading 2"][-2:]
+    assert headings == [
+        "C5 Building confidence and security in the use of ICTs",
+        "Without an action line",
+    ]
+    assert [row["action_lines"] for row in csv_rows(report)] == ["C5", ""]
+
+
+def test_compile_normalises_action_line_codes() -> None:
+    entries = [make_entry(1, action_lines=(" c8", "C3", "C3"))]
+
+    row = csv_rows(compile_report(entries, make_meta()))[0]
+
+    assert row["action_lines"] == "C3;C8"
+
+
+# --------------------------------------------------------------------------- safety
+
+
+def test_html_shows_member_markup_as_text() -> None:
+    entries = [
+        make_entry(
+            1,
+            organisation="<script>alert(1)</script>",
+            text="<b>bold</b> & <i>more</i>",
+            member_name='"><img src=x onerror=alert(1)>',
+        )
+    ]
+
+    html = compile_report(entries, make_meta()).html
+
+    assert "<script>" not in html
+    assert "<b>" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<p dir="auto">&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;more&lt;/i&gt;</p>' in html
+
+
+def test_html_makes_only_http_links_clickable() -> None:
+    links = ("javascript:alert(1)", 'https://a.test/?q=1&r="x"')
+
+    html = compile_report([make_entry(1, links=links)], make_meta()).html
+
+    assert "<li>javascript:alert(1)</li>" in html
+    assert 'href="javascript' not in html
+    assert (
+        '<li><a href="https://a.test/?q=1&amp;r=&#34;x&#34;">'
+        "https://a.test/?q=1&amp;r=&#34;x&#34;</a></li>"
+    ) in html
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_csv_prefixes_cells_that_start_a_formula(start: str) -> None:
+    entry = make_entry(
+        1,
+        organisation=f'{start}HYPERLINK("http://evil.test")',
+        country=f"{start}1+1",
+        text=f"{start}cmd|' /C calc'!A0",
+    )
+
+    row = csv_rows(compile_report([entry], make_meta()))[0]
+
+    assert row["organisation"] == f'\'{start}HYPERLINK("http://evil.test")'
+    assert row["country"] == f"'{start}1+1"
+    assert row["text"] == f"'{start}cmd|' /C calc'!A0"
+
+
+def test_csv_leaves_ordinary_cells_alone() -> None:
+    entry = make_entry(1, links=("https://a.test/1", "https://a.test/2"), action_lines=("C3", "C8"))
+
+    row = csv_rows(compile_report([entry], make_meta()))[0]
+
+    assert list(row) == list(CSV_COLUMNS)
+    assert row == {
+        "id": "1",
+        "organisation": "Library 1",
+        "country": "Viet Nam",
+        "member": "m1@members.test",
+        "member_name": "Member 1",
+        "language": "en",
+        "action_lines": "C3;C8",
+        "word_count": "3",
+        "links": "https://a.test/1 https://a.test/2",
+        "received_at": "2025-09-10T08:30:00+07:00",
+        "text": "Contribution 1 text.",
+    }
+
+
+def test_compile_drops_control_characters_and_bidi_overrides() -> None:
+    entry = make_entry(1, organisation="Lib\u202erary\x00\x1b", text="a\x07b\r\nc\x0cd")
+
+    report = compile_report([entry], make_meta())
+
+    item = json_doc(report)["contributions"][0]
+    assert (item["organisation"], item["text"]) == ("Library", "ab\ncd")
+    assert ("Heading 3", "Library — Viet Nam (#1)") in docx_paragraphs(report)
+
+
+def test_compile_drops_lone_surrogates() -> None:
+    entry = make_entry(1, organisation="Lib\ud800rary", text="a\udcffb")
+
+    item = json_doc(compile_report([entry], make_meta()))["contributions"][0]
+
+    assert (item["organisation"], item["text"]) == ("Library", "ab")
+
+
+# --------------------------------------------------------------------------- warnings
+
+
+def test_compile_empty_report_warns_and_still_renders() -> None:
+    report = compile_report([], make_meta())
+
+    assert report.warnings == ("no accepted contributions: the report is empty",)
+    assert "No contributions were accepted." in report.text
+    assert "<p>No contributions were accepted.</p>" in report.html
+    assert csv_rows(report) == []
+    assert json_doc(report)["contributions"] == []
+
+
+def test_compile_summary_over_the_word_limit_warns() -> None:
+    meta = make_meta(word_limit=5, summary="one two three four five six")
+
+    report = compile_report([make_entry(1)], meta)
+
+    assert report.warnings == ("the association's summary has 6 words; the limit is 5",)
+
+
+def test_compile_summary_at_the_word_limit_does_not_warn() -> None:
+    meta = make_meta(word_limit=5, summary="one two three four five — ")
+
+    report = compile_report([make_entry(1)], meta)
+
+    assert report.warnings == ()
+    assert "Summary\n-------\n\none two three four five —\n" in report.text
+
+
+def test_compile_counts_summary_chinese_characters_as_words() -> None:
+    meta = make_meta(word_limit=5, summary="图书馆培训")
+
+    assert compile_report([make_entry(1)], meta).warnings == ()
+    assert compile_report(
+        [make_entry(1)], make_meta(word_limit=4, summary="图书馆培训")
+    ).warnings == ("the association's summary has 5 words; the limit is 4",)
+
+
+def test_compile_contribution_over_the_word_limit_warns() -> None:
+    report = compile_report([make_entry(9, word_count=243)], make_meta())
+
+    assert report.warnings == ("contribution #9 (Library 9) has 243 words; the limit is 200",)
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+def test_compile_twice_gives_identical_bytes_for_every_file() -> None:
+    first = compile_report(three_languages(), make_meta(summary="Summary."))
+    second = compile_report(three_languages(), make_meta(summary="Summary."))
+
+    assert first.files() == second.files()
+    assert first.subject == second.subject
+
+
+def test_compile_does_not_depend_on_input_order() -> None:
+    entries = three_languages()
+
+    forward = compile_report(entries, make_meta())
+    backward = compile_report(list(reversed(entries)), make_meta())
+
+    assert forward.files() == backward.files()
+
+
+def test_docx_dates_come_from_compiled_at() -> None:
+    report = compile_report(three_languages(), make_meta())
+    data = attachment(report, "report.docx")
+
+    dates = {info.date_time for info in zipfile.ZipFile(io.BytesIO(data)).infolist()}
+    properties = docx.Document(io.BytesIO(data)).core_properties
+    assert dates == {(2025, 10, 1, 9, 0, 0)}
+    assert (properties.created, properties.modified) == (COMPILED_AT, COMPILED_AT)
+    assert (properties.title, properties.author) == (
+        "WSIS 2025 contributions from Example Library Association",
+        "Example Library Association",
+    )
+
+
+def test_docx_links_are_hyperlinks() -> None:
+    entry = make_entry(1, links=("https://a.test/x", "ftp://b.test/y"))
+
+    document = docx.Document(
+        io.BytesIO(attachment(compile_report([entry], make_meta()), "report.docx"))
+    )
+
+    links = [(p.text, [h.address for h in p.hyperlinks]) for p in document.paragraphs[-2:]]
+    assert links == [("https://a.test/x", ["https://a.test/x"]), ("ftp://b.test/y", [])]
+
+
+def test_docx_keeps_markup_in_member_text_as_text() -> None:
+    entry = make_entry(
+        1,
+        organisation='<w:p>A & "B"</w:p>',
+        country="<b>X</b>",
+        member_name="Ann & <Bob>",
+        text="x < y && y > z ]]> <!-- no --> &amp;",
+        links=('https://a.test/?a=1&b="2"<3>', "ftp://b.test/?c=<d>&e"),
+    )
+
+    report = compile_report([entry], make_meta())
+
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+    paragraphs = [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
+    assert paragraphs[-5:] == [
+        ("Heading 3", '<w:p>A & "B"</w:p> — <b>X</b> (#1)'),
+        (
+            "Normal",
+            "Action lines: C3 · 3 words · contact: Ann & <Bob> · received 2025-09-10",
+        ),
+        ("Normal", "x < y && y > z ]]> <!-- no --> &amp;"),
+        ("List Bullet", 'https://a.test/?a=1&b="2"<3>'),
+        ("List Bullet", "ftp://b.test/?c=<d>&e"),
+    ]
+    hyperlinks = [h.address for p in document.paragraphs for h in p.hyperlinks]
+    assert hyperlinks == ['https://a.test/?a=1&b="2"<3>']
+
+
+def test_docx_holds_every_contribution_under_its_lines() -> None:
+    entries = [
+        make_entry(
+            n,
+            action_lines=(f"C{n % 11 + 1}", f"C{(n + 3) % 11 + 1}"),
+            text=f"First paragraph of {n}.\nSecond paragraph of {n}.",
+            links=(f"https://m{n}.test/",),
+        )
+        for n in range(1, 41)
+    ]
+
+    report = compile_report(entries, make_meta())
+
+    paragraphs = docx_paragraphs(report)
+    texts = [text for _style, text in paragraphs]
+    for n in range(1, 41):
+        full = texts.index(f"Library {n} — Viet Nam (#{n})")
+        assert texts[full + 2 : full + 5] == [
+            f"First paragraph of {n}.",
+            f"Second paragraph of {n}.",
+            f"https://m{n}.test/",
+        ]
+        home = min(n % 11 + 1, (n + 3) % 11 + 1)
+        assert texts.count(f"Library {n} — Viet Nam (#{n}): see under C{home}.") == 1
+    headings = [text for style, text in paragraphs if style == "Heading 2"]
+    assert headings[:2] == ["By action line", "By country"]
+    assert [h.split()[0] for h in headings[2:]] == [f"C{n}" for n in range(1, 12)]
+
+
+def test_write_puts_every_file_in_the_folder_in_a_stable_order(tmp_path: Path) -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    paths = report.write(tmp_path / "out")
+
+    names = ["report.txt", "report.html", "report.docx", "contributions.csv", "contributions.json"]
+    assert paths == [tmp_path / "out" / name for name in names]
+    assert [path.read_bytes() for path in paths] == [data for _name, data in report.files()]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names)
+
+
+# --------------------------------------------------------------------------- the mail
+
+
+def report_mail(report: CompiledReport) -> bytes:
+    return build_report_mail(
+        report,
+        from_address="WSIS coordinator <wsis@association.test>",
+        to_address="maria.debrasdefer@ifla.org",
+        message_id="<report-1@association.test>",
+        date=COMPILED_AT,
+    )
+
+
+def test_build_report_mail_parses_back_with_its_parts() -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    message = message_from_bytes(report_mail(report), policy=default)
+
+    assert isinstance(message, EmailMessage)
+    assert message.get_content_type() == "multipart/mixed"
+    assert (message["From"], message["To"], message["Message-ID"]) == (
+        "WSIS coordinator <wsis@association.test>",
+        "maria.debrasdefer@ifla.org",
+        "<report-1@association.test>",
+    )
+    assert message["Subject"] == "WSIS 2025: contributions from Example Library Association (3)"
+    assert message["Date"] == "Wed, 01 Oct 2025 09:00:00 +0000"
+    parts = list(message.iter_parts())
+    assert [part.get_content_type() for part in parts] == [
+        "multipart/alternative",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "text/csv",
+        "application/json",
+    ]
+    body = [(p.get_content_type(), p.get_content()) for p in parts[0].iter_parts()]
+    assert body == [
+        ("text/plain", report.text.replace("\n", "\r\n")),
+        ("text/html", report.html.replace("\n", "\r\n")),
+    ]
+    attached = [(p.get_filename(), p.get_payload(decode=True)) for p in message.iter_attachments()]
+    assert attached == [(name, data) for name, _mime, data in report.attachments]
+    assert parts[2].get_content_charset() == "utf-8"
+
+
+def test_build_report_mail_declares_mime_version_once() -> None:
+    mail = report_mail(compile_report(three_languages(), make_meta()))
+
+    assert mail.count(b"MIME-Version:") == 1
+    assert mail.startswith(b"From: WSIS coordinator <wsis@association.test>\r\n")
+
+
+def test_build_report_mail_brackets_a_bare_message_id() -> None:
+    report = compile_report([make_entry(1)], make_meta())
+
+    raw = build_report_mail(
+        report,
+        from_address="a@x.test",
+        to_address="b@x.test",
+        message_id="r1@x.test",
+        date=COMPILED_AT,
+    )
+
+    assert message_from_bytes(raw, policy=default)["Message-ID"] == "<r1@x.test>"
+
+
+def test_build_report_mail_is_seven_bit_and_reproducible() -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    first, second = report_mail(report), report_mail(report)
+
+    assert first == second
+    assert max(first) < 128
+    assert max(len(line) for line in first.split(b"\r\n")) <= 998
+
+
+# --------------------------------------------------------------------------- non-ASCII
+
+
+def test_non_ascii_survives_into_every_format() -> None:
+    report = compile_report(three_languages(), make_meta(association="Hội Thư viện Việt Nam"))
+    samples = [VI_TEXT, AR_TEXT, ZH_TEXT, "Thư viện Quốc gia Việt Nam", "مكتبة الإسكندرية", "中国"]
+
+    docx_text = "\n".join(text for _style, text in docx_paragraphs(report))
+    csv_text = attachment(report, "contributions.csv").decode("utf-8-sig")
+    json_text = json.dumps(json_doc(report), ensure_ascii=False)
+    mail = message_from_bytes(report_mail(report), policy=default)
+    assert isinstance(mail, EmailMessage)
+    alternative = next(mail.iter_parts())
+    mail_text, mail_html = (part.get_content() for part in alternative.iter_parts())
+    for sample in samples:
+        for name, rendered in [
+            ("text", report.text),
+            ("html", report.html),
+            ("docx", docx_text),
+            ("csv", csv_text),
+            ("json", json_text),
+            ("mail text", mail_text),
+            ("mail html", mail_html),
+        ]:
+            assert sample in rendered, (name, sample)
+    assert mail["Subject"] == "WSIS 2025: contributions from Hội Thư viện Việt Nam (3)"
+
+
+def test_docx_marks_arabic_paragraphs_right_to_left() -> None:
+    report = compile_report(three_languages(), make_meta())
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+
+    rtl = [
+        "".join(p.xpath(".//w:t/text()")) for p in document.element.body.xpath("w:p[w:pPr/w:bidi]")
+    ]
+
+    assert rtl == [AR_TEXT]
+
+
+# --------------------------------------------------------------------------- strangers' text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    organisation=st.text(max_size=40),
+    text=st.text(max_size=200),
+    links=st.lists(st.text(max_size=30), max_size=3),
+)
+def test_compile_accepts_any_member_text(organisation: str, text: str, links: list[str]) -> None:
+    entry = make_entry(1, organisation=organisation, text=text, links=tuple(links))
+
+    report = compile_report([entry], make_meta())
+
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+    assert document.paragraphs[0].text == "WSIS 2025 contributions from Example Library Association"
+    assert [row["id"] for row in csv_rows(report)] == ["1"]
+    assert json_doc(report)["contributions"][0]["id"] == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.text(max_size=80),
+    fields=st.dictionaries(st.text(max_size=12), st.text(max_size=30), max_size=3),
+    links=st.lists(st.text(max_size=20), max_size=3),
+    language=st.sampled_from(["", "en", 'a"\\b']),
+    action_lines=st.lists(st.sampled_from(["C1", "c3", "C11", "X9"]), max_size=3),
+)
+def test_json_is_the_text_json_dumps_writes(
+    text: str, fields: dict[str, str], links: list[str], language: str, action_lines: list[str]
+) -> None:
+    entry = make_entry(
+        1,
+        text=text,
+        fields=fields,
+        links=tuple(links),
+        language=language,
+        action_lines=tuple(action_lines),
+    )
+
+    for entries in ([entry, make_entry(2)], []):
+        data = attachment(compile_report(entries, make_meta()), "contributions.json")
+
+        assert data == (json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n").encode()
+
+
+# --------------------------------------------------------------------------- the whole text body
+
+
+def test_compile_text_body_reads_as_specified() -> None:
+    entry = make_entry(
+        7,
+        organisation="Hanoi Library",
+        action_lines=("C8", "C3"),
+        links=("https://a.test/x",),
+        text="First line.\n\nSecond paragraph.",
+    )
+
+    report = compile_report([entry], make_meta(summary="Our year."))
+
+    assert report.text == (
+        "WSIS 2025 contributions from Example Library Association\n"
+        "========================================================\n"
+        "\n"
+        "Compiled 2025-10-01 09:00 +0000 for maria.debrasdefer@ifla.org.\n"
+        "Deadline September 30, 2025; word limit 200 words per contribution.\n"
+        "\n"
+        "Overview\n"
+        "--------\n"
+        "\n"
+        "Contributions: 1\n"
+        "Members: 1\n"
+        "Words in all: 3\n"
+        "\n"
+        "By action line:\n"
+        "  C3 Access to information and knowledge: 1\n"
+        "  C8 Cultural diversity and identity, linguistic diversity and local content: 1\n"
+        "\n"
+        "By country:\n"
+        "  Viet Nam: 1\n"
+        "\n"
+        "Summary\n"
+        "-------\n"
+        "\n"
+        "Our year.\n"
+        "\n"
+        "Contributions by action line\n"
+        "----------------------------\n"
+        "\n"
+        "A contribution naming several action lines is printed in full under the first of them"
+        " and\nreferred to under the others.\n"
+        "\n"
+        "C3 Access to information and knowledge\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "\n"
+        "[#7] Hanoi Library — Viet Nam\n"
+        "Action lines: C3, C8 · 3 words · contact: Member 7 · received 2025-09-10\n"
+        "\n"
+        "First line.\n"
+        "\n"
+        "Second paragraph.\n"
+        "\n"
+        "Links:\n"
+        "  - https://a.test/x\n"
+        "\n"
+        "C8 Cultural diversity and identity, linguistic diversity and local content\n"
+        "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "\n"
+        "[#7] Hanoi Library — Viet Nam: see under C3.\n"
+    )
