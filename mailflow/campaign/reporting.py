@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mailflow import submissions
+from mailflow import report, submissions
 from mailflow.answering import compose, outbox
 from mailflow.config import Settings
 from mailflow.errors import StateError
@@ -30,7 +30,6 @@ from mailflow.ledger.models import (
 )
 from mailflow.ledger.store import Ledger, sync_campaign
 from mailflow.reading.validate import Status
-from mailflow.report import render as report
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Write the compiled report's ``report.docx``: the body's XML in bulk and a reproducible zip.
 
-`build_docx` turns the report's view model (built by `mailflow.report.render`) into a Word document:
+`build_docx` turns the report's view model (`mailflow.report.view`) into a Word document:
 title, overview, summary, then the contributions grouped by action line, right-to-left paragraphs
 marked as such and http(s) links as hyperlinks. python-docx supplies the package (styles, numbering,
 settings, core properties); the body is not built element by element through it, which costs tens of
@@ -9,8 +9,8 @@ each paragraph's WordprocessingML as text, escaped, and the joined body and the 
 relationships are spliced into ``word/document.xml`` and its ``.rels`` while the zip is re-packed.
 The re-pack dates every entry ``compiled_at`` and fixes its attributes, so the same input gives the
 same bytes. This module does not decide what the report says, how contributions are grouped or
-cleaned (that is `mailflow.report.render`), nor the text, HTML, CSV and JSON renderings (also
-there).
+cleaned (that is `mailflow.report.view`), nor the text, HTML, CSV and JSON renderings
+(`mailflow.report.render`, `mailflow.report.data`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ import io
 import zipfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE
 
-if TYPE_CHECKING:
-    from mailflow.report.render import _Placement, _View
+from mailflow.report.view import Placement, View, aware, is_rtl
 
 __all__ = ["build_docx"]
 
@@ -44,7 +42,7 @@ def _text(value: str) -> str:
     """``value`` escaped for XML character data.
 
     No XML library checks what is written here: every string of the view has been cleaned by
-    `mailflow.report.render` of the characters XML 1.0 cannot hold (C0 controls, lone surrogates,
+    `mailflow.report.view` of the characters XML 1.0 cannot hold (C0 controls, lone surrogates,
     U+FFFE/U+FFFF); a lone surrogate would fail the UTF-8 encoding rather than slip through.
     """
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -102,7 +100,7 @@ class _Body:
         )
 
 
-def _docx_item(out: _Body, placement: _Placement) -> None:
+def _docx_item(out: _Body, placement: Placement) -> None:
     item = placement.item
     heading = item.organisation or "(organisation not given)"
     if item.country:
@@ -123,10 +121,7 @@ def _docx_item(out: _Body, placement: _Placement) -> None:
         )
 
 
-def _body(view: _View, style_ids: dict[str, str]) -> _Body:
-    # Imported here: mailflow.report.render imports this module to build its attachments.
-    from mailflow.report.render import _is_rtl
-
+def _body(view: View, style_ids: dict[str, str]) -> _Body:
     out = _Body(style_ids)
     out.paragraph(view.title, "Title")
     out.paragraph(
@@ -146,7 +141,7 @@ def _body(view: _View, style_ids: dict[str, str]) -> _Body:
     if view.summary:
         out.paragraph("Summary", "Heading 1")
         for paragraph in view.summary:
-            out.paragraph(paragraph, rtl=_is_rtl(paragraph))
+            out.paragraph(paragraph, rtl=is_rtl(paragraph))
     out.paragraph("Contributions by action line", "Heading 1")
     if not view.groups:
         out.paragraph("No contributions were accepted.")
@@ -158,10 +153,8 @@ def _body(view: _View, style_ids: dict[str, str]) -> _Body:
     return out
 
 
-def build_docx(view: _View) -> bytes:
+def build_docx(view: View) -> bytes:
     """The report ``view`` as .docx bytes; the same view gives the same bytes."""
-    from mailflow.report.render import _aware
-
     document = docx.Document()
     body = _body(view, {name: document.styles[name].style_id for name in _STYLES})
     properties = document.core_properties
@@ -172,7 +165,7 @@ def build_docx(view: _View) -> bytes:
     properties.comments = ""
     properties.revision = 1
     # python-docx writes these with a literal "Z": give it the UTC wall time.
-    compiled_utc = _aware(view.meta.compiled_at).astimezone(UTC).replace(tzinfo=None)
+    compiled_utc = aware(view.meta.compiled_at).astimezone(UTC).replace(tzinfo=None)
     properties.created = compiled_utc
     properties.modified = compiled_utc
     buffer = io.BytesIO()

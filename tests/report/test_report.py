@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailflow.report.render import (
+from mailflow.report import (
     CSV_COLUMNS,
     CompiledReport,
     ReportEntry,
