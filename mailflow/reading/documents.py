@@ -6,7 +6,9 @@ cell``), its http(s) hyperlinks and a problem code or None. Every reader stays i
 the read it belongs to: a .docx or .odt whose declared uncompressed size or member count is over the
 caps is a ``zip_bomb`` and is never unpacked, a PDF is read up to ``max_pdf_pages`` pages, and the
 time budget is checked between pages (`DocumentTimeout`). Readers may raise on broken files; the
-caller turns that into ``unreadable``. This module does not walk MIME trees, choose which reader an
+caller turns that into ``unreadable``. `Limits` are the caps of a whole message's read and
+`Budget` what is left of them while it runs (the clock); `mailflow.reading.mime` makes one per
+message and passes it to every reader. This module does not walk MIME trees, choose which reader an
 attachment gets, decode charsets or read .txt and .html attachments (all `mailflow.reading.mime`,
 which shares its charset and HTML handling between bodies and attachments).
 """
@@ -15,15 +17,43 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
-from email.message import Message
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from mailflow.reading.mime import Limits, _Walk
+__all__ = ["Budget", "DocumentTimeout", "Limits", "read_docx", "read_odt", "read_pdf"]
 
-__all__ = ["DocumentTimeout", "read_docx", "read_odt", "read_pdf"]
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that bound the work spent on one message (sizes in bytes)."""
+
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_parts: int = 200  # MIME parts walked
+    max_attachments: int = 50  # attachments whose text is read
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_unzipped_bytes: int = 30 * 1024 * 1024  # .docx/.odt: sum of uncompressed sizes
+    max_pdf_pages: int = 30
+    max_text_chars: int = 200_000  # text kept per part
+    max_seconds: float = 20.0  # wall-clock budget for the whole message
+    max_zip_entries: int = 2_000  # .docx/.odt members; more is treated as a zip bomb
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The caps of one message's read and the moment its time runs out."""
+
+    limits: Limits
+    deadline: float  # time.monotonic() value
+
+    @classmethod
+    def start(cls, limits: Limits) -> Budget:
+        return cls(limits=limits, deadline=time.monotonic() + limits.max_seconds)
+
+    def expired(self) -> bool:
+        return time.monotonic() > self.deadline
 
 
 class DocumentTimeout(Exception):
@@ -40,12 +70,12 @@ def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile | None:
     return archive
 
 
-def read_docx(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+def read_docx(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    archive = _open_zip(data, walk.limits)
+    archive = _open_zip(data, budget.limits)
     if archive is None:
         return "", [], "zip_bomb"
     body, targets = _docx_body(archive)
@@ -113,12 +143,12 @@ def _relationships(archive: zipfile.ZipFile, name: str) -> list[Any]:
     return list(parse_xml(data).iter(_RELATIONSHIP))
 
 
-def read_odt(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+def read_odt(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     from odf import teletype
     from odf.namespaces import TABLENS, TEXTNS, XLINKNS
     from odf.opendocument import load
 
-    if _open_zip(data, walk.limits) is None:
+    if _open_zip(data, budget.limits) is None:
         return "", [], "zip_bomb"
     document = load(io.BytesIO(data))
     lines: list[str] = []
@@ -159,18 +189,18 @@ def _odf_in_cell(node: Any, tablens: str) -> bool:
     return False
 
 
-def read_pdf(data: bytes, part: Message, walk: _Walk) -> tuple[str, list[str], str | None]:
+def read_pdf(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         return "", [], "unreadable"
     pages = reader.pages
-    problem = "too_many_pages" if len(pages) > walk.limits.max_pdf_pages else None
+    problem = "too_many_pages" if len(pages) > budget.limits.max_pdf_pages else None
     texts: list[str] = []
     links: list[str] = []
-    for index in range(min(len(pages), walk.limits.max_pdf_pages)):
-        if walk.expired():
+    for index in range(min(len(pages), budget.limits.max_pdf_pages)):
+        if budget.expired():
             raise DocumentTimeout
         page = pages[index]
         texts.append(page.extract_text() or "")

@@ -5,9 +5,8 @@ numbering, bullets or bold markers, and followed by a colon, a question mark, a 
 gap or the end of the line) and returns ``{field: text}`` for the fields of `mailflow.reading.wsis`,
 plus whether any label was found. The labels themselves live in `mailflow.reading.wsis`
 (``SECTION_LABELS``, ``OTHER_LABELS``); this module only builds the patterns that find them. It does
-not choose which text to read, recognise action lines, collect links or count words (all
-`mailflow.reading.contribution`, which calls this module from `extract` and re-exports
-`find_sections`).
+not choose which text to read (`mailflow.reading.contribution`), recognise action lines
+(`mailflow.reading.action_lines`), collect links or count words.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from mailflow.reading import wsis
+from mailflow.reading.words import has_no_space_script
 
 __all__ = ["find_sections", "match_key"]
 
@@ -55,9 +55,6 @@ def match_key(text: str) -> str:
 def _label_patterns() -> tuple[
     re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]
 ]:
-    # Imported here: mailflow.reading.contribution imports this module for `extract`.
-    from mailflow.reading.contribution import _has_no_space_script
-
     fields_of: dict[str, list[str]] = {}  # match key of a label -> the fields it opens
     labels: dict[str, str] = {}  # folded label -> its match key
     for field_name in wsis.FIELDS:
@@ -92,7 +89,7 @@ def _label_patterns() -> tuple[
     # Chinese and Japanese prose has no spaces, so one space (often an ideographic one) between a
     # label in those scripts and more such text is separator enough: "机构　国家图书馆" (but not
     # "图书馆 2025 年…", where the space only sets off a number).
-    unspaced = [label for label in labels if _has_no_space_script(label)]
+    unspaced = [label for label in labels if has_no_space_script(label)]
     spaced_cjk = re.compile(
         rf"{_PREFIX}(?P<label>{alternation(unspaced)}){_BOLD}?\s+(?P<rest>[^\s\x00-\x7f].*)$"
     )

@@ -24,7 +24,7 @@ import jinja2
 
 from mailflow.answering.i18n import templates_dir
 from mailflow.errors import MailflowError
-from mailflow.reading.contribution import count_words
+from mailflow.reading.words import count_words
 from mailflow.report.data import csv_bytes, json_bytes
 from mailflow.report.docx import build_docx
 from mailflow.report.view import ReportEntry, ReportMeta, View, build_view

@@ -34,7 +34,7 @@ from mailflow.answering.compose import (
 from mailflow.answering.i18n import SECTIONS, section_label, translations
 from mailflow.errors import ConfigError, DeliveryError, StateError
 from mailflow.reading import validate, wsis
-from mailflow.reading.contribution import find_sections
+from mailflow.reading.sections import find_sections
 from mailflow.reading.validate import Issue, Severity
 
 ICT = timezone(timedelta(hours=7))

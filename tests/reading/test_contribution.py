@@ -11,17 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import CORPUS
 
-from mailflow.reading.contribution import (
-    count_words,
-    detect_language,
-    extract,
-    find_action_lines,
-    find_c7_sublines,
-    find_links,
-    find_sections,
-)
+from mailflow.reading.action_lines import find_action_lines, find_c7_sublines
+from mailflow.reading.contribution import extract
+from mailflow.reading.language import detect_language
+from mailflow.reading.links import find_links
 from mailflow.reading.mime import AttachmentText, MessageText, read_message
+from mailflow.reading.sections import find_sections
 from mailflow.reading.validate import Rules, judge
+from mailflow.reading.words import count_words
 
 FILLER = " ".join(["word"] * 45)
 
