@@ -6,7 +6,7 @@ file: only from ``MAILFLOW_IMAP_PASSWORD`` / ``MAILFLOW_SMTP_PASSWORD`` or a ``p
 and they are held in a `Secret` whose repr hides them. Relative paths (the SQLite file, a Maildir,
 the file sink's folder) are resolved against the folder of the config file. This module reads
 settings only; it does not open connections or databases (see `mailflow.sources`,
-`mailflow.answering.delivery`, `mailflow.ledger`).
+`mailflow.answering.sinks`, `mailflow.ledger`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ collects them from this file. This module does not decide which issues a contrib
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from mailflow.answering.i18n import (
     SECTIONS,
@@ -23,11 +22,11 @@ from mailflow.answering.i18n import (
     section_label,
     translations,
 )
+from mailflow.answering.model import CampaignInfo, IssueNote
+from mailflow.reading import wsis
+from mailflow.untrusted import clean
 
-if TYPE_CHECKING:
-    from mailflow.answering.compose import CampaignInfo, IssueNote
-
-__all__ = ["EXAMPLE_ACTION_LINE", "explain_issue"]
+__all__ = ["EXAMPLE_ACTION_LINE", "action_line_name", "explain_issue"]
 
 #: The example action line named when none was recognised.
 EXAMPLE_ACTION_LINE = "C3"
@@ -35,9 +34,6 @@ EXAMPLE_ACTION_LINE = "C3"
 
 def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str:
     """One issue in plain words in ``language``, with how to fix it."""
-    # Imported here: mailflow.answering.compose imports this module for its confirmations.
-    from mailflow.answering.compose import _action_line_name, clean
-
     language = pick_language(language, None)
     trans = translations(language)
     code, params = note.code, note.params
@@ -53,7 +49,7 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
             over,
         ) % {"words": words, "limit": limit, "num": over}
     if code == "no_action_line":
-        example = f"{EXAMPLE_ACTION_LINE} {_action_line_name(EXAMPLE_ACTION_LINE, language)}"
+        example = f"{EXAMPLE_ACTION_LINE} {action_line_name(EXAMPLE_ACTION_LINE, language)}"
         return trans.gettext(
             "No WSIS action line was recognised. Please name at least one by its code and name, "
             "for example: %(example)s."
@@ -115,8 +111,6 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
 
 
 def _explain_missing_section(section: str, language: str) -> str:
-    from mailflow.answering.compose import clean
-
     trans = translations(language)
     if section not in SECTIONS:
         return trans.gettext("Missing section “%(section)s”.") % {"section": clean(section)}
@@ -159,3 +153,11 @@ def _number(params: Mapping[str, str | int], key: str, default: int) -> int:
         return int(params.get(key, default))
     except (TypeError, ValueError):
         return default
+
+
+def action_line_name(code: str, language: str) -> str:
+    """The name of action line ``code`` in ``language``; empty for a code that is not one."""
+    try:
+        return wsis.action_line(code).name(language)
+    except (KeyError, ValueError):  # a code validate never produces; show it as it is
+        return ""

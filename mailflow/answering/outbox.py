@@ -16,7 +16,7 @@ far; without a crash every mail is sent once, since a row leaves ``sending`` onl
 recorded result. Claiming and recording are a few statements per batch (rows updated by
 primary key), not an ORM load per mail. Bounces of our own mail are matched by
 `mark_bounced`. Building the messages lives in `mailflow.answering.compose`, moving bytes in
-`mailflow.answering.delivery`.
+`mailflow.answering.sinks`.
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from mailflow.answering.delivery import (
+from mailflow.answering.sinks import (
     DeliveryResult,
     Envelope,
     FileSink,
@@ -38,7 +39,7 @@ from mailflow.answering.delivery import (
     Sink,
     SmtpSink,
 )
-from mailflow.answering.delivery import SmtpSettings as SinkSettings
+from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import StateError
 from mailflow.ledger.models import (
@@ -143,8 +144,6 @@ def automatic_mail_counts(
 
 def make_sink(smtp: SmtpSettings) -> Sink:
     """The file sink when ``smtp.outdir`` is set, else SMTP as configured."""
-    from pathlib import Path
-
     if smtp.outdir:
         return FileSink(Path(smtp.outdir))
     return SmtpSink(

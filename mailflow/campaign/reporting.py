@@ -30,6 +30,7 @@ from mailflow.ledger.models import (
 )
 from mailflow.ledger.store import Ledger, sync_campaign
 from mailflow.reading.validate import Status
+from mailflow.untrusted import csv_cell
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,4 @@ def export(settings: Settings, ledger: Ledger, fmt: str) -> str:
 
 def _csv_safe(value: Any) -> Any:
     """Cells a spreadsheet would run as a formula get a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return csv_cell(value) if isinstance(value, str) else value

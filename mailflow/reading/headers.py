@@ -22,10 +22,11 @@ from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
+from mailflow.untrusted import printable
+
 _CR_ONLY = re.compile(rb"\r(?!\n)")
 _MSGID = re.compile(r"<[^<>\s]+>")
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class _ReadPolicy(EmailPolicy):
@@ -103,17 +104,7 @@ def _one_line(text: str) -> str:
     if "=?" in text:
         with contextlib.suppress(Exception):
             text = str(make_header(decode_header(text)))
-    return _printable(" ".join(text.split()))
-
-
-def _printable(text: str) -> str:
-    """Text safe to store and show: undecodable bytes (surrogates) replaced, controls dropped."""
-    if any("\ud800" <= ch <= "\udfff" for ch in text):
-        try:  # bytes the parser kept as escapes: decode them as UTF-8 where they are
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        except UnicodeEncodeError:
-            text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
-    return _CONTROL.sub("", text)
+    return printable(" ".join(text.split()))
 
 
 def all_headers(message: EmailMessage, name: str) -> list[str]:
@@ -125,7 +116,7 @@ def all_headers(message: EmailMessage, name: str) -> list[str]:
         raw_values = [v for k, v in message.raw_items() if k.lower() == name.lower()]
     for value in raw_values:
         try:
-            values.append(_printable(" ".join(str(value).split())))
+            values.append(printable(" ".join(str(value).split())))
         except Exception:
             continue
     return values
@@ -150,7 +141,7 @@ def _addresses_in(raw: str) -> tuple[tuple[str, str], ...]:
             with contextlib.suppress(Exception):
                 display = str(make_header(decode_header(display)))
         if address:
-            pairs.append((_printable(display).strip(), _printable(address)))
+            pairs.append((printable(display).strip(), printable(address)))
     return tuple((d, a) for d, a in pairs if a)
 
 

@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from mailflow.report.view import Item, View, clean_text, iso
+from mailflow.report.view import Item, View, iso
+from mailflow.untrusted import clean_text, csv_cell
 
 __all__ = ["CSV_COLUMNS", "csv_bytes", "json_bytes"]
 
@@ -32,13 +33,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "received_at",
     "text",
 )
-# A cell a spreadsheet would read as a formula (OWASP's list, tab and carriage return included).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading formula character gets a quote before it."""
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
 def csv_bytes(items: Iterable[Item]) -> bytes:
@@ -50,16 +44,16 @@ def csv_bytes(items: Iterable[Item]) -> bytes:
     writer.writerows(
         [
             item.id,
-            _csv_cell(item.organisation),
-            _csv_cell(item.country),
-            _csv_cell(item.member_address),
-            _csv_cell(item.member_name),
-            _csv_cell(item.language),
+            csv_cell(item.organisation),
+            csv_cell(item.country),
+            csv_cell(item.member_address),
+            csv_cell(item.member_name),
+            csv_cell(item.language),
             ";".join(item.codes),
             item.word_count,
-            _csv_cell(" ".join(link.url for link in item.links)),
+            csv_cell(" ".join(link.url for link in item.links)),
             item.received_at.isoformat(),
-            _csv_cell(item.text),
+            csv_cell(item.text),
         ]
         for item in items
     )

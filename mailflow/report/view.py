@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from babel.dates import format_date
 
 from mailflow.reading.wsis import action_line
+from mailflow.untrusted import clean_line, clean_text
 
 #: The order in which a contribution's fields are written to the JSON; others follow sorted.
 FIELD_ORDER: tuple[str, ...] = (
@@ -36,13 +37,6 @@ FIELD_ORDER: tuple[str, ...] = (
 )
 ACTION_LINE_COUNT = 11
 
-# Characters XML 1.0 (hence .docx) cannot hold, plus other C0/C1 controls and lone surrogates.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Bidi embeddings, overrides and isolates: in a one-line field they only serve to spoof layout.
-_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
-# Every character `clean_text` replaces or removes (the _CONTROL set, CR, tab, U+2028/9): text
-# without any, which is most text, only needs normalising and stripping.
-_UNCLEAN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _CODE = re.compile(r"C(\d{1,2})")
 
 
@@ -145,19 +139,6 @@ class View:
     summary: tuple[str, ...]
     groups: tuple[Group, ...]
     items: tuple[Item, ...]  # every item once, in report order
-
-
-def clean_text(value: str) -> str:
-    """Unicode NFC, ``\\n`` line ends, no control characters, tabs as spaces, stripped."""
-    if _UNCLEAN.search(value) is not None:
-        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n")
-        value = _CONTROL.sub("", value.replace("\u2029", "\n").replace("\t", " "))
-    return unicodedata.normalize("NFC", value).strip()
-
-
-def clean_line(value: str) -> str:
-    """A one-line field: cleaned, bidi overrides removed, whitespace runs made single spaces."""
-    return " ".join(_BIDI_CONTROL.sub("", clean_text(value)).split())
 
 
 def paragraphs(text: str) -> tuple[str, ...]:

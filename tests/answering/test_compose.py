@@ -23,7 +23,6 @@ from mailflow.answering.compose import (
     Confirmation,
     IssueNote,
     call_for_contributions,
-    clean,
     confirmation,
     explain_issue,
     make_message_id,
@@ -842,30 +841,3 @@ def test_confirmation_parts_are_8bit_unless_a_line_is_too_long() -> None:
     assert "Nguyễn Thị Hằng" in short_parts[0].get_content()
     assert long_link in long_parts[0].get_content()
     assert all(not p.defects for p in (*short_parts, *long_parts))
-
-
-@given(
-    name=st.sampled_from(["Subject", "To", "Reply-To"]),
-    value=st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E) | st.just("\t")),
-)
-def test_header_line_writes_what_header_folding_writes(name: str, value: str) -> None:
-    from email.header import Header
-
-    from mailflow.answering.compose import _header_line
-
-    folded = Header(value, header_name=name).encode(linesep="\r\n")
-
-    assert _header_line(name, value) == f"{name}: {folded}\r\n"
-
-
-@given(st.text(min_size=1, max_size=300).map(lambda text: "Re: " + clean(text) + " é"))
-def test_non_ascii_subject_is_encoded_words_a_reader_decodes_back(subject: str) -> None:
-    from mailflow.answering.compose import _encoded_words
-
-    value = _encoded_words(subject, 78 - len("Subject: "))
-    message = message_from_bytes(f"Subject: {value}\r\n\r\n".encode("ascii"), policy=policy.default)
-    lines = f"Subject: {value}".split("\r\n")
-
-    assert message["Subject"] == subject
-    assert max(len(line) for line in lines) <= 78
-    assert all(len(word) <= 75 for word in re.findall(r"=\?utf-8\?b\?[^?]*\?=", value))

@@ -13,7 +13,7 @@ from support.smtp_server import SmtpTestServer
 
 from mailflow import pipeline
 from mailflow.answering import outbox
-from mailflow.answering.delivery import DeliveryResult, Envelope, Sink
+from mailflow.answering.sinks import DeliveryResult, Envelope, Sink
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import StateError
 from mailflow.ledger import Ledger

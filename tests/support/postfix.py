@@ -10,7 +10,7 @@ and puts the original files back (meanwhile their copies wait in
 ``/etc/postfix/*.before-mailflow-tests``, so the next run repairs a killed one). Postfix reads
 ``/etc/postfix`` and runs once per machine, so this refuses to touch a running Postfix that these
 tests did not configure. Dovecot (the LMTP and IMAP end) is started by ``tests/support/servers.py``;
-the code under test is ``mailflow.answering.delivery``.
+the code under test is ``mailflow.answering.sinks``.
 
 Using the fixture: make ``postfix_mta`` visible from ``tests/conftest.py`` next to ``dovecot``::
 

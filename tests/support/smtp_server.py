@@ -8,7 +8,7 @@ until `reset`), to drop the connection after the message data arrived but before
 (`hang_up`), to require AUTH (PLAIN/LOGIN, also over plain text on loopback), and to serve TLS,
 implicit or by STARTTLS, with a certificate from a trustme CA so verification can be tested both
 ways. It knows nothing about mailflow; the sink
-under test is in `mailflow.answering.delivery`.
+under test is in `mailflow.answering.sinks`.
 
 Using the fixtures: make them visible to the test modules from ``tests/conftest.py``::
 

@@ -43,7 +43,7 @@ from support.smtp_server import SmtpTestServer
 
 from mailflow import members, pipeline
 from mailflow.answering import outbox
-from mailflow.answering.delivery import DeliveryResult, Envelope, Sink
+from mailflow.answering.sinks import DeliveryResult, Envelope, Sink
 from mailflow.cli import main
 from mailflow.config import Settings
 from mailflow.errors import LedgerBusyError, SourceError

@@ -17,7 +17,7 @@ from imap_tools import MailBoxUnencrypted, MailMessage
 from support.postfix import Postfix, master_cf
 from support.servers import Mailbox
 
-from mailflow.answering.delivery import Envelope, Outcome, SmtpSettings, SmtpSink
+from mailflow.answering.sinks import Envelope, Outcome, SmtpSettings, SmtpSink
 
 SENDER = "wsis@association.test"
 T = TypeVar("T")

@@ -1,15 +1,14 @@
-"""Sinks that hand finished mail to the outside world: an SMTP server, or a folder of .eml files.
+"""The SMTP sink: hands finished mail to a submission server with smtplib.
 
-A sink takes a batch of `Envelope` (Message-ID, envelope sender, recipients, the complete message
-bytes) and returns one `DeliveryResult` per envelope, in order: `SENT`, `RETRY` (4xx replies,
-refused or dropped connections, timeouts, certificate failures: a later attempt may succeed) or
-`FAILED` (5xx replies: the server refused for good), with the SMTP code and the server's words.
-`SmtpSink` reuses one connection for the whole batch; `FileSink` writes one file per Message-ID
-for dry runs and demos. Delivery failures are reported, never raised; `DeliveryError` is raised
-only for misconfiguration, and only before anything of the batch was delivered. This module keeps
-no state between batches beyond an open connection: the outbox rows, their states, the retry
-schedule and the number of attempts live in `mailflow.answering.outbox`; composing the mail lives in
-`mailflow.answering.compose`.
+`SmtpSink.deliver` returns one `DeliveryResult` per envelope, in order: `SENT`, `RETRY` (4xx
+replies, refused or dropped connections, timeouts, certificate failures: a later attempt may
+succeed) or `FAILED` (5xx replies: the server refused for good), with the SMTP code and the
+server's words. It reuses one connection for the whole batch. Delivery failures are reported,
+never raised; `DeliveryError` is raised only for misconfiguration, and only before anything of
+the batch was delivered. This module keeps no state between batches beyond an open connection:
+the outbox rows, their states, the retry schedule and the number of attempts live in
+`mailflow.answering.outbox`; the envelope and result types in `mailflow.answering.sinks.base`;
+composing the mail lives in `mailflow.answering.compose`.
 
 Decisions worth knowing:
 
@@ -39,85 +38,31 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
 import logging
-import os
-import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from pathlib import Path
-from typing import Protocol, Self
+from typing import Self
 
+from mailflow.answering.sinks.base import (
+    DeliveryResult,
+    Envelope,
+    Outcome,
+    RecipientResult,
+    outcome_for,
+    uniform,
+    wire_format,
+)
 from mailflow.errors import DeliveryError
+
+__all__ = ["SmtpSettings", "SmtpSink"]
 
 log = logging.getLogger(__name__)
 
-#: Reply codes that mean "try again later": every 4yz reply is a transient negative completion
-#: (RFC 5321 §4.2.1), e.g. 421 closing, 450/451 mailbox busy or local error, 452 no storage.
-RETRYABLE_CODES: frozenset[int] = frozenset(range(400, 500))
-
 _SECURITY = ("ssl", "starttls", "none")
 _SERVICE_CLOSING = 421
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._@+=-]+")
-_LINE_END = re.compile(rb"\r\n|\r|\n")
-
-
-class Outcome(StrEnum):
-    """What became of one mail (or one recipient of it)."""
-
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """One mail to deliver: its fixed Message-ID, the SMTP envelope and the complete message."""
-
-    message_id: str
-    sender: str
-    recipients: tuple[str, ...]
-    data: bytes  # the complete RFC 5322 message, CRLF or LF line endings
-
-
-@dataclass(frozen=True)
-class RecipientResult:
-    """The server's answer for one recipient."""
-
-    recipient: str
-    code: int | None
-    reply: str
-    outcome: Outcome
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """The outcome of one mail; `code` and `reply` are those of the reply that decided it."""
-
-    message_id: str
-    outcome: Outcome
-    code: int | None
-    reply: str
-    recipients: tuple[RecipientResult, ...]
-
-    @property
-    def refused(self) -> tuple[RecipientResult, ...]:
-        """The recipients that did not get the mail (empty when every recipient accepted)."""
-        return tuple(r for r in self.recipients if r.outcome is not Outcome.SENT)
-
-
-class Sink(Protocol):
-    """Where finished mail goes. `deliver` returns one result per envelope, in batch order."""
-
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -142,33 +87,8 @@ class SmtpSettings:
         )
 
 
-def outcome_for(code: int | None) -> Outcome:
-    """Classify a reply code: 2xx sent, 4xx retry, 5xx failed; no code or an odd one, retry."""
-    if code is None or code in RETRYABLE_CODES:
-        return Outcome.RETRY
-    if 200 <= code < 300:
-        return Outcome.SENT
-    if 500 <= code < 600:
-        return Outcome.FAILED
-    return Outcome.RETRY  # a protocol oddity (1xx/3xx where none belongs): another try may work
-
-
-def wire_format(data: bytes) -> bytes:
-    """`data` with CRLF line endings, as SMTP requires (smtplib leaves bytes untouched)."""
-    crlf = data.count(b"\r\n")
-    if data.count(b"\n") == crlf == data.count(b"\r"):  # no bare CR or LF: as composed
-        return data
-    return _LINE_END.sub(b"\r\n", data)
-
-
 def _words(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
-def _uniform(envelope: Envelope, outcome: Outcome, code: int | None, reply: str) -> DeliveryResult:
-    """A result where one reply decided the fate of every recipient."""
-    recipients = tuple(RecipientResult(r, code, reply, outcome) for r in envelope.recipients)
-    return DeliveryResult(envelope.message_id, outcome, code, reply, recipients)
 
 
 def _is_loopback(host: str) -> bool:
@@ -301,7 +221,7 @@ class SmtpSink:
     ) -> list[DeliveryResult]:
         for envelope in rest:
             log.info("%s retry: %s", envelope.message_id, reply)
-        return [_uniform(envelope, Outcome.RETRY, code, reply) for envelope in rest]
+        return [uniform(envelope, Outcome.RETRY, code, reply) for envelope in rest]
 
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""
@@ -324,14 +244,14 @@ class SmtpSink:
         except _Dropped as exc:
             self._drop()
             if not (exc.before_data and reused):
-                return _Attempt(_uniform(envelope, Outcome.RETRY, None, exc.reply), True)
+                return _Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
             log.debug("connection to %s went away before DATA; reconnecting once", self._where)
         conn = self._connection()
         try:
             return self._transaction(conn, envelope)
         except _Dropped as exc:
             self._drop()
-            return _Attempt(_uniform(envelope, Outcome.RETRY, None, exc.reply), True)
+            return _Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
 
     def _connection(self) -> smtplib.SMTP:
         """The open connection (RSET first when due), else a new one; or _ConnectionFailed."""
@@ -450,11 +370,11 @@ class SmtpSink:
         self._fresh = False
         self._check_before_use = True  # until the server answered the end of DATA
         if not envelope.recipients:
-            return _Attempt(_uniform(envelope, Outcome.FAILED, None, "no recipients"), False)
+            return _Attempt(uniform(envelope, Outcome.FAILED, None, "no recipients"), False)
         data = wire_format(envelope.data)
         options = self._mail_options(conn, envelope, data)
         if isinstance(options, str):
-            return _Attempt(_uniform(envelope, Outcome.FAILED, None, options), False)
+            return _Attempt(uniform(envelope, Outcome.FAILED, None, options), False)
         try:
             code, words = conn.mail(envelope.sender, options)
         except smtplib.SMTPServerDisconnected as exc:
@@ -462,7 +382,7 @@ class SmtpSink:
         if outcome_for(code) is not Outcome.SENT:
             reply = _words(words)
             return _Attempt(
-                _uniform(envelope, outcome_for(code), code, reply), code == _SERVICE_CLOSING
+                uniform(envelope, outcome_for(code), code, reply), code == _SERVICE_CLOSING
             )
 
         answers: dict[str, RecipientResult] = {}
@@ -473,7 +393,7 @@ class SmtpSink:
                 raise _Dropped(f"connection lost at RCPT TO: {exc}", before_data=True) from exc
             answers[recipient] = RecipientResult(recipient, code, _words(words), outcome_for(code))
             if code == _SERVICE_CLOSING:
-                return _Attempt(_uniform(envelope, Outcome.RETRY, code, _words(words)), True)
+                return _Attempt(uniform(envelope, Outcome.RETRY, code, _words(words)), True)
         accepted = [r for r, a in answers.items() if a.outcome is Outcome.SENT]
         if not accepted:
             refusals = list(answers.values())
@@ -506,78 +426,3 @@ class SmtpSink:
             tuple(answers[r] for r in envelope.recipients),
         )
         return _Attempt(result, code == _SERVICE_CLOSING)
-
-
-class FileSink:
-    """Writes each mail to ``<outdir>/<UTC timestamp>-<safe Message-ID>.eml``, once per Message-ID.
-
-    The file holds the message bytes exactly as given. It is written to a temporary name in the
-    same folder and renamed, so a reader never sees half a file; a Message-ID that already has a
-    file is not written again (the result is SENT with the existing path). Idempotency assumes
-    one writer per folder at a time, as the outbox guarantees.
-    """
-
-    def __init__(self, outdir: Path) -> None:
-        self._outdir = Path(outdir)
-        try:
-            self._outdir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DeliveryError(f"cannot create {self._outdir}: {exc}", permanent=True) from exc
-        self._written: dict[str, Path] | None = None  # safe name -> file, read once per sink
-
-    @staticmethod
-    def safe_name(message_id: str) -> str:
-        """A file-name part for `message_id`: readable, and distinct for distinct ids."""
-        readable = _UNSAFE_FILENAME.sub("_", message_id.strip().strip("<>")).strip("._")[:80]
-        digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-        return f"{readable}-{digest}" if readable else digest
-
-    def path_for(self, message_id: str) -> Path | None:
-        """The file already written for `message_id`, if any."""
-        if self._written is None:  # list the folder once, not once per mail
-            self._written = {
-                entry.name.partition("-")[2]: entry
-                for entry in self._outdir.iterdir()
-                if not entry.name.startswith(".")
-            }
-        found = self._written.get(f"{self.safe_name(message_id)}.eml")
-        return found if found is not None and found.exists() else None
-
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
-        """Write every envelope; a write error is RETRY for that mail (disk full, permissions)."""
-        return [self._write(envelope) for envelope in batch]
-
-    def _write(self, envelope: Envelope) -> DeliveryResult:
-        try:
-            existing = self.path_for(envelope.message_id)
-            if existing is not None:
-                log.info("%s already written to %s", envelope.message_id, existing)
-                return _uniform(envelope, Outcome.SENT, None, f"already written to {existing}")
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            target = self._outdir / f"{stamp}-{self.safe_name(envelope.message_id)}.eml"
-            fd, tmp = tempfile.mkstemp(dir=self._outdir, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(envelope.data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-                if self._written is not None:
-                    self._written[target.name.partition("-")[2]] = target
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            log.warning("%s not written to %s: %s", envelope.message_id, self._outdir, exc)
-            return _uniform(envelope, Outcome.RETRY, None, f"cannot write to {self._outdir}: {exc}")
-        log.info("%s written to %s", envelope.message_id, target)
-        return _uniform(envelope, Outcome.SENT, None, f"written to {target}")
-
-    def close(self) -> None:
-        """Nothing to release; present to satisfy `Sink`."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

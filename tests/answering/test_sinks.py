@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.smtp_server import SmtpTestServer, TlsMaterial, closed_port
 
-from mailflow.answering.delivery import (
+from mailflow.answering.sinks import (
     RETRYABLE_CODES,
     DeliveryResult,
     Envelope,
