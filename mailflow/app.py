@@ -1,16 +1,28 @@
-"""The core object the CLI (and the service) work through: settings plus an open ledger.
+"""The core object every front end works through: settings plus an open ledger.
 
-`App` loads nothing by itself: it is given validated `Settings` and opens the ledger on first use,
-checking that its schema is current. Commands call one method or one function of the core with it.
-It holds no business rules; those live in the stage modules.
+`App` offers one method per coordinator action (import members, poll, review, call, compile…).
+Each method owns its transactions: the CLI and the web console never open a session, they call a
+method and show what it returns (plain data in the JSON shapes of design.md §7, or a small result
+object). Methods that only read (`members`, `submissions`, `status`, `outbox`…) never write.
+
+`App` holds no business rules; those live in the modules it calls (`members`, `submissions`,
+`views`, `campaign`, `pipeline`, `answering.outbox`). Running the service (`mailflow.service`)
+sits above this layer and takes `settings` and `ledger()` from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from mailflow import campaign, members, pipeline, submissions, views
+from mailflow.answering import outbox
 from mailflow.config import Settings
+from mailflow.errors import MailflowError
 from mailflow.ledger import Ledger
+from mailflow.pipeline import PollSummary, Progress
 
 
 @dataclass
@@ -31,3 +43,129 @@ class App:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+
+    # -- the ledger's schema --------------------------------------------------------------------
+    def upgrade(self) -> str | None:
+        """Create the ledger or apply its migrations; returns the revision it is at."""
+        ledger = self.ledger(check_schema=False)
+        ledger.upgrade()
+        return ledger.current_revision()
+
+    @property
+    def ledger_url(self) -> str:
+        """The ledger's URL with any password hidden, for messages."""
+        return self.ledger(check_schema=False).safe_url
+
+    # -- members --------------------------------------------------------------------------------
+    def import_members(self, path: Path) -> members.ImportResult:
+        """Add or update members from a CSV file, all rows or none."""
+        with self.ledger().transaction() as session:
+            return members.import_csv(session, path)
+
+    def add_member(
+        self,
+        addresses: Iterable[str],
+        *,
+        name: str = "",
+        organisation: str = "",
+        country: str = "",
+        language: str = "",
+    ) -> bool:
+        """Add a member, or more addresses for one; True when a member was created."""
+        with self.ledger().transaction() as session:
+            return members.upsert(
+                session,
+                addresses,
+                name=name,
+                organisation=organisation,
+                country=country,
+                language=language,
+            )
+
+    def deactivate_member(self, address: str) -> str:
+        """Stop calls and reminders to the member owning ``address``; returns their name."""
+        with self.ledger().transaction() as session:
+            member = members.deactivate(session, address)
+            return member.name or address
+
+    def members(self) -> list[dict[str, Any]]:
+        """The roster (`members list --json`)."""
+        with self.ledger().transaction() as session:
+            return [members.as_dict(m) for m in members.all_members(session)]
+
+    # -- mail in --------------------------------------------------------------------------------
+    def poll(self, *, send: bool = True, progress: Progress | None = None) -> PollSummary:
+        """One pass over the mailbox; an error is remembered for `status` and raised."""
+        ledger = self.ledger()
+        try:
+            return pipeline.run_once(self.settings, ledger, send=send, progress=progress)
+        except MailflowError as exc:
+            pipeline.note_error(ledger, exc)
+            raise
+
+    # -- reading the ledger ---------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """The campaign at a glance (`status --json`)."""
+        with self.ledger().transaction() as session:
+            return views.status(session, self.settings)
+
+    def submissions(
+        self, *, status: str | None = None, history: bool = False
+    ) -> list[dict[str, Any]]:
+        """The submissions of the configured campaign (`submissions list --json`)."""
+        with self.ledger().transaction() as session:
+            row = views.find_campaign(session, self.settings)
+            if row is None:
+                return []
+            return [
+                submissions.as_dict(session, s)
+                for s in submissions.listing(session, row.id, status=status, history=history)
+            ]
+
+    def submission(self, submission_id: int) -> dict[str, Any]:
+        """One submission with its text, fields and mail (`submissions show --json`)."""
+        with self.ledger().transaction() as session:
+            return submissions.as_dict(session, submissions.get(session, submission_id), full=True)
+
+    def outbox(self, *, state: str | None = None) -> list[dict[str, Any]]:
+        """Mail mailflow sent or will send (`outbox list --json`)."""
+        with self.ledger().transaction() as session:
+            return [outbox.as_dict(m) for m in outbox.all_mail(session, state=state)]
+
+    def export(self, fmt: str) -> str:
+        """The submissions as CSV or JSON text."""
+        return campaign.export(self.settings, self.ledger(), fmt)
+
+    # -- the coordinator's decisions and mailings -----------------------------------------------
+    def review(
+        self, submission_id: int, *, accept: bool, note: str = ""
+    ) -> tuple[str, dict[str, int]]:
+        """Decide on a held submission; returns its new status and the confirmation's delivery."""
+        return campaign.review(
+            self.settings, self.ledger(), submission_id, accept=accept, note=note
+        )
+
+    def reprocess(self, submission_id: int | None) -> tuple[int, int]:
+        """Read one submission (or all) again from the stored mail; returns (seen, changed)."""
+        return campaign.reprocess(self.settings, self.ledger(), submission_id)
+
+    def send_call(self, *, again: bool = False) -> campaign.Mailing:
+        """Queue and send the call for contributions."""
+        return campaign.send_call(self.settings, self.ledger(), again=again)
+
+    def send_reminders(self, *, days_before: int | None = None) -> campaign.Mailing:
+        """Queue and send reminders to members who have not contributed yet."""
+        return campaign.send_reminders(self.settings, self.ledger(), days_before=days_before)
+
+    def flush_outbox(self) -> dict[str, int]:
+        """Deliver queued mail now, whatever its retry schedule says; counts by outcome."""
+        return outbox.flush(self.settings, self.ledger(), ignore_schedule=True)
+
+    # -- the report -----------------------------------------------------------------------------
+    def compile_report(self, outdir: Path) -> campaign.Compiled:
+        """Render the report from accepted submissions into ``outdir``."""
+        return campaign.compile_report(self.settings, self.ledger(), outdir)
+
+    def send_report(self, *, dry_run: bool = False, resend: bool = False) -> campaign.Sent:
+        """Send the compiled report to the campaign recipient."""
+        return campaign.send_report(self.settings, self.ledger(), dry_run=dry_run, resend=resend)

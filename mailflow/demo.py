@@ -4,7 +4,7 @@ Creates a workspace folder with a ``mailflow.toml`` that points at a copy of the
 Maildir, a SQLite ledger and the file sink (``outbox/``, .eml files instead of SMTP), with the
 deadline set a fortnight ahead so the sample mail is on time. Then it runs what a coordinator
 would: ``init``, ``members import``, ``poll``, ``compile``, ``send-report``, ``status``, and
-yields the lines to print. It calls the same core functions as the CLI; it adds no rules.
+yields the lines to print. It calls the same `App` methods as the CLI; it adds no rules.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailflow import config, members, pipeline
+from mailflow import config
 from mailflow.app import App
 from mailflow.resources import sample_maildir
 
@@ -50,19 +50,14 @@ def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
 
     app = App(config.load(path, environ={}))
     try:
-        ledger = app.ledger(check_schema=False)
-        ledger.upgrade()
-        yield f"ledger: {ledger.safe_url}"
-        with ledger.transaction() as session:
-            imported = members.import_csv(session, roster)
+        app.upgrade()
+        yield f"ledger: {app.ledger_url}"
+        imported = app.import_members(roster)
         yield f"members import: {imported.added} added"
-        summary = pipeline.run_once(app.settings, ledger)
+        summary = app.poll()
         yield f"poll: {summary.line()}"
         yield from _report_steps(app, workdir)
-        from mailflow import views
-
-        with ledger.transaction() as session:
-            data = views.status(session, app.settings)
+        data = app.status()
         yield "status: " + "; ".join(
             f"{section} " + ", ".join(f"{k} {v}" for k, v in data[section].items() if v)
             for section in ("messages", "submissions", "outbox")
@@ -75,11 +70,9 @@ def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
 
 
 def _report_steps(app: App, workdir: Path) -> Iterator[str]:
-    from mailflow import campaign
-
-    compiled = campaign.compile_report(app.settings, app.ledger(), workdir / "report")
+    compiled = app.compile_report(workdir / "report")
     yield f"compile: {len(compiled.files)} files in {workdir / 'report'}"
     for warning in compiled.warnings:
         yield f"  warning: {warning}"
-    sent = campaign.send_report(app.settings, app.ledger())
+    sent = app.send_report()
     yield f"send-report: {sent.message}"

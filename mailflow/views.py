@@ -33,11 +33,16 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def find_campaign(session: Session, settings: Settings) -> Campaign | None:
+    """The configured campaign's row, or None before anything was recorded for it."""
+    return session.scalars(select(Campaign).where(Campaign.name == settings.campaign.name)).first()
+
+
 def status(session: Session, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
     """The campaign at a glance (`mailflow status --json`)."""
     now = now or datetime.now(UTC)
     c = settings.campaign
-    campaign = session.scalars(select(Campaign).where(Campaign.name == c.name)).first()
+    campaign = find_campaign(session, settings)
 
     kinds = dict(
         session.execute(

@@ -1,0 +1,75 @@
+"""What every command module shares: the `App` from the Click context, JSON and progress output.
+
+Nothing here imports SQLAlchemy at module level: `mailflow --help` and commands that do not touch
+the ledger start without it (`get_app` loads the core on first use).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mailflow.errors import MailflowError
+
+if TYPE_CHECKING:
+    from mailflow.app import App
+
+#: Help options of every command: ``-h`` as well as ``--help``.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+CONFIG_KEY = "mailflow.config"
+
+
+def get_app(ctx: click.Context) -> App:
+    """The `App` of this run, made on first use from the configuration file."""
+    # deferred: the core imports SQLAlchemy, which `--help` and `init`'s first lines do without
+    from mailflow import config as config_module
+    from mailflow.app import App
+
+    root = ctx.find_root()
+    app = root.obj
+    if app is None:
+        try:
+            settings = config_module.load(root.meta.get(CONFIG_KEY))
+        except MailflowError as exc:
+            raise click.ClickException(str(exc)) from None
+        app = root.obj = App(settings)
+        root.call_on_close(app.close)
+    assert isinstance(app, App)
+    return app
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--json``: print the result as JSON instead of text."""
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal; nothing in a pipe."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress  # only on a terminal
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def delivery_line(counts: dict[str, int]) -> str:
+    """``outbox: 3 sent, 1 retry`` (or ``nothing due``)."""
+    return "outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing due")

@@ -1,0 +1,99 @@
+"""``mailflow submissions …``, ``review``, ``export`` and ``reprocess``: the contributions."""
+
+from __future__ import annotations
+
+import click
+
+from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def submissions() -> None:
+    """Contributions in the ledger."""
+
+
+@submissions.command("list")
+@click.option("--status", "status_filter", help="Only this status (accepted, held, …).")
+@click.option("--all", "history", is_flag=True, help="Include superseded versions.")
+@json_option
+@click.pass_context
+def submissions_list(
+    ctx: click.Context, status_filter: str | None, history: bool, as_json: bool
+) -> None:
+    """The ledger, newest version per member (--all for history)."""
+    rows = get_app(ctx).submissions(status=status_filter, history=history)
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        issues = ",".join(i["code"] for i in row["issues"]) or "-"
+        click.echo(
+            f"{row['id']:>5}  {row['status']:<15} v{row['version']}  {row['member']:<40} "
+            f"{','.join(row['action_lines']) or '-':<12} {row['word_count']:>4}w  {issues}"
+        )
+    if not rows:
+        click.echo("no submissions")
+
+
+@submissions.command("show")
+@click.argument("submission_id", type=int)
+@json_option
+@click.pass_context
+def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> None:
+    """One submission with its text, issues and mail history."""
+    data = get_app(ctx).submission(submission_id)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(f"submission {data['id']} (version {data['version']}) from {data['member']}")
+    click.echo(
+        f"status: {data['status']}; action lines: {', '.join(data['action_lines']) or '-'}; "
+        f"{data['word_count']} words; language {data['language'] or '-'}"
+    )
+    for issue in data["issues"]:
+        click.echo(f"  [{issue['severity']}] {issue['code']}: {issue['message']}")
+    for link in data["links"]:
+        click.echo(f"  link: {link}")
+    click.echo("")
+    click.echo(data["text"])
+    click.echo("")
+    for mail in data["mail"]:
+        extra = f" {mail['kind']} {mail['state']}" if mail["direction"] == "out" else ""
+        click.echo(f"  {mail['direction']}{extra} {mail['message_id']} {mail['at']}")
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("submission_id", type=int)
+@click.option("--accept", "decision", flag_value="accept", help="Accept the held submission.")
+@click.option("--reject", "decision", flag_value="reject", help="Reject it.")
+@click.option("--note", default="", help="Why; kept in the ledger.")
+@click.pass_context
+def review(ctx: click.Context, submission_id: int, decision: str | None, note: str) -> None:
+    """Decide on a held submission (an accept sends the confirmation)."""
+    if decision is None:
+        raise click.UsageError("give --accept or --reject")
+    status, delivery = get_app(ctx).review(submission_id, accept=decision == "accept", note=note)
+    sent = ", ".join(f"{n} {s}" for s, n in delivery.items())
+    click.echo(f"submission {submission_id}: {status}" + (f"; confirmation {sent}" if sent else ""))
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.pass_context
+def export(ctx: click.Context, fmt: str) -> None:
+    """The submissions as data."""
+    click.echo(get_app(ctx).export(fmt), nl=False)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("submission_id", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="Every submission.")
+@click.pass_context
+def reprocess(ctx: click.Context, submission_id: int | None, everything: bool) -> None:
+    """Re-run parsing and validation from the stored raw mail (after an upgrade)."""
+    if (submission_id is None) == (not everything):
+        raise click.UsageError("give a submission ID or --all")
+    seen, changed = get_app(ctx).reprocess(submission_id)
+    click.echo(f"reprocessed {seen} submission(s); {changed} changed")
