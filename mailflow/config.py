@@ -28,6 +28,7 @@ ENV_PREFIX = "MAILFLOW_"
 DEFAULT_FILE = "mailflow.toml"
 SECURITY_MODES = ("ssl", "starttls", "none")
 LATE_POLICIES = ("accept", "hold", "reject")
+CSV_DIALECTS = ("comma", "semicolon")
 DEFAULT_DEADLINE = datetime.fromisoformat("2025-09-30T23:59:59+07:00")
 
 
@@ -131,6 +132,9 @@ class CampaignSettings:
     recipient: str = "maria.debrasdefer@ifla.org"
     late: str = "hold"
     summary: str = ""
+    coordinator: str = ""  # "Name <address>": signs the report's cover note ([smtp] from if unset)
+    signature: str = ""  # closing lines of the cover note (role, telephone…)
+    csv_dialect: str = "comma"  # the report's contributions.csv: comma | semicolon
 
 
 @dataclass(frozen=True)
@@ -289,6 +293,10 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             raise ConfigError("must be at least 1", key="campaign.word_limit")
         if "@" not in parseaddr(settings.recipient)[1]:
             raise ConfigError("must be a mail address", key="campaign.recipient")
+        if settings.csv_dialect not in CSV_DIALECTS:
+            raise ConfigError(
+                f"must be one of {', '.join(CSV_DIALECTS)}", key="campaign.csv_dialect"
+            )
     if isinstance(settings, LedgerSettings) and "://" not in settings.url:
         raise ConfigError(
             "must be a database URL such as sqlite:///mailflow.sqlite3", key="ledger.url"
@@ -344,6 +352,9 @@ deadline = "2025-09-30T23:59:59+07:00"
 word_limit = 200
 recipient = "maria.debrasdefer@ifla.org"
 late = "hold"                           # accept | hold | reject
+coordinator = "WSIS coordinator <wsis@association.example>"   # signs the report's cover note
+signature = ""                          # optional closing lines of the cover note
+csv_dialect = "comma"                   # the report's .csv: comma | semicolon (many Excels)
 
 [security]
 trusted_authserv_ids = []               # authserv-id your own MTA stamps in Authentication-Results
