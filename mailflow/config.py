@@ -11,6 +11,7 @@ settings only; it does not open connections or databases (see `mailflow.sources`
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shlex
 import subprocess
@@ -111,6 +112,7 @@ class SmtpSettings:
     user: str = "wsis@association.example"
     password: Secret = field(default_factory=Secret)
     from_: str = "WSIS coordinator <wsis@association.example>"
+    reply_to: str = ""  # where members' answers go; empty: the From address
     outdir: str = ""
     ca_file: str = ""
     timeout_s: float = 30.0
@@ -121,6 +123,11 @@ class SmtpSettings:
     def from_address(self) -> str:
         """The bare address of ``from``, lower-cased."""
         return parseaddr(self.from_)[1].lower()
+
+    @property
+    def reply_to_header(self) -> str:
+        """The Reply-To of mailflow's mail: ``reply_to`` when configured, else ``from``."""
+        return self.reply_to or self.from_
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,17 @@ _SECTIONS: dict[str, type] = {
     "campaign": CampaignSettings,
     "security": SecuritySettings,
 }
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback address literals (127.0.0.0/8, ::1): the only hosts a
+    password may reach unencrypted."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -277,6 +295,17 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             raise ConfigError(f"must be one of {', '.join(SECURITY_MODES)}", key=f"{name}.security")
         if not 0 < settings.port < 65536:
             raise ConfigError("must be between 1 and 65535", key=f"{name}.port")
+    if (
+        isinstance(settings, ImapSettings)
+        and settings.security == "none"
+        and not settings.maildir
+        and not is_loopback(settings.host)
+    ):
+        raise ConfigError(
+            f"none would send the IMAP password unencrypted to {settings.host}; use ssl or "
+            "starttls (none is allowed only for localhost and loopback addresses)",
+            key="imap.security",
+        )
     if isinstance(settings, ImapSettings) and settings.chunk_size < 1:
         raise ConfigError("must be at least 1", key="imap.chunk_size")
     if isinstance(settings, ImapSettings) and settings.workers < 0:
@@ -286,6 +315,8 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             raise ConfigError("must contain an address", key="smtp.from")
         if settings.max_attempts < 1:
             raise ConfigError("must be at least 1", key="smtp.max_attempts")
+        if settings.reply_to and "@" not in parseaddr(settings.reply_to)[1]:
+            raise ConfigError("must contain an address", key="smtp.reply_to")
     if isinstance(settings, CampaignSettings):
         if settings.late not in LATE_POLICIES:
             raise ConfigError(f"must be one of {', '.join(LATE_POLICIES)}", key="campaign.late")
@@ -343,6 +374,7 @@ port = 587
 security = "starttls"                   # ssl | starttls | none
 user = "wsis@association.example"
 from = "WSIS coordinator <wsis@association.example>"
+# reply_to = ""                         # where members' answers go; unset: the From address
 # outdir = "outbox/"                    # set: write .eml files here instead of sending
 
 [campaign]

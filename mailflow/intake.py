@@ -160,7 +160,7 @@ def campaign_info(settings: Settings) -> compose.CampaignInfo:
         deadline=c.deadline,
         word_limit=c.word_limit,
         from_address=settings.smtp.from_,
-        reply_to=settings.imap.user if "@" in settings.imap.user else settings.smtp.from_address,
+        reply_to=settings.smtp.reply_to_header,
     )
 
 

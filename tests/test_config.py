@@ -100,3 +100,47 @@ def test_load_relative_paths_resolve_against_the_file(tmp_path: Path) -> None:
 def test_secret_repr_hides_value() -> None:
     assert repr(Secret("hunter2")) == "Secret('***')"
     assert str(Secret("hunter2")) == "Secret('***')"
+
+
+@pytest.mark.parametrize("host", ["imap.example.org", "192.0.2.10", "10.0.0.1", "::ffff:8.8.8.8"])
+def test_load_imap_security_none_to_a_remote_host_is_refused(tmp_path: Path, host: str) -> None:
+    path = write(tmp_path, f'[imap]\nhost = "{host}"\nport = 143\nsecurity = "none"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+
+    assert caught.value.key == "imap.security"
+    assert str(caught.value) == (
+        f"imap.security: none would send the IMAP password unencrypted to {host}; use ssl or "
+        "starttls (none is allowed only for localhost and loopback addresses)"
+    )
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_load_imap_security_none_to_loopback_is_allowed(tmp_path: Path, host: str) -> None:
+    path = write(tmp_path, f'[imap]\nhost = "{host}"\nport = 143\nsecurity = "none"\n')
+
+    assert load(path, environ={}).imap.security == "none"
+
+
+def test_reply_to_defaults_to_the_from_address(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nfrom = "WSIS <wsis@library.test>"\n')
+
+    assert load(path, environ={}).smtp.reply_to_header == "WSIS <wsis@library.test>"
+
+
+def test_reply_to_from_the_file_is_used(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[smtp]\nfrom = "WSIS <wsis@library.test>"\nreply_to = "desk@library.test"\n'
+    )
+
+    assert load(path, environ={}).smtp.reply_to_header == "desk@library.test"
+
+
+def test_reply_to_without_an_address_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[smtp]\nreply_to = "the desk"\n')
+
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+
+    assert caught.value.key == "smtp.reply_to"

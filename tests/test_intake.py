@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from email import policy
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from mailflow import members, pipeline
-from mailflow.config import SecuritySettings, Settings
+from mailflow.config import ImapSettings, SecuritySettings, Settings
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
 
@@ -133,3 +135,60 @@ def test_message_over_the_size_cap_is_recorded_with_an_issue(
         codes = [i["code"] for i in sub.issues]
     assert "too_large" in codes
     assert count(ledger, InboundMessage) == 1
+
+
+def test_versions_in_one_second_follow_maildir_arrival_not_name_text(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    # Same second; the microseconds field 1000 (later) sorts before 999 as text.
+    deliver(settings, "1700000000.M999P42Q1.host", CONTRIBUTION.format(n=1, extra=""))
+    deliver(settings, "1700000000.M1000P42Q2.host", CONTRIBUTION.format(n=2, extra=""))
+
+    pipeline.run_once(settings, ledger, send=False)
+
+    with ledger.transaction() as session:
+        rows = session.execute(
+            select(InboundMessage.source_key, Submission.version, Submission.status)
+            .join(Submission, Submission.inbound_id == InboundMessage.id)
+            .order_by(Submission.version)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("1700000000.M999P42Q1.host", 1, "superseded"),
+        ("1700000000.M1000P42Q2.host", 2, "accepted"),
+    ]
+
+
+def test_confirmation_reply_to_is_the_from_address_without_reply_to_key(
+    settings: Settings, ledger: Ledger
+) -> None:
+    # The IMAP user keeps its built-in placeholder, as with any Maildir source.
+    config = dataclasses.replace(settings, imap=ImapSettings(maildir=settings.imap.maildir))
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra=""))
+
+    pipeline.run_once(config, ledger, send=False)
+
+    with ledger.transaction() as session:
+        data = session.scalars(select(OutboxMail.data)).one()
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(data)
+    assert headers["Reply-To"] == "WSIS coordinator <wsis@association.test>"
+    assert b"association.example" not in data
+
+
+def test_confirmation_reply_to_comes_from_the_reply_to_key(
+    settings: Settings, ledger: Ledger
+) -> None:
+    config = dataclasses.replace(
+        settings, smtp=dataclasses.replace(settings.smtp, reply_to="desk@association.test")
+    )
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra=""))
+
+    pipeline.run_once(config, ledger, send=False)
+
+    with ledger.transaction() as session:
+        data = session.scalars(select(OutboxMail.data)).one()
+    assert BytesHeaderParser(policy=policy.default).parsebytes(data)["Reply-To"] == (
+        "desk@association.test"
+    )

@@ -7,9 +7,10 @@ record or judge anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 #: A chunk of fetched mail holds at most this many bytes (one larger message goes alone), so
@@ -25,6 +26,28 @@ class FetchedMessage:
     key: str  # stable identity within (account, folder): "<uidvalidity>:<uid>" or Maildir name
     raw: bytes
     internal_date: datetime | None  # server arrival time (IMAP INTERNALDATE, Maildir mtime)
+
+
+_DIGITS = re.compile(r"(\d+)")
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """``text`` split into runs, digit runs compared as numbers: ``M999`` before ``M1000``."""
+    return tuple((0, int(run)) if run.isdigit() else (1, run) for run in _DIGITS.split(text) if run)
+
+
+def in_arrival_order(messages: Iterable[FetchedMessage]) -> list[FetchedMessage]:
+    """``messages`` ordered as they arrived: by the server's arrival time, then by UID, then by
+    key with its numbers compared as numbers; never by the text of a key."""
+    return sorted(
+        messages,
+        key=lambda m: (
+            m.internal_date or _NEVER,
+            m.uid if m.uid is not None else -1,
+            natural_key(m.key),
+        ),
+    )
 
 
 class Source(Protocol):

@@ -25,7 +25,7 @@ from imap_tools.errors import MailboxLoginError
 
 from mailflow.config import ImapSettings
 from mailflow.errors import ConfigError, SourceError
-from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage
+from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage, in_arrival_order
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class ImapSource:
             uids = self._box.uids(AND(uid=U(str(after_uid + 1), "*")))
         except CONNECTION_ERRORS as exc:
             raise SourceError(f"IMAP UID SEARCH: {_describe(exc)}") from None
-        return [uid for uid in uids if int(uid) > after_uid]
+        return sorted((uid for uid in uids if int(uid) > after_uid), key=int)
 
     def fetch(
         self, keys: Sequence[str], chunk_size: int, *, max_bytes: int = MAX_CHUNK_BYTES
@@ -147,7 +147,7 @@ class ImapSource:
         for start in range(0, len(keys), chunk_size):
             for part in self._by_size(keys[start : start + chunk_size], max_bytes):
                 data = self._uid_fetch(part, _FETCH_ITEMS)
-                yield list(_parse_fetch(data))
+                yield in_arrival_order(_parse_fetch(data))
 
     def _uid_fetch(self, uids: Sequence[str], items: str) -> list[Any]:
         try:

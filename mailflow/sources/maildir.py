@@ -1,19 +1,39 @@
 """A local Maildir folder as a mail source (the demo's sample mailbox, or a server's spool).
 
 Messages are keyed by the unique part of their Maildir file name, so a file moved from ``new/``
-to ``cur/`` or given flags keeps its key. Arrival time is the file's modification time. This source
+to ``cur/`` or given flags keeps its key. They are read in the order they arrived: by the name's
+time field, then its microseconds (``M``) field, then the rest of the name with every number
+compared as a number (``…M999…`` before ``…M1000…``), never in the names' text order; a later
+version of a member's contribution must come after the earlier one. Arrival time recorded in the
+ledger is the file's modification time. This source
 only reads: it never moves, flags or deletes a file (``mark_processed`` does nothing).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mailflow.errors import SourceError
-from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage
+from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage, natural_key
+
+_MICROSECONDS = re.compile(r"M(\d+)")
+
+
+def arrival_key(name: str) -> tuple[int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key of a Maildir name (``<seconds>.<M usec, P pid, Q count…>.<host>``) by arrival.
+
+    Names that do not follow the convention sort after those that do, by their numbers.
+    """
+    seconds, _, rest = name.partition(".")
+    unique = rest.partition(".")[0]
+    usec = _MICROSECONDS.search(unique)
+    if not seconds.isdigit():
+        return (2**63, 0, natural_key(name))
+    return (int(seconds), int(usec.group(1)) if usec else 0, natural_key(rest))
 
 
 class MaildirSource:
@@ -47,7 +67,7 @@ class MaildirSource:
             for entry in os.scandir(folder):
                 if entry.is_file() and not entry.name.startswith("."):
                     self._files[entry.name.split(":", 1)[0]] = Path(entry.path)
-        return sorted(self._files)
+        return sorted(self._files, key=arrival_key)
 
     def fetch(
         self, keys: Sequence[str], chunk_size: int, *, max_bytes: int = MAX_CHUNK_BYTES

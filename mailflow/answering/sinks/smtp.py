@@ -38,7 +38,6 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import smtplib
 import ssl
@@ -55,6 +54,7 @@ from mailflow.answering.sinks.base import (
     uniform,
     wire_format,
 )
+from mailflow.config import is_loopback
 from mailflow.errors import DeliveryError
 
 __all__ = ["SmtpSettings", "SmtpSink"]
@@ -91,15 +91,6 @@ def _words(reply: bytes | str) -> str:
     return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class _ConnectionFailed(Exception):
     """No usable connection; every message not yet sent is RETRY (or misconfiguration)."""
 
@@ -134,7 +125,7 @@ class SmtpSink:
                 f"smtp.security must be one of {', '.join(_SECURITY)}, not {settings.security!r}",
                 permanent=True,
             )
-        if settings.user and settings.security == "none" and not _is_loopback(settings.host):
+        if settings.user and settings.security == "none" and not is_loopback(settings.host):
             raise DeliveryError(
                 f"refusing to send the SMTP password unencrypted to {settings.host}; "
                 "use security = ssl or starttls",
