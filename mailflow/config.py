@@ -142,6 +142,7 @@ class CampaignSettings:
     coordinator: str = ""  # "Name <address>": signs the report's cover note ([smtp] from if unset)
     signature: str = ""  # closing lines of the cover note (role, telephone…)
     csv_dialect: str = "comma"  # the report's contributions.csv: comma | semicolon
+    note_max_words: int = 40
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,8 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             raise ConfigError(f"must be one of {', '.join(LATE_POLICIES)}", key="campaign.late")
         if settings.word_limit < 1:
             raise ConfigError("must be at least 1", key="campaign.word_limit")
+        if settings.note_max_words < 0:
+            raise ConfigError("must be 0 or more", key="campaign.note_max_words")
         if "@" not in parseaddr(settings.recipient)[1]:
             raise ConfigError("must be a mail address", key="campaign.recipient")
         if settings.csv_dialect not in CSV_DIALECTS:
@@ -387,6 +390,7 @@ late = "hold"                           # accept | hold | reject
 coordinator = "WSIS coordinator <wsis@association.example>"   # signs the report's cover note
 signature = ""                          # optional closing lines of the cover note
 csv_dialect = "comma"                   # the report's .csv: comma | semicolon (many Excels)
+note_max_words = 40                     # a shorter reply with no contribution in it is a note
 
 [security]
 trusted_authserv_ids = []               # authserv-id your own MTA stamps in Authentication-Results

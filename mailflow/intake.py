@@ -33,6 +33,7 @@ from mailflow.ledger.models import (
     InboundState,
     Member,
     MessageKind,
+    OutboxMail,
     Report,
     ReportState,
     Submission,
@@ -42,7 +43,7 @@ from mailflow.reading import headers, mime
 from mailflow.reading.classify import Kind
 from mailflow.reading.contribution import extract
 from mailflow.reading.prepare import Known, Prepared
-from mailflow.reading.validate import Issue, Rules, Severity, Status, Verdict, judge
+from mailflow.reading.validate import Issue, Rules, Severity, Status, Verdict, is_note, judge
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class Context:
             rules=Rules(
                 word_limit=c.word_limit,
                 deadline=c.deadline,
+                note_max_words=c.note_max_words,
                 late_policy=c.late,
                 trusted_authserv_ids=frozenset(settings.security.trusted_authserv_ids),
             ),
@@ -280,14 +282,13 @@ def handle_contribution(
     member = context.member_for(session, sender) if sender else None
     received_at = inbound.internal_date or text.date or datetime.now(UTC)
     previous = context.latest_for(session, member, sender)
-    if (
-        previous is not None
-        and contribution.word_count == 0
-        and (text.in_reply_to or text.references)
+    if is_note(contribution, context.rules) and (
+        previous is not None or _replies_to_us(session, text)
     ):
-        # A reply that only quotes the earlier text adds nothing: not a new version.
-        inbound.kind = MessageKind.OTHER.value
-        inbound.kind_reason = "reply without new text"
+        # "Thanks so much!" under a quoted confirmation: shown to the coordinator, never a new
+        # version (it would replace the contribution) and never answered.
+        inbound.kind = MessageKind.MEMBER_NOTE.value
+        inbound.kind_reason = "reply without new text" if contribution.word_count == 0 else "note"
         return Outcome()
     verdict = judge(
         contribution,
@@ -318,6 +319,17 @@ def handle_contribution(
         else 0
     )
     return Outcome(status=submission.status, confirmations_queued=queued, submission=submission)
+
+
+def _replies_to_us(session: Session, text: mime.MessageText) -> bool:
+    """Whether the message answers mail mailflow sent (a confirmation, call or reminder)."""
+    replied = {*text.in_reply_to, *text.references}
+    if not replied:
+        return False
+    found = session.scalar(
+        select(OutboxMail.id).where(OutboxMail.message_id.in_(sorted(replied))).limit(1)
+    )
+    return found is not None
 
 
 #: Reading limits (`mailflow.reading.mime.Limits`) that cut a message short, as the member should
@@ -366,6 +378,7 @@ def queue_confirmation(
     limit = context.settings.security.max_auto_replies_per_day
     if context.mails_today(session, recipient, now=now) >= limit:
         log.warning("loop breaker: %s already got %d automatic mails today", recipient, limit)
+        submission.confirmation_note = "daily_limit"
         return 0
     if text is None:
         text = mime.read_message(submission.inbound.raw)

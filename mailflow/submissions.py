@@ -18,9 +18,11 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow.errors import NotFoundError, StateError
-from mailflow.ledger.models import InboundMessage, Member, OutboxMail, Submission
+from mailflow.ledger.models import InboundMessage, Member, MessageKind, OutboxMail, Submission
 from mailflow.ledger.store import PendingRows
 from mailflow.reading.contribution import Contribution
+from mailflow.reading.mime import read_message
+from mailflow.reading.quotes import strip_reply
 from mailflow.reading.validate import Issue, Status, Verdict
 
 #: Statuses a later version replaces.
@@ -196,6 +198,53 @@ def _confirmation(session: Session, submission: Submission) -> OutboxMail | None
     ).first()
 
 
+#: Why a due confirmation was not sent, as `submissions show` says it.
+NOT_SENT = {"daily_limit": "not sent: daily limit for this address"}
+
+
+def notes(session: Session, submission: Submission) -> list[dict[str, Any]]:
+    """The member notes ("Thanks!") its author sent after this version, oldest first.
+
+    A note is an inbound message of kind ``member_note`` from one of the author's addresses
+    (the member's, or the sender's for a non-member), received after this version and before
+    the next one.
+    """
+    member = submission.member
+    addresses = [a.address for a in member.addresses] if member else []
+    addresses = addresses or [submission.sender_address]
+    query = select(InboundMessage).where(
+        InboundMessage.kind == MessageKind.MEMBER_NOTE.value,
+        InboundMessage.sender.in_(addresses),
+    )
+    later = session.scalars(
+        select(Submission.received_at)
+        .join(InboundMessage, Submission.inbound_id == InboundMessage.id)
+        .where(
+            Submission.campaign_id == submission.campaign_id,
+            Submission.sender_address.in_(addresses),
+            Submission.version > submission.version,
+        )
+        .order_by(Submission.version)
+        .limit(1)
+    ).first()
+    found = []
+    for inbound in session.scalars(query.order_by(InboundMessage.id)):
+        at = inbound.internal_date or inbound.recorded_at
+        if at < submission.received_at or (later is not None and at >= later):
+            continue
+        found.append(
+            {
+                "direction": "in",
+                "kind": MessageKind.MEMBER_NOTE.value,
+                "message_id": inbound.message_id,
+                "subject": inbound.subject,
+                "at": at.isoformat(),
+                "text": strip_reply(read_message(inbound.raw).body).text.strip(),
+            }
+        )
+    return found
+
+
 def as_dict(session: Session, submission: Submission, *, full: bool = False) -> dict[str, Any]:
     """The JSON of `submissions list --json`; with ``full``, that of `submissions show`."""
     member = submission.member
@@ -236,11 +285,13 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
         mail: list[dict[str, Any]] = [
             {
                 "direction": "in",
+                "kind": submission.inbound.kind,
                 "message_id": submission.inbound.message_id,
                 "subject": submission.inbound.subject,
                 "at": submission.received_at.isoformat(),
             }
         ]
+        mail += notes(session, submission)
         for out in session.scalars(
             select(OutboxMail)
             .where(OutboxMail.submission_id == submission.id)
@@ -255,5 +306,18 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
                     "at": (out.sent_at or out.created_at).isoformat(),
                 }
             )
-        data["mail"] = mail
+        if submission.confirmation_note:
+            mail.append(
+                {
+                    "direction": "out",
+                    "kind": "confirmation",
+                    "state": "not_sent",
+                    "reason": submission.confirmation_note,
+                    "note": NOT_SENT[submission.confirmation_note],
+                    "message_id": None,
+                    "at": submission.created_at.isoformat(),
+                }
+            )
+        data["mail"] = sorted(mail, key=lambda m: m["at"])
+        data["confirmation_note"] = submission.confirmation_note or None
     return data

@@ -26,7 +26,16 @@ from mailflow.ledger.models import (
 )
 
 SUBMISSION_STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
-MESSAGE_KINDS = ("contribution", "auto_reply", "bounce", "automated", "acknowledgement")
+MESSAGE_KINDS = (
+    "contribution",
+    "member_note",
+    "auto_reply",
+    "bounce",
+    "automated",
+    "acknowledgement",
+)
+#: How many of the latest member notes `status` lists.
+NOTES_SHOWN = 10
 
 
 def iso(value: datetime | None) -> str | None:
@@ -97,6 +106,15 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
                 "acknowledged_at": iso(row.acknowledged_at),
             }
 
+    notes = [
+        {"from": row.sender, "at": iso(row.internal_date or row.recorded_at), "subject": row.subject}
+        for row in session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.kind == MessageKind.MEMBER_NOTE.value)
+            .order_by(InboundMessage.id.desc())
+            .limit(NOTES_SHOWN)
+        )
+    ]
     events = {e.name: e for e in session.scalars(select(ServiceEvent))}
     undeliverable = (
         session.scalar(select(func.count()).where(MemberAddress.undeliverable_at.is_not(None))) or 0
@@ -127,6 +145,7 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             else None
         ),
         "report": report,
+        "member_notes": notes,  # the latest first: replies such as "Thanks!", never answered
         "members": {"undeliverable_addresses": undeliverable},
         "service": {
             "last_poll": iso(events["last_poll"].at) if "last_poll" in events else None,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mailflow import members, pipeline
+from mailflow import members, pipeline, submissions
 from mailflow.config import ImapSettings, SecuritySettings, Settings
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
@@ -92,7 +92,138 @@ def test_reply_that_only_quotes_is_not_a_new_version(settings: Settings, ledger:
     assert count(ledger, Submission) == 1
     with ledger.transaction() as session:
         kinds = dict(session.execute(select(InboundMessage.message_id, InboundMessage.kind)).all())
-    assert kinds["<r1@members.test>"] == "other"
+    assert kinds["<r1@members.test>"] == "member_note"
+
+
+THANKS = (
+    "From: Hoa <hoa@members.test>\r\nTo: wsis@association.test\r\n"
+    "Subject: Re: {subject}\r\nMessage-ID: <{mid}@members.test>\r\n"
+    "In-Reply-To: {reply_to}\r\nReferences: {reply_to}\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    "{text}\r\n\r\n"
+    "On Mon, 15 Sep 2025 at 10:00, WSIS coordinator <wsis@association.test> wrote:\r\n"
+    "> Thank you for your contribution.\r\n> Action lines: C3\r\n"
+)
+
+
+def _confirmation_id(ledger: Ledger) -> str:
+    with ledger.transaction() as session:
+        return session.scalars(select(OutboxMail.message_id)).one()
+
+
+def test_thank_you_reply_to_a_confirmation_is_a_member_note(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra=""))
+    pipeline.run_once(settings, ledger, send=False)
+    reply_to = _confirmation_id(ledger)
+    text = "Thanks so much!\r\n\r\nBest regards,\r\nHoa"
+    deliver(
+        settings, "2.mail", THANKS.format(subject="WSIS 1", mid="t1", reply_to=reply_to, text=text)
+    )
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert summary.kinds == {"member_note": 1}
+    with ledger.transaction() as session:
+        sub = session.scalars(select(Submission)).one()
+        shown = submissions.as_dict(session, sub, full=True)
+    assert (sub.version, sub.status) == (1, "accepted")
+    assert count(ledger, OutboxMail) == 1  # the first confirmation only: a note is not answered
+    notes = [m for m in shown["mail"] if m["kind"] == "member_note"]
+    assert notes == [
+        {
+            "direction": "in",
+            "kind": "member_note",
+            "message_id": "<t1@members.test>",
+            "subject": "Re: WSIS 1",
+            "at": notes[0]["at"],
+            "text": "Thanks so much!",
+        }
+    ]
+
+
+def test_short_note_without_a_reply_header_from_a_member_with_a_submission_is_a_note(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra=""))
+    pipeline.run_once(settings, ledger, send=False)
+    note = (
+        "From: Hoa <hoa@members.test>\r\nTo: wsis@association.test\r\nSubject: merci\r\n"
+        "Message-ID: <m1@members.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Merci beaucoup pour la confirmation, bonne journée !\r\n"
+    )
+    deliver(settings, "2.mail", note)
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert summary.kinds == {"member_note": 1}
+    assert count(ledger, Submission) == 1
+
+
+def test_short_reply_to_the_call_from_a_member_without_a_submission_is_a_note(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    with ledger.transaction() as session:
+        session.add(
+            OutboxMail(
+                kind="call",
+                message_id="<call-1@association.test>",
+                sender="wsis@association.test",
+                recipient="hoa@members.test",
+                data=b"",
+            )
+        )
+    text = "Cảm ơn anh/chị, chúng tôi sẽ gửi bài trước hạn."
+    reply = THANKS.format(
+        subject="WSIS 2025", mid="v1", reply_to="<call-1@association.test>", text=text
+    )
+    deliver(settings, "1.mail", reply)
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert summary.kinds == {"member_note": 1}
+    assert count(ledger, Submission) == 0
+
+
+def test_short_text_from_a_member_with_no_submission_and_no_reply_is_a_contribution(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    first = (
+        "From: Hoa <hoa@members.test>\r\nTo: wsis@association.test\r\nSubject: WSIS\r\n"
+        "Message-ID: <f1@members.test>\r\n\r\nThanks, the text follows tomorrow.\r\n"
+    )
+    deliver(settings, "1.mail", first)
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert summary.kinds == {"contribution": 1}
+    assert summary.statuses == {"needs_revision": 1}
+
+
+def test_confirmation_held_back_by_the_loop_breaker_shows_in_the_history(
+    settings: Settings, ledger: Ledger
+) -> None:
+    add_member(ledger)
+    config = dataclasses.replace(settings, security=SecuritySettings(max_auto_replies_per_day=1))
+    for n in range(2):
+        deliver(settings, f"{n}.mail", CONTRIBUTION.format(n=n, extra=""))
+
+    pipeline.run_once(config, ledger, send=False)
+
+    with ledger.transaction() as session:
+        latest = session.scalars(select(Submission).order_by(Submission.id.desc())).first()
+        assert latest is not None
+        shown = submissions.as_dict(session, latest, full=True)
+    assert shown["confirmation_note"] == "daily_limit"
+    assert [(m["direction"], m["kind"], m.get("note")) for m in shown["mail"]] == [
+        ("in", "contribution", None),
+        ("out", "confirmation", "not sent: daily limit for this address"),
+    ]
 
 
 def test_later_contribution_supersedes_the_earlier(settings: Settings, ledger: Ledger) -> None:

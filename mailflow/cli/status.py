@@ -48,4 +48,6 @@ def print_status(data: dict[str, Any]) -> None:
     if data.get("outbox_last_failure"):
         f = data["outbox_last_failure"]
         table.add_row("last failed mail", f"{f['recipient']}: {f['error']}")
+    for note in data.get("member_notes", []):
+        table.add_row("member note", f"{note['at']}  {note['from']}: {note['subject']}")
     console.print(table)

@@ -57,9 +57,17 @@ def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> N
     click.echo("")
     click.echo(data["text"])
     click.echo("")
+    click.echo(f"text from: {data['source']}")
     for mail in data["mail"]:
+        if mail.get("note"):
+            click.echo(f"  out {mail['kind']} {mail['note']} {mail['at']}")
+            continue
         extra = f" {mail['kind']} {mail['state']}" if mail["direction"] == "out" else ""
+        if mail["kind"] == "member_note":
+            extra = " member note"
         click.echo(f"  {mail['direction']}{extra} {mail['message_id']} {mail['at']}")
+        if mail.get("text"):
+            click.echo(f"    “{' '.join(mail['text'].split())[:200]}”")
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)

@@ -74,6 +74,7 @@ class MessageKind(enum.StrEnum):
     BOUNCE = "bounce"
     AUTOMATED = "automated"
     ACKNOWLEDGEMENT = "acknowledgement"
+    MEMBER_NOTE = "member_note"  # a member's short reply ("Thanks!"): shown, never a version
     OTHER = "other"
     UNKNOWN = "unknown"  # recorded, not yet classified
 
@@ -232,6 +233,8 @@ class Submission(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     review_note: Mapped[str] = mapped_column(Text, default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Why no confirmation was queued when one was due: "daily_limit" (the loop breaker), or "".
+    confirmation_note: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     inbound: Mapped[InboundMessage] = relationship()

@@ -22,7 +22,7 @@ from mailflow.reading.quotes import strip_reply
 from mailflow.reading.sections import find_sections
 from mailflow.reading.words import count_words
 
-__all__ = ["Contribution", "extract"]
+__all__ = ["COVER_NOTE_WORDS", "Contribution", "extract"]
 
 WORD_COUNT_METHOD = "word-processor"
 COVER_NOTE_WORDS = 40  # a body shorter than this, without labels, is a cover note

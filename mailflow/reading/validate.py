@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from mailflow.errors import ConfigError
-from mailflow.reading.contribution import Contribution
+from mailflow.reading.contribution import COVER_NOTE_WORDS, Contribution
 
 LATE_POLICIES = ("accept", "hold", "reject")
 
@@ -56,12 +56,14 @@ class Rules:
 
     word_limit: int = 200
     deadline: datetime | None = None  # aware datetime
+    note_max_words: int = 40  # a reply this short, with nothing of a contribution, is a note
     late_policy: str = "hold"  # "accept" | "hold" | "reject"
     trusted_authserv_ids: frozenset[str] = frozenset()
     recommended_sections: tuple[str, ...] = (
         "why",
         "outputs",
         "achievements",
+        "trends",
         "obstacles",
         "future_actions",
     )
@@ -131,7 +133,47 @@ def authentication_failure(value: str, trusted_authserv_ids: frozenset[str]) -> 
 # The rules
 
 
+def is_note(contribution: Contribution, rules: Rules) -> bool:
+    """Whether the member's own text is a note ("Thanks so much!"), not a contribution.
+
+    A note has a few words (at most ``rules.note_max_words``) read from the body alone, and no
+    action line, labelled section, link or attachment of a contribution. Only the caller knows
+    whether the mail is a reply to mailflow or comes from a member who already contributed, which
+    a note must also be (`mailflow.intake`).
+    """
+    return (
+        contribution.word_count <= rules.note_max_words
+        and contribution.source == "body"
+        and not contribution.action_lines
+        and not contribution.labelled
+        and not contribution.links
+        and not contribution.unreadable
+    )
+
+
+def _cover_note_only(contribution: Contribution) -> bool:
+    """An attachment could not be read and the body is only a short note about it."""
+    return bool(contribution.unreadable) and (
+        contribution.word_count < COVER_NOTE_WORDS
+        and not contribution.labelled
+        and not contribution.action_lines
+    )
+
+
+def _unreadable_issue(filename: str, severity: Severity) -> Issue:
+    return Issue(
+        "unreadable_attachment",
+        severity,
+        f"We could not open {filename}; please send it again as .docx, .odt, .pdf or .txt, "
+        "or paste the text into the message",
+        {"filename": filename},
+    )
+
+
 def _content_issues(contribution: Contribution, rules: Rules) -> list[Issue]:
+    if _cover_note_only(contribution):
+        # What the member sent is in the attachment: that is the one thing to fix.
+        return [_unreadable_issue(", ".join(contribution.unreadable), Severity.ERROR)]
     if contribution.word_count == 0:
         return [
             Issue(
@@ -214,6 +256,8 @@ def _late_issue(received_at: datetime, rules: Rules) -> Issue | None:
 
 def _advice_issues(contribution: Contribution, rules: Rules) -> list[Issue]:
     issues: list[Issue] = []
+    if _cover_note_only(contribution):
+        return issues
     if contribution.word_count and contribution.labelled:
         # Only a contribution written with section labels can be said to lack one; free text is
         # normal and its sections cannot be told apart reliably.
@@ -238,15 +282,7 @@ def _advice_issues(contribution: Contribution, rules: Rules) -> list[Issue]:
             )
         )
     for filename in contribution.unreadable:
-        issues.append(
-            Issue(
-                "unreadable_attachment",
-                Severity.WARNING,
-                f"The attachment {filename} could not be read; please send it as .docx, .odt, "
-                ".pdf or .txt, or paste the text into the message",
-                {"filename": filename},
-            )
-        )
+        issues.append(_unreadable_issue(filename, Severity.WARNING))
     return issues
 
 

@@ -837,7 +837,7 @@ CASES: list[Case] = [
         ["C4"],
         ["https://stonebridge-schools.example.org.uk/info-literacy-toolkit"],
         43,
-        _missing("achievements", "obstacles", "future_actions"),
+        _missing("achievements", "obstacles", "future_actions", "trends"),
         "en",
     ),
     Case(
@@ -918,7 +918,7 @@ CASES: list[Case] = [
         ["C3", "C4"],
         ["https://lakeside-library.example.org/connected-communities"],
         74,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -994,7 +994,7 @@ CASES: list[Case] = [
         ["C1", "C6"],
         ["https://kingsbury-library.example.org.mt/policy-brief-2025"],
         95,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1265,7 +1265,7 @@ CASES: list[Case] = [
         ["C4", "C8"],
         ["https://thuvien-supham.example.vn/van-hoa"],
         117,
-        [],
+        _missing("trends"),
         "vi",
     ),
     Case(
@@ -1345,7 +1345,7 @@ CASES: list[Case] = [
         ["C8"],
         ["https://marjan-library.example.km/manuscripts"],
         48,
-        [],
+        _missing("trends"),
         "ar",
     ),
     Case(
@@ -1377,7 +1377,7 @@ CASES: list[Case] = [
         ["C7", "C11"],
         ["https://xishan-univ.example.cn/library/oa"],
         108,
-        [],
+        _missing("trends"),
         "zh",
     ),
     Case(
@@ -1424,7 +1424,7 @@ CASES: list[Case] = [
         ["C8"],
         ["https://oblbiblioteka.example.ru/kollekciya"],
         57,
-        [],
+        _missing("trends"),
         "ru",
     ),
     Case(
@@ -1725,7 +1725,7 @@ CASES += [
         ["C10", "C11"],
         ["https://brookside-library.example.org.fj/ethics-code"],
         68,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1740,7 +1740,7 @@ CASES += [
         ["C4", "C8"],
         ["https://ashford-libraries.example.pk/local-languages"],
         78,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1750,7 +1750,7 @@ CASES += [
         ["C3"],
         ["https://fairhaven-trust.example.org.zm/mobile-library"],
         65,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1766,7 +1766,7 @@ CASES += [
         ["C3", "C9"],
         ["https://silverlake-library.example.lk/verified-news"],
         83,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1781,7 +1781,7 @@ CASES += [
         ["C4"],
         ["https://redwood-valley-library.example.cl/volunteer-course"],
         61,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1814,7 +1814,7 @@ CASES += [
         ["C3"],
         EN_LINK_VARIANTS_LINKS,
         76,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -1831,7 +1831,7 @@ CASES += [
         ["C3"],
         ["https://bm-saintclair.example.fr/memoires"],
         58,
-        [],
+        _missing("trends"),
         "fr",
     ),
     Case(
@@ -1846,7 +1846,7 @@ CASES += [
         ["C4"],
         ["https://biblioteca-lospinos.example.mx/vecinos-digitales"],
         70,
-        [],
+        _missing("trends"),
         "es",
     ),
     Case(
@@ -1863,7 +1863,7 @@ CASES += [
         ["C3"],
         ["https://thuvien-songhong.example.vn/thu-vien-so"],
         79,
-        [],
+        _missing("trends"),
         "vi",
     ),
     Case(
@@ -1879,7 +1879,7 @@ CASES += [
         ["C3", "C9"],
         ["https://thuvien-haicang.example.vn/ban-tin"],
         79,
-        [],
+        _missing("trends"),
         "vi",
     ),
     Case(
@@ -1897,7 +1897,7 @@ CASES += [
         ["C3"],
         ["https://zarechye-library.example.kz/kursy"],
         45,
-        [],
+        _missing("trends"),
         "ru",
     ),
     Case(
@@ -1914,7 +1914,7 @@ CASES += [
         ["C4", "C11"],
         ["https://sahel-univ.example.tn/bibliotheque/guide"],
         51,
-        [],
+        _missing("trends"),
         "ar",
     ),
     Case(
@@ -1931,7 +1931,7 @@ CASES += [
         ["C3", "C8"],
         ["https://beigang-univ.example.tw/library/archive"],
         92,
-        [],
+        _missing("trends"),
         "zh",
     ),
 ]
@@ -2054,7 +2054,7 @@ CASES += [
         ["C3"],
         ["https://donghai-kids.example.cn/book-boxes"],
         80,
-        [],
+        _missing("trends"),
         "zh",
     ),
     Case(
@@ -2069,7 +2069,7 @@ CASES += [
         ["C3", "C7"],
         ["https://thuvien-taynguyen.example.vn/nong-nghiep"],
         77,
-        [],
+        _missing("trends"),
         "vi",
     ),
     Case(
@@ -2084,7 +2084,7 @@ CASES += [
         ["C4"],
         ["https://severny-biblioteka.example.ru/pamyatka"],
         41,
-        [],
+        _missing("trends"),
         "ru",
     ),
     Case(
@@ -2108,7 +2108,7 @@ CASES += [
         ["C3"],
         ["https://biblioteca-sanisidro.example.ar/conectada"],
         57,
-        [],
+        _missing("trends"),
         "es",
     ),
     Case(
@@ -2123,7 +2123,7 @@ CASES += [
         ["C3"],
         ["https://greenway-library.example.org.tz/boat-library"],
         64,
-        [],
+        _missing("trends"),
         "en",
     ),
     Case(
@@ -2139,7 +2139,7 @@ CASES += [
         ["C3"],
         ["https://oasis-library.example.jo/digital"],
         42,
-        [],
+        _missing("trends"),
         "ar",
     ),
     Case(
@@ -2156,7 +2156,7 @@ CASES += [
         ["C4"],
         ["https://donghai-library.example.cn/silver"],
         77,
-        [],
+        _missing("trends"),
         "zh",
     ),
     Case(

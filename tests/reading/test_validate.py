@@ -16,6 +16,7 @@ from mailflow.reading.validate import (
     Status,
     Verdict,
     authentication_failure,
+    is_note,
     judge,
 )
 
@@ -29,6 +30,7 @@ ALL_SECTIONS = {
     "why": "w",
     "outputs": "o",
     "achievements": "a",
+    "trends": "t",
     "obstacles": "b",
     "future_actions": "f",
 }
@@ -203,7 +205,7 @@ def test_judge_naive_received_at_raises() -> None:
 
 
 @pytest.mark.parametrize(
-    "section", ["why", "outputs", "achievements", "obstacles", "future_actions"]
+    "section", ["why", "outputs", "achievements", "trends", "obstacles", "future_actions"]
 )
 def test_judge_missing_section_is_a_warning(section: str) -> None:
     fields = {name: text for name, text in ALL_SECTIONS.items() if name != section}
@@ -216,8 +218,13 @@ def test_judge_missing_section_is_a_warning(section: str) -> None:
 
 
 def test_judge_missing_sections_follow_the_rules() -> None:
-    rules = Rules(recommended_sections=("trends",))
-    assert verdict(rules=rules).codes() == ("missing_section:trends",)
+    fields = {name: text for name, text in ALL_SECTIONS.items() if name != "why"}
+    rules = Rules(recommended_sections=("why",))
+    assert verdict(changed(fields=fields), rules=rules).codes() == ("missing_section:why",)
+
+
+def test_judge_trends_is_a_recommended_section_by_default() -> None:
+    assert "trends" in Rules().recommended_sections
 
 
 def test_judge_free_text_reports_no_missing_sections() -> None:
@@ -327,3 +334,59 @@ def test_status_and_severity_values_are_stable_strings() -> None:
         ["accepted", "needs_revision", "held", "rejected", "superseded"],
         ["error", "hold", "warning"],
     )
+
+
+NOTE = changed(
+    text="Thanks so much!",
+    fields={},
+    action_lines=(),
+    links=(),
+    word_count=3,
+    labelled=False,
+)
+
+
+def test_is_note_a_few_words_without_anything_of_a_contribution() -> None:
+    assert is_note(NOTE, Rules()) is True
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"action_lines": ("C3",)},
+        {"labelled": True},
+        {"links": ("https://lib.example.org",)},
+        {"word_count": 41},
+        {"source": "attachment:contribution.docx"},
+        {"unreadable": ("contribution.doc",)},
+    ],
+)
+def test_is_note_not_with_anything_of_a_contribution(change: dict[str, object]) -> None:
+    assert is_note(dataclasses.replace(NOTE, **change), Rules()) is False  # type: ignore[arg-type]
+
+
+def test_is_note_word_limit_follows_the_rules() -> None:
+    note = dataclasses.replace(NOTE, word_count=12)
+    assert (is_note(note, Rules(note_max_words=11)), is_note(note, Rules(note_max_words=12))) == (
+        False,
+        True,
+    )
+
+
+def test_judge_unreadable_attachment_under_a_cover_note_is_the_one_error() -> None:
+    sent = dataclasses.replace(NOTE, word_count=9, unreadable=("WSIS 2025.pages",))
+    result = verdict(sent)
+    assert (result.status, result.codes(), result.issues[0].severity) == (
+        Status.NEEDS_REVISION,
+        ("unreadable_attachment",),
+        Severity.ERROR,
+    )
+    assert result.issues[0].message == (
+        "We could not open WSIS 2025.pages; please send it again as .docx, .odt, .pdf or .txt, "
+        "or paste the text into the message"
+    )
+
+
+def test_judge_unreadable_attachment_beside_a_full_text_is_a_warning() -> None:
+    result = verdict(dataclasses.replace(GOOD, unreadable=("photo.heic",)))
+    assert (result.status, result.codes()) == (Status.ACCEPTED, ("unreadable_attachment",))
