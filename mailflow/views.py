@@ -107,7 +107,11 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             }
 
     notes = [
-        {"from": row.sender, "at": iso(row.internal_date or row.recorded_at), "subject": row.subject}
+        {
+            "from": row.sender,
+            "at": iso(row.internal_date or row.recorded_at),
+            "subject": row.subject,
+        }
         for row in session.scalars(
             select(InboundMessage)
             .where(InboundMessage.kind == MessageKind.MEMBER_NOTE.value)
