@@ -107,7 +107,11 @@ class App:
     def status(self) -> dict[str, Any]:
         """The campaign at a glance (`status --json`)."""
         with self.ledger().transaction() as session:
-            return views.status(session, self.settings)
+            data = views.status(session, self.settings)
+            row = views.find_campaign(session, self.settings)
+            changed = campaign.changed_since_sent(session, row.id) if row is not None else []
+            data["report"]["changed_since_sent"] = len(changed)
+            return data
 
     def submissions(
         self, *, status: str | None = None, history: bool = False
@@ -162,10 +166,30 @@ class App:
         return outbox.flush(self.settings, self.ledger(), ignore_schedule=True)
 
     # -- the report -----------------------------------------------------------------------------
-    def compile_report(self, outdir: Path) -> campaign.Compiled:
-        """Render the report from accepted submissions into ``outdir``."""
-        return campaign.compile_report(self.settings, self.ledger(), outdir)
+    def compile_report(self, outdir: Path, *, delimiter: str | None = None) -> campaign.Compiled:
+        """Render the report from accepted submissions into ``outdir``, with its manifest;
+        ``delimiter`` (``,`` or ``;``) overrides ``[campaign] csv_dialect``."""
+        return campaign.compile_report(self.settings, self.ledger(), outdir, delimiter=delimiter)
 
-    def send_report(self, *, dry_run: bool = False, resend: bool = False) -> campaign.Sent:
-        """Send the compiled report to the campaign recipient."""
-        return campaign.send_report(self.settings, self.ledger(), dry_run=dry_run, resend=resend)
+    def send_report(
+        self, *, dry_run: bool = False, resend: bool = False, allow_empty: bool = False
+    ) -> campaign.Sent:
+        """Send the compiled folder, byte for byte, to the campaign recipient."""
+        return campaign.send_report(
+            self.settings,
+            self.ledger(),
+            dry_run=dry_run,
+            resend=resend,
+            allow_empty=allow_empty,
+        )
+
+    def coordinator_draft(self, submission_id: int, kind: str) -> str:
+        """The text an edit (``kind`` "edit") or an English version ("translation") starts from."""
+        with self.ledger().transaction() as session:
+            return submissions.coordinator_draft(session, submission_id, kind)
+
+    def set_coordinator_text(self, submission_id: int, kind: str, text: str) -> int:
+        """Keep the coordinator's edit or English version of a submission; the member's text and
+        earlier versions stay. Returns how many versions of that kind there are now."""
+        with self.ledger().transaction() as session:
+            return submissions.set_coordinator_text(session, submission_id, kind, text)

@@ -18,12 +18,20 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow.errors import NotFoundError, StateError
-from mailflow.ledger.models import InboundMessage, Member, MessageKind, OutboxMail, Submission
+from mailflow.ledger.models import (
+    CoordinatorText,
+    InboundMessage,
+    Member,
+    MessageKind,
+    OutboxMail,
+    Submission,
+)
 from mailflow.ledger.store import PendingRows
 from mailflow.reading.contribution import Contribution
 from mailflow.reading.mime import read_message
 from mailflow.reading.quotes import strip_reply
 from mailflow.reading.validate import Issue, Status, Verdict
+from mailflow.report.content import editable, read_content
 
 #: Statuses a later version replaces.
 REPLACEABLE = {Status.ACCEPTED.value, Status.NEEDS_REVISION.value, Status.HELD.value}
@@ -277,6 +285,7 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
         "review_note": submission.review_note or None,
     }
     if full:
+        data["coordinator"] = coordinator_texts(session, submission.id)
         data["text"] = submission.text
         data["fields"] = dict(submission.fields)
         data["source"] = submission.source
@@ -321,3 +330,53 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
         data["mail"] = sorted(mail, key=lambda m: m["at"])
         data["confirmation_note"] = submission.confirmation_note or None
     return data
+
+
+#: What a coordinator can write for a submission: an edit of what goes to IFLA, an English version.
+COORDINATOR_KINDS = ("edit", "translation")
+
+
+def coordinator_texts(session: Session, submission_id: int) -> dict[str, Any]:
+    """The coordinator's texts of a submission: the one in use of each kind and how many there
+    were (``{"edit": {"text", "at", "versions"} or None, "translation": …}``)."""
+    found: dict[str, Any] = {kind: None for kind in COORDINATOR_KINDS}
+    rows = session.scalars(
+        select(CoordinatorText)
+        .where(CoordinatorText.submission_id == submission_id)
+        .order_by(CoordinatorText.id)
+    )
+    for row in rows:
+        versions = (found[row.kind] or {}).get("versions", 0) + 1
+        found[row.kind] = {"text": row.text, "at": row.created_at.isoformat(), "versions": versions}
+    return found
+
+
+def coordinator_draft(session: Session, submission_id: int, kind: str) -> str:
+    """The text a coordinator's edit or translation starts from: the one in use, else the
+    member's fields under English labels (for a translation, the original to translate)."""
+    submission = get(session, submission_id)
+    current = coordinator_texts(session, submission_id)
+    if current[kind] is not None:
+        return str(current[kind]["text"])
+    edited = current["edit"]["text"] if current["edit"] is not None else None
+    edit_from, translate_from = editable(
+        read_content(submission.text, submission.fields, edited=edited)
+    )
+    return edit_from if kind == "edit" else translate_from
+
+
+def set_coordinator_text(session: Session, submission_id: int, kind: str, text: str) -> int:
+    """Keep ``text`` as the coordinator's ``kind`` for the submission (earlier ones stay);
+    returns how many texts of that kind the submission now has."""
+    if kind not in COORDINATOR_KINDS:
+        raise ValueError(kind)
+    submission = get(session, submission_id)
+    text = text.strip()
+    if not text:
+        raise StateError(f"the {kind} of submission {submission_id} is empty; nothing was kept")
+    current = coordinator_texts(session, submission.id)[kind]
+    if current is not None and current["text"] == text:
+        raise StateError(f"the {kind} of submission {submission_id} is unchanged; nothing was kept")
+    session.add(CoordinatorText(submission_id=submission.id, kind=kind, text=text))
+    session.flush()
+    return (current["versions"] if current else 0) + 1

@@ -243,35 +243,6 @@ def test_review_accept_sends_the_confirmation_and_keeps_the_note(workspace: Path
     assert run("review", str(held["id"])).exit_code == 2
 
 
-def test_compile_is_byte_identical_twice(workspace: Path) -> None:
-    ok("members", "import", "members.csv")
-    ok("poll", "--no-send")
-    first = ok("compile", "--out", "r1").split()
-    second = ok("compile", "--out", "r2").split()
-    assert [Path(p).name for p in first] == [
-        "report.txt",
-        "report.html",
-        "report.docx",
-        "contributions.csv",
-        "contributions.json",
-    ]
-    for a, b in zip(first, second, strict=True):
-        assert Path(a).read_bytes() == Path(b).read_bytes()
-
-
-def test_send_report_dry_run_then_send_then_refuse(workspace: Path) -> None:
-    ok("members", "import", "members.csv")
-    ok("poll")
-    assert ok("send-report", "--dry-run").startswith("would send")
-    assert "1 sent" in ok("send-report")
-    refused = run("send-report")
-    assert refused.exit_code == 1
-    assert "use --resend" in refused.output
-    assert "1 sent" in ok("send-report", "--resend")
-    outbox = json.loads(ok("outbox", "list", "--json"))
-    assert [m["kind"] for m in outbox].count("report") == 2
-
-
 def test_call_is_sent_once_per_member_unless_again(workspace: Path) -> None:
     ok("members", "import", "members.csv")
     assert ok("call").startswith("call: 11 queued, 0 skipped")

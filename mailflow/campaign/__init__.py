@@ -9,6 +9,7 @@ from mailflow.campaign.mailings import Mailing, send_call, send_reminders
 from mailflow.campaign.reporting import (
     Compiled,
     Sent,
+    changed_since_sent,
     compile_report,
     export,
     report_entries,
@@ -20,6 +21,7 @@ __all__ = [
     "Compiled",
     "Mailing",
     "Sent",
+    "changed_since_sent",
     "compile_report",
     "export",
     "report_entries",

@@ -1,13 +1,21 @@
-"""The coordinator's report actions: compile it from the ledger, send it to the campaign recipient,
-and export the submissions as data.
+"""The coordinator's report actions: compile it from the ledger into a folder, send exactly that
+folder to the campaign recipient, and export the submissions as data.
 
-Rendering is pure and lives in `mailflow.report`; this module reads the ledger and keeps the
-report's row (draft, sent) and its outbox mail.
+`compile_report` renders the report (`mailflow.report`, pure) from the accepted contributions and
+writes its files and a ``manifest.json`` — each file's SHA-256 and, per contribution, its version
+and a fingerprint of what is printed — into the folder; the campaign's draft report row keeps the
+same manifest. `send_report` sends those files byte for byte and refuses when they no longer
+match the manifest, when the ledger changed since the compile (naming the contributions and
+saying to compile again), when the report is empty (unless ``allow_empty``), or when a report was
+already sent (unless ``resend``; a resend's compile says it replaces the earlier report and its
+mail is threaded to it). `changed_since_sent` tells `status` what changed after the report went.
+Reading the ledger into report entries is `mailflow.campaign.report_entries`.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -15,22 +23,35 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow import report, submissions
-from mailflow.answering import compose, outbox
-from mailflow.config import Settings
-from mailflow.errors import StateError
-from mailflow.ledger.models import (
-    Member,
-    Report,
-    ReportState,
-    Submission,
+from mailflow.answering import outbox, wire
+from mailflow.campaign.report_entries import (
+    Change,
+    changes,
+    fingerprints,
+    report_entries,
+    silent_members,
 )
+from mailflow.config import Settings
+from mailflow.errors import MailflowError, StateError
+from mailflow.ledger.models import Report, ReportState
 from mailflow.ledger.store import Ledger, sync_campaign
-from mailflow.reading.validate import Status
 from mailflow.untrusted import csv_cell
+
+__all__ = [
+    "Compiled",
+    "Sent",
+    "changed_since_sent",
+    "compile_report",
+    "export",
+    "report_entries",
+    "send_report",
+]
+
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -48,183 +69,258 @@ class Sent:
     delivery: dict[str, int] = field(default_factory=dict)
 
 
-# -- the report ----------------------------------------------------------------------------------
-def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntry]:
-    """Accepted submissions, latest version per member, as report entries, oldest first.
-
-    One query for the columns the report prints, joined with the member, and no ORM objects:
-    the report of a large campaign reads every accepted submission. An accepted submission is
-    its author's latest version (a newer one supersedes it), so no version filter is needed.
-    """
-    rows = session.execute(
-        select(
-            Submission.id,
-            Submission.sender_address,
-            Submission.language,
-            Submission.action_lines,
-            Submission.text,
-            Submission.fields,
-            Submission.links,
-            Submission.word_count,
-            Submission.received_at,
-            Member.id,
-            Member.name,
-            Member.organisation,
-            Member.country,
-        )
-        .outerjoin(Member, Member.id == Submission.member_id)
-        .where(
-            Submission.campaign_id == campaign_id,
-            Submission.status == Status.ACCEPTED.value,
-        )
-        .order_by(Submission.id)
-    )
-    entries = []
-    for (
-        submission_id,
-        sender,
-        language,
-        action_lines,
-        text,
-        fields,
-        links,
-        word_count,
-        received_at,
-        member_id,
-        name,
-        organisation,
-        country,
-    ) in rows:
-        has_member = member_id is not None
-        entries.append(
-            report.ReportEntry(
-                submission_id=submission_id,
-                organisation=fields.get("organisation") or (organisation if has_member else ""),
-                country=fields.get("country") or (country if has_member else ""),
-                member_name=name if has_member else "",
-                member_address=sender,
-                language=language,
-                action_lines=tuple(action_lines),
-                text=text,
-                fields=fields,
-                links=tuple(links),
-                word_count=word_count,
-                received_at=received_at,
-            )
-        )
-    return entries
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _compile(session: Session, settings: Settings) -> tuple[report.CompiledReport, list[int], int]:
-    campaign = sync_campaign(session, settings.campaign)
-    with report.collector_paused():
-        entries = report_entries(session, campaign.id)
-    # The compile time comes from the ledger, so two compiles of the same ledger are identical.
-    latest = session.scalar(
-        select(func.max(Submission.created_at)).where(Submission.campaign_id == campaign.id)
-    )
-    c = settings.campaign
-    meta = report.ReportMeta(
-        association=c.association,
-        campaign=c.name,
-        deadline=c.deadline,
-        word_limit=c.word_limit,
-        recipient=c.recipient,
-        compiled_at=latest or c.deadline,
-        summary=c.summary,
-    )
-    return report.compile_report(entries, meta), [e.submission_id for e in entries], campaign.id
+def _last_sent(session: Session, campaign_id: int) -> Report | None:
+    return session.scalars(
+        select(Report)
+        .where(Report.campaign_id == campaign_id, Report.state != ReportState.DRAFT.value)
+        .order_by(Report.id.desc())
+    ).first()
 
 
-def compile_report(settings: Settings, ledger: Ledger, outdir: Path) -> Compiled:
-    """Render the report into ``outdir`` and keep it as the campaign's draft."""
-    with ledger.transaction() as session:
-        compiled, ids, campaign_id = _compile(session, settings)
-        draft = _draft(session, campaign_id)
-        draft.subject = compiled.subject
-        draft.content = compiled.text
-        draft.submission_ids = ids
-        report_id = draft.id
-    files = compiled.write(outdir)
-    return Compiled(files=files, warnings=compiled.warnings, report_id=report_id, entries=len(ids))
-
-
-def _draft(session: Session, campaign_id: int) -> Report:
-    row = session.scalars(
+def _draft(session: Session, campaign_id: int) -> Report | None:
+    return session.scalars(
         select(Report)
         .where(Report.campaign_id == campaign_id, Report.state == ReportState.DRAFT.value)
         .order_by(Report.id.desc())
     ).first()
-    if row is None:
-        row = Report(campaign_id=campaign_id, state=ReportState.DRAFT.value)
-        session.add(row)
+
+
+def _coordinator(settings: Settings) -> str:
+    return settings.campaign.coordinator or settings.smtp.from_
+
+
+# -- compile -------------------------------------------------------------------------------------
+def compile_report(
+    settings: Settings,
+    ledger: Ledger,
+    outdir: Path,
+    *,
+    delimiter: str | None = None,
+    now: datetime | None = None,
+) -> Compiled:
+    """Render the report into ``outdir`` with its manifest, and keep it as the campaign's draft.
+
+    ``delimiter`` overrides ``[campaign] csv_dialect`` for contributions.csv (``,`` or ``;``).
+    """
+    compiled_at = (now or datetime.now(UTC)).replace(microsecond=0)
+    c = settings.campaign
+    with ledger.transaction() as session:
+        campaign = sync_campaign(session, c)
+        with report.collector_paused():
+            entries = report_entries(session, campaign.id)
+        roster_size, silent = silent_members(session, campaign.id)
+        printed = fingerprints(entries)
+        previous = _last_sent(session, campaign.id)
+        replaces = None
+        if previous is not None and previous.sent_at is not None:
+            changed = changes((previous.manifest or {}).get("contributions", {}), printed)
+            replaces = report.Replaced(previous.subject, previous.sent_at, len(changed))
+        meta = report.ReportMeta(
+            association=c.association,
+            campaign=c.name,
+            deadline=c.deadline,
+            word_limit=c.word_limit,
+            recipient=c.recipient,
+            compiled_at=compiled_at,
+            summary=c.summary,
+            coordinator=_coordinator(settings),
+            signature=c.signature,
+            roster_size=roster_size,
+            silent_members=silent,
+            replaces=replaces,
+            csv_delimiter=delimiter or report.DELIMITERS[c.csv_dialect],
+        )
+        compiled = report.compile_report(entries, meta)
+        manifest: dict[str, Any] = {
+            "campaign": c.name,
+            "compiled_at": compiled_at.isoformat(),
+            "subject": compiled.subject,
+            "recipient": c.recipient,
+            "replaces": previous.id if replaces is not None and previous is not None else None,
+            "files": {name: _sha256(data) for name, data in compiled.files()},
+            "attachments": [[name, mime] for name, mime, _ in compiled.attachments],
+            "contributions": printed,
+        }
+        draft = _draft(session, campaign.id)
+        if draft is None:
+            draft = Report(campaign_id=campaign.id, state=ReportState.DRAFT.value)
+            session.add(draft)
+        draft.subject = compiled.subject
+        draft.content = compiled.text
+        draft.submission_ids = [entry.submission_id for entry in entries]
+        draft.compiled_at = compiled_at
+        draft.folder = str(outdir.resolve())
+        draft.manifest = manifest
+        draft.replaces_id = manifest["replaces"]
         session.flush()
-    return row
+        report_id = draft.id
+        # The files are written inside the transaction: a failed write leaves no draft that
+        # points at a folder without them.
+        files = compiled.write(outdir)
+        files.append(_write_manifest(outdir, manifest))
+    return Compiled(
+        files=files, warnings=compiled.warnings, report_id=report_id, entries=len(entries)
+    )
+
+
+def _write_manifest(outdir: Path, manifest: dict[str, Any]) -> Path:
+    path = outdir / MANIFEST
+    try:
+        data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        partial = outdir / f".{MANIFEST}.partial"
+        partial.write_text(data, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        raise MailflowError(f"cannot write the report to {outdir}: {exc.strerror}") from exc
+    return path
+
+
+# -- send ----------------------------------------------------------------------------------------
+def _read_folder(draft: Report) -> tuple[dict[str, bytes], list[str]]:
+    """The compiled files as they are on disk now, and what no longer matches the manifest."""
+    folder = Path(draft.folder or "")
+    found: dict[str, bytes] = {}
+    problems: list[str] = []
+    for name, digest in (draft.manifest or {}).get("files", {}).items():
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            problems.append(f"{name} is missing from {folder}")
+            continue
+        if _sha256(data) != digest:
+            problems.append(f"{name} in {folder} was changed after the compile")
+        found[name] = data
+    return found, problems
+
+
+def _ledger_changes(session: Session, draft: Report, campaign_id: int) -> list[Change]:
+    now = fingerprints(report_entries(session, campaign_id))
+    return changes((draft.manifest or {}).get("contributions", {}), now)
+
+
+def _describe(found: list[Change]) -> str:
+    shown = "; ".join(f"{change.label}: {change.what}" for change in found[:10])
+    more = f"; and {len(found) - 10} more" if len(found) > 10 else ""
+    return f"{shown}{more}"
 
 
 def send_report(
-    settings: Settings, ledger: Ledger, *, dry_run: bool = False, resend: bool = False
+    settings: Settings,
+    ledger: Ledger,
+    *,
+    dry_run: bool = False,
+    resend: bool = False,
+    allow_empty: bool = False,
 ) -> Sent:
-    """Compile the report from the ledger as it is now and send it to the campaign recipient."""
+    """Send the compiled folder, byte for byte, to the campaign recipient (see the module doc)."""
     now = datetime.now(UTC)
+    recipient = settings.campaign.recipient
     with ledger.transaction() as session:
-        compiled, ids, campaign_id = _compile(session, settings)
-        previous = session.scalars(
-            select(Report)
-            .where(Report.campaign_id == campaign_id, Report.state != ReportState.DRAFT.value)
-            .order_by(Report.id.desc())
-        ).first()
+        campaign = sync_campaign(session, settings.campaign)
+        previous = _last_sent(session, campaign.id)
         if previous is not None and not resend and not dry_run:
             raise StateError(
-                f"the report was already sent ({previous.state}, {previous.message_id}); "
-                "use --resend to send it again"
+                f"the report was already sent ({previous.sent_at:%Y-%m-%d %H:%M} UTC, "
+                f"{previous.message_id}); to send an update that replaces it, run "
+                "`mailflow compile`, then `mailflow send-report --resend`"
             )
-        recipient = settings.campaign.recipient
+        draft = _draft(session, campaign.id)
+        if draft is None or not draft.manifest:
+            raise StateError("no compiled report: run `mailflow compile` first")
+        files, problems = _read_folder(draft)
+        found = _ledger_changes(session, draft, campaign.id)
+        if found:
+            problems.append(
+                f"{len(found)} contribution{'s' if len(found) != 1 else ''} changed in the "
+                f"ledger since the compile ({_describe(found)})"
+            )
+        if previous is not None and draft.manifest.get("replaces") != previous.id:
+            problems.append(
+                f"a report was sent after this one was compiled ({previous.message_id})"
+            )
+        count = len(draft.manifest.get("contributions", {}))
         if dry_run:
-            sizes = ", ".join(
-                f"{name} ({len(data)} bytes)" for name, _, data in compiled.attachments
+            verdict = (
+                "It matches the compiled folder and the ledger."
+                if not problems
+                else "It does NOT match: " + "; ".join(problems) + ". Run `mailflow compile` again."
+            )
+            text = files.get("report.txt", b"").decode("utf-8", "replace")
+            already = (
+                "" if previous is None else f" A report was already sent ({previous.message_id})."
             )
             return Sent(
                 message=(
-                    f"would send {compiled.subject!r} to {recipient}: {len(ids)} contribution(s); "
-                    f"attachments: {sizes}"
-                    + ("" if previous is None else f"; already sent as {previous.message_id}")
+                    f"Would send “{draft.subject}” to {recipient}: {count} "
+                    f"contribution{'s' if count != 1 else ''}, with "
+                    f"{', '.join(name for name, _ in draft.manifest['attachments'])}. "
+                    f"{verdict}{already}\n\n{text}"
                 )
             )
-        message_id = compose.make_message_id(settings.smtp.from_)
+        if problems:
+            raise StateError(
+                "the report was not sent: " + "; ".join(problems) + ". Run `mailflow compile` "
+                "again, check the folder, then `mailflow send-report`"
+                + (" --resend" if previous is not None else "")
+            )
+        if count == 0 and not allow_empty:
+            raise StateError(
+                "the compiled report has no contribution; use --allow-empty to send it anyway"
+            )
+        message_id = wire.make_message_id(settings.smtp.from_)
+        compiled = report.CompiledReport(
+            subject=draft.subject,
+            text=files["report.txt"].decode("utf-8"),
+            html=files["report.html"].decode("utf-8"),
+            attachments=tuple(
+                (name, mime, files[name]) for name, mime in draft.manifest["attachments"]
+            ),
+        )
+        thread = previous.message_id if previous is not None else None
         data = report.build_report_mail(
             compiled,
             from_address=settings.smtp.from_,
             to_address=recipient,
             message_id=message_id,
             date=now,
+            in_reply_to=thread,
         )
-        row = _draft(session, campaign_id)
-        row.subject = compiled.subject
-        row.content = compiled.text
-        row.submission_ids = ids
-        row.message_id = message_id
+        draft.message_id = message_id
         # The report counts as sent once the outbox row is committed; delivery retries from there.
-        row.state = ReportState.SENT.value
-        row.sent_at = now
+        draft.state = ReportState.SENT.value
+        draft.sent_at = now
         outbox.queue(
             session,
             kind="report",
             message_id=message_id,
             sender=settings.smtp.from_address,
             recipient=recipient,
-            subject=compiled.subject,
+            subject=draft.subject,
             data=data,
-            campaign_id=campaign_id,
-            report_id=row.id,
+            campaign_id=campaign.id,
+            report_id=draft.id,
         )
     delivery = outbox.flush(settings, ledger)
     return Sent(
-        message=f"report {message_id} to {recipient}: {len(ids)} contribution(s); "
+        message=f"report {message_id} to {recipient}: {count} contribution"
+        f"{'s' if count != 1 else ''}; "
         + (", ".join(f"{n} {s}" for s, n in sorted(delivery.items())) or "queued"),
         message_id=message_id,
         delivery=delivery,
     )
+
+
+def changed_since_sent(session: Session, campaign_id: int) -> list[Change]:
+    """Contributions changed in the ledger since the last report was sent (none if none went)."""
+    previous = _last_sent(session, campaign_id)
+    if previous is None or not previous.manifest:
+        return []
+    now = fingerprints(report_entries(session, campaign_id))
+    return changes(previous.manifest.get("contributions", {}), now)
 
 
 def export(settings: Settings, ledger: Ledger, fmt: str) -> str:

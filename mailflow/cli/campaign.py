@@ -46,10 +46,18 @@ def remind(ctx: click.Context, days_before: int | None) -> None:
     show_default=True,
     help="Folder to write the report into.",
 )
+@click.option(
+    "--excel-dialect",
+    type=click.Choice(["comma", "semicolon"]),
+    default=None,
+    help="Separator of contributions.csv (default: [campaign] csv_dialect); "
+    "semicolon for spreadsheet programs that expect it.",
+)
 @click.pass_context
-def compile_command(ctx: click.Context, outdir: Path) -> None:
-    """Render the report from accepted submissions into a folder."""
-    result = get_app(ctx).compile_report(outdir)
+def compile_command(ctx: click.Context, outdir: Path, excel_dialect: str | None) -> None:
+    """Render the report from accepted submissions into a folder, with a manifest."""
+    delimiter = {"comma": ",", "semicolon": ";"}[excel_dialect] if excel_dialect else None
+    result = get_app(ctx).compile_report(outdir, delimiter=delimiter)
     for path in result.files:
         click.echo(str(path))
     for warning in result.warnings:
@@ -57,10 +65,15 @@ def compile_command(ctx: click.Context, outdir: Path) -> None:
 
 
 @click.command("send-report", context_settings=CONTEXT_SETTINGS)
-@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
-@click.option("--resend", is_flag=True, help="Send again although it was sent before.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be sent and whether it matches the compiled folder; send nothing.",
+)
+@click.option("--resend", is_flag=True, help="Send an update of a report already sent.")
+@click.option("--allow-empty", is_flag=True, help="Send a report with no contribution.")
 @click.pass_context
-def send_report(ctx: click.Context, dry_run: bool, resend: bool) -> None:
-    """Send the compiled report to the campaign recipient."""
-    result = get_app(ctx).send_report(dry_run=dry_run, resend=resend)
+def send_report(ctx: click.Context, dry_run: bool, resend: bool, allow_empty: bool) -> None:
+    """Send the compiled folder, exactly as compiled, to the campaign recipient."""
+    result = get_app(ctx).send_report(dry_run=dry_run, resend=resend, allow_empty=allow_empty)
     click.echo(result.message)

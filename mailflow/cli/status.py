@@ -41,6 +41,13 @@ def print_status(data: dict[str, Any]) -> None:
         table.add_row(section, ", ".join(f"{k} {v}" for k, v in data[section].items()))
     report = data["report"]
     table.add_row("report", report["state"] or "not compiled")
+    changed = report.get("changed_since_sent", 0)
+    if changed:
+        table.add_row(
+            "to do",
+            f"{changed} contribution{'s' if changed != 1 else ''} changed since the report was "
+            "sent — `mailflow compile`, then `mailflow send-report --resend` sends an update",
+        )
     svc = data["service"]
     table.add_row("last poll", f"{svc['last_poll'] or 'never'}  {svc['last_poll_summary'] or ''}")
     if svc["last_error"]:

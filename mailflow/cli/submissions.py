@@ -58,6 +58,12 @@ def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> N
     click.echo(data["text"])
     click.echo("")
     click.echo(f"text from: {data['source']}")
+    for kind, title in (("edit", "coordinator's edit"), ("translation", "English version")):
+        text = data["coordinator"][kind]
+        if text is not None:
+            click.echo(f"{title} (the text IFLA gets; {text['at']}, version {text['versions']}):")
+            click.echo(text["text"])
+            click.echo("")
     for mail in data["mail"]:
         if mail.get("note"):
             click.echo(f"  out {mail['kind']} {mail['note']} {mail['at']}")
@@ -105,3 +111,47 @@ def reprocess(ctx: click.Context, submission_id: int | None, everything: bool) -
         raise click.UsageError("give a submission ID or --all")
     seen, changed = get_app(ctx).reprocess(submission_id)
     click.echo(f"reprocessed {seen} submission(s); {changed} changed")
+
+
+def _coordinator_text(ctx: click.Context, submission_id: int, kind: str, file: str | None) -> None:
+    app = get_app(ctx)
+    if file is not None:
+        with click.open_file(file, encoding="utf-8") as stream:
+            text = stream.read()
+    else:
+        edited = click.edit(app.coordinator_draft(submission_id, kind), extension=".txt")
+        if edited is None:
+            raise click.ClickException("the editor was closed without saving; nothing was kept")
+        text = edited
+    versions = app.set_coordinator_text(submission_id, kind, text)
+    what = "edit" if kind == "edit" else "English version"
+    click.echo(
+        f"submission {submission_id}: the coordinator's {what} is kept (version {versions}); "
+        "the member's text stays in the ledger. Run `mailflow compile` to see it in the report."
+    )
+
+
+_FILE = click.option(
+    "--file",
+    "file",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Read the text from this file (- for standard input) instead of opening $EDITOR.",
+)
+
+
+@submissions.command("edit")
+@click.argument("submission_id", type=int)
+@_FILE
+@click.pass_context
+def submissions_edit(ctx: click.Context, submission_id: int, file: str | None) -> None:
+    """Edit the text that goes to IFLA for a submission ($EDITOR or --file); the original stays."""
+    _coordinator_text(ctx, submission_id, "edit", file)
+
+
+@submissions.command("translate")
+@click.argument("submission_id", type=int)
+@_FILE
+@click.pass_context
+def submissions_translate(ctx: click.Context, submission_id: int, file: str | None) -> None:
+    """Give a submission an English version ($EDITOR or --file), shown first in the report."""
+    _coordinator_text(ctx, submission_id, "translation", file)

@@ -289,6 +289,30 @@ class Report(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # What `compile` wrote and `send-report` sends: the folder, and a manifest of its files'
+    # hashes and the submission versions included (see mailflow.campaign.reporting).
+    compiled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    folder: Mapped[str | None] = mapped_column(Text, nullable=True)
+    manifest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), nullable=True)
+
+
+class CoordinatorText(Base):
+    """A coordinator's text for a submission: an edit of what goes to IFLA, or an English version.
+
+    Rows are only added: the latest of each kind is the one in use, earlier ones stay as history,
+    and the member's own text stays untouched on the submission.
+    """
+
+    __tablename__ = "coordinator_texts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "edit" | "translation"
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ServiceEvent(Base):

@@ -22,11 +22,15 @@ from datetime import UTC, datetime
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.shared import Mm
 
-from mailflow.report.view import Placement, View, aware, is_rtl
+from mailflow.report.view import Field, Item, Placement, Said, View, aware, is_rtl, isolate
 
 __all__ = ["build_docx"]
 
+#: The page: A4, as the rest of the world prints (python-docx's default is US Letter).
+A4 = (Mm(210), Mm(297))
+MARGIN = Mm(25)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _DOCUMENT = "word/document.xml"
 _DOCUMENT_RELS = "word/_rels/document.xml.rels"
@@ -53,9 +57,9 @@ def _attribute(value: str) -> str:
     return _text(value).replace('"', "&quot;")
 
 
-def _run(text: str, *, bold: bool = False) -> str:
-    """A run of ``text``, bold if asked; spaces kept as written."""
-    properties = "<w:rPr><w:b/></w:rPr>" if bold else ""
+def _run(text: str, *, bold: bool = False, italic: bool = False) -> str:
+    """A run of ``text``, bold or italic if asked; spaces kept as written."""
+    properties = "<w:rPr><w:b/></w:rPr>" if bold else "<w:rPr><w:i/></w:rPr>" if italic else ""
     return f'<w:r>{properties}<w:t xml:space="preserve">{_text(text)}</w:t></w:r>'
 
 
@@ -70,12 +74,20 @@ class _Body:
     def paragraph(self, text: str = "", style: str | None = None, *, rtl: bool = False) -> None:
         self.paragraph_of(_run(text) if text else "", style, rtl=rtl)
 
-    def paragraph_of(self, runs: str, style: str | None = None, *, rtl: bool = False) -> None:
-        """A paragraph of ``runs`` (already XML), in ``style`` (a style name), right-to-left."""
+    def paragraph_of(
+        self, runs: str, style: str | None = None, *, rtl: bool = False, keep_next: bool = False
+    ) -> None:
+        """A paragraph of ``runs`` (already XML), in ``style`` (a style name), right-to-left,
+        kept on the page of the next paragraph. Headings are kept with their text whatever the
+        style says (Word's built-in headings do; a template's may not)."""
+        keep_next = keep_next or (style is not None and style.startswith(("Heading", "Title")))
         properties = ""
-        if style is not None or rtl:
+        if style is not None or rtl or keep_next:
             style_xml = f'<w:pStyle w:val="{self._style_ids[style]}"/>' if style else ""
-            properties = f"<w:pPr>{style_xml}{'<w:bidi/>' if rtl else ''}</w:pPr>"
+            properties = (
+                f"<w:pPr>{style_xml}{'<w:keepNext/>' if keep_next else ''}"
+                f"{'<w:bidi/>' if rtl else ''}</w:pPr>"
+            )
         self.paragraphs.append(f"<w:p>{properties}{runs}</w:p>")
 
     def texts(self, texts: Iterable[str], *, rtl: bool = False) -> None:
@@ -100,25 +112,88 @@ class _Body:
         )
 
 
-def _docx_item(out: _Body, placement: Placement) -> None:
-    item = placement.item
-    heading = item.organisation or "(organisation not given)"
-    if item.country:
-        heading += f" — {item.country}"
-    if not placement.full:
-        runs = _run(heading, bold=True) + _run(f" (#{item.id}): see under {item.home}.")
-        out.paragraph_of(runs, "List Bullet")
+def _label(out: _Body, label: str, value: str = "") -> None:
+    """A paragraph "Label: value" with the label bold, kept with the next paragraph."""
+    runs = _run(f"{label}:", bold=True) + (_run(f" {value}") if value else "")
+    out.paragraph_of(runs, keep_next=not value)
+
+
+def _field(out: _Body, field: Field, item: Item) -> None:
+    links = field.key == "outputs" and item.links
+    if field.missing and not links:
+        _label(out, field.label, "not given.")
         return
-    out.paragraph(f"{heading} (#{item.id})", "Heading 3")
-    details = f"Action lines: {item.codes_label} · {item.word_count} words"
-    if item.member_name:
-        details += f" · contact: {item.member_name}"
-    out.paragraph(f"{details} · received {item.received}")
-    out.texts(item.paragraphs, rtl=item.rtl)
+    if field.english:
+        _label(out, field.label)
+        out.texts(field.english)
+        if field.original:
+            out.paragraph_of(_run(f"Original ({field.language}):", italic=True), keep_next=True)
+            out.texts(field.original, rtl=field.rtl)
+    elif field.original:
+        _label(out, f"{field.label} (in {field.language}; no English version)")
+        out.texts(field.original, rtl=field.rtl)
+    else:
+        _label(out, field.label)
+    if links:
+        _links(out, item)
+
+
+def _links(out: _Body, item: Item) -> None:
     for link in item.links:
         out.paragraph_of(
             out.hyperlink(link.url) if link.clickable else _run(link.url), "List Bullet"
         )
+
+
+def _docx_item(out: _Body, placement: Placement) -> None:
+    item = placement.item
+    heading = f"{item.number}. {item.heading}"
+    if not placement.full:
+        out.paragraph(f"{heading}: printed in full under {item.home}.", "List Bullet")
+        return
+    out.paragraph(heading, "Heading 3")
+    _label(out, "Organisation", isolate(item.organisation) or "not given.")
+    country = item.country_name or "not given."
+    if item.country and item.country_written and item.country_written != item.country.name:
+        country += f" (written “{isolate(item.country_written)}”)"
+    _label(out, "Country", country)
+    _label(out, "Contact", isolate(item.contact))
+    lines = "; ".join(f"{code} {name}" for code, name in item.lines)
+    _label(out, "Action lines", lines or "none recognised.")
+    _label(out, "Language", item.note)
+    if item.free_english or item.free_original:
+        if item.free_english:
+            _label(out, "Contribution (not divided into the call's sections)")
+            out.texts(item.free_english)
+            if item.free_original:
+                out.paragraph_of(
+                    _run(f"Original ({item.language_name}):", italic=True), keep_next=True
+                )
+                out.texts(item.free_original, rtl=item.free_rtl)
+        else:
+            _label(
+                out,
+                "Contribution (not divided into the call's sections; "
+                f"in {item.language_name}, no English version)",
+            )
+            out.texts(item.free_original, rtl=item.free_rtl)
+        _links(out, item)
+    else:
+        for field in item.fields:
+            _field(out, field, item)
+    _label(out, "Completeness", f"{item.completeness}.")
+
+
+def _said(out: _Body, said: Said) -> None:
+    field, item = said.field, said.item
+    for number, text in enumerate(field.english or field.original):
+        out.paragraph(
+            text, "List Bullet" if number == 0 else None, rtl=not field.english and field.rtl
+        )
+    if field.english and field.original:
+        out.texts(field.original, rtl=field.rtl)
+    where = f"— {item.who}; contribution {item.number}, {item.codes_label}"
+    out.paragraph(where + ("" if field.english else f"; in {field.language}"))
 
 
 def _body(view: View, style_ids: dict[str, str]) -> _Body:
@@ -130,32 +205,51 @@ def _body(view: View, style_ids: dict[str, str]) -> _Body:
     )
     out.paragraph("Overview", "Heading 1")
     out.paragraph(f"Contributions: {view.contributions}", "List Bullet")
-    out.paragraph(f"Members: {view.members}", "List Bullet")
+    members = f"Members who contributed: {view.members}"
+    if view.meta.roster_size:
+        members += f" of {view.meta.roster_size}"
+    out.paragraph(members, "List Bullet")
     out.paragraph(f"Words in all: {view.words}", "List Bullet")
     out.paragraph("By action line", "Heading 2")
     for line in view.lines:
         out.paragraph(f"{line.code} {line.name}: {line.count}", "List Bullet")
     out.paragraph("By country", "Heading 2")
     for country, count in view.countries:
-        out.paragraph(f"{country}: {count}", "List Bullet")
+        out.paragraph(f"{isolate(country)}: {count}", "List Bullet")
+    if view.silent_members:
+        out.paragraph("Members who did not answer", "Heading 2")
+        for name in view.silent_members:
+            out.paragraph(isolate(name), "List Bullet")
     if view.summary:
         out.paragraph("Summary", "Heading 1")
         for paragraph in view.summary:
             out.paragraph(paragraph, rtl=is_rtl(paragraph))
     out.paragraph("Contributions by action line", "Heading 1")
+    out.paragraph(
+        "Each contribution is printed once, under the first of its action lines, and referred "
+        "to by its number under the others."
+    )
     if not view.groups:
         out.paragraph("No contributions were accepted.")
     for group in view.groups:
-        title = f"{group.code} {group.name}" if group.code else group.name
-        out.paragraph(title, "Heading 2")
+        out.paragraph(group.title, "Heading 2")
         for placement in group.placements:
             _docx_item(out, placement)
+    for gathered in view.gathered:
+        out.paragraph(gathered.title, "Heading 1")
+        for said in gathered.said:
+            _said(out, said)
+        if not gathered.said:
+            out.paragraph("None reported.")
     return out
 
 
 def build_docx(view: View) -> bytes:
     """The report ``view`` as .docx bytes; the same view gives the same bytes."""
     document = docx.Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = A4
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = MARGIN
     body = _body(view, {name: document.styles[name].style_id for name in _STYLES})
     properties = document.core_properties
     properties.title = view.title[:255]

@@ -15,7 +15,13 @@ __all__ = ["build_report_mail"]
 
 
 def build_report_mail(
-    report: CompiledReport, *, from_address: str, to_address: str, message_id: str, date: datetime
+    report: CompiledReport,
+    *,
+    from_address: str,
+    to_address: str,
+    message_id: str,
+    date: datetime,
+    in_reply_to: str | None = None,
 ) -> bytes:
     """The report as a ``multipart/mixed`` mail: ``alternative(text, html)`` then attachments.
 
@@ -30,6 +36,10 @@ def build_report_mail(
     message["Subject"] = report.subject
     message["Date"] = format_datetime(aware(date))
     message["Message-ID"] = message_id if message_id.startswith("<") else f"<{message_id}>"
+    if in_reply_to:
+        # A resend: threaded to the report it replaces, so the recipient's client shows both.
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
     message["MIME-Version"] = "1.0"
     message.set_content(report.text)
     message.add_alternative(report.html, subtype="html")

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from mailflow.answering.i18n import templates_dir
 from mailflow.errors import MailflowError
 from mailflow.reading.words import count_words
+from mailflow.report.build import build_view
 from mailflow.report.data import csv_bytes, json_bytes
 from mailflow.report.docx import build_docx
-from mailflow.report.view import ReportEntry, ReportMeta, View, build_view
+from mailflow.report.view import ReportEntry, ReportMeta, View, is_rtl, isolate
 
 __all__ = ["CompiledReport", "collector_paused", "compile_report"]
 
@@ -73,7 +75,7 @@ class CompiledReport:
 
 @functools.cache
 def _environment(folder: Path) -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "html.j2"), default_for_string=False, default=False
@@ -83,6 +85,17 @@ def _environment(folder: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["isolate"] = isolate
+    environment.filters["bidi"] = _bidi
+    return environment
+
+
+def _bidi(text: str) -> Markup:
+    """``text`` escaped for HTML, in a right-to-left span when it reads right to left: the span
+    isolates it, so "مكتبة الإسكندرية — Egypt" keeps the dash and the country where they belong."""
+    if is_rtl(text):
+        return Markup('<span dir="rtl">{}</span>').format(text)
+    return Markup("{}").format(text)
 
 
 def _render(name: str, view: View) -> str:
@@ -135,7 +148,7 @@ def _compile(entries: Sequence[ReportEntry], meta: ReportMeta) -> CompiledReport
         html=_render("report.html.j2", view),
         attachments=(
             (DOCX_NAME, DOCX_MIME, build_docx(view)),
-            (CSV_NAME, "text/csv", csv_bytes(view.items)),
+            (CSV_NAME, "text/csv", csv_bytes(view.items, view.meta.csv_delimiter)),
             (JSON_NAME, "application/json", json_bytes(view)),
         ),
         warnings=tuple(warnings),

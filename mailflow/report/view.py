@@ -1,12 +1,23 @@
-"""The report's view model: accepted contributions cleaned, ordered and grouped for display.
+"""The report's view model: accepted contributions cleaned, structured, ordered and grouped.
 
 `build_view` turns the `ReportEntry` list and the `ReportMeta` into a `View` that every rendering
 (`mailflow.report.render` for text and HTML, `mailflow.report.data` for .csv and .json,
-`mailflow.report.docx`) reads. Contributions are grouped by action line; a contribution naming
-several lines is placed in full once, under its lowest-numbered line, and cross-referenced under the
-others. Ordering is stable (action line number, organisation, submission id) and every string is
-cleaned of what XML and display cannot hold, so the same input gives the same view. This module
-renders nothing and reads no ledger.
+`mailflow.report.docx`) reads, so that all of them say the same thing:
+
+- every contribution in one English structure, in the call's order (`LABELS`): organisation,
+  country (ISO 3166, English name), contact, action lines with their official English names, then
+  the prose fields, each with its English version first (member's or coordinator's) and the
+  original beneath with its language named, a field left out marked missing, and a completeness
+  line ("no link, no trends");
+- contributions grouped by action line, each printed once (numbered 1…N in report order) under its
+  lowest-numbered line and referred to by number under the others: references that read the same
+  in any mail client, with no in-page anchors;
+- trends, obstacles and future actions gathered across contributions, with who said them and
+  under which action lines; the overview; the cover note.
+
+Ordering is stable (action line number, organisation, submission id) and every string is cleaned
+of what XML and display cannot hold, so the same input gives the same view. This module renders
+nothing and reads no ledger; what a contribution's text says is `mailflow.report.content`.
 """
 
 from __future__ import annotations
@@ -14,30 +25,28 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from babel import Locale
 from babel.dates import format_date
 
 from mailflow.reading.wsis import action_line
-from mailflow.untrusted import clean_line, clean_text
+from mailflow.report.countries import Country
 
-#: The order in which a contribution's fields are written to the JSON; others follow sorted.
-FIELD_ORDER: tuple[str, ...] = (
-    "organisation",
-    "country",
-    "why",
-    "outputs",
-    "achievements",
-    "trends",
-    "obstacles",
-    "future_actions",
-)
 ACTION_LINE_COUNT = 11
+#: What IFLA asked to learn, gathered across contributions: field -> section title.
+GATHERED: Mapping[str, str] = {
+    "trends": "Trends reported",
+    "obstacles": "Obstacles reported",
+    "future_actions": "Future actions",
+}
+FIRST_STRONG_ISOLATE = "\u2068"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
 
 _CODE = re.compile(r"C(\d{1,2})")
+_RTL_CHAR = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,8 @@ class ReportEntry:
     """One accepted contribution (the latest version of a member); its text is untrusted."""
 
     submission_id: int
-    organisation: str
-    country: str
+    organisation: str  # as the member wrote it, else the roster's
+    country: str  # as the member wrote it
     member_name: str
     member_address: str
     language: str | None
@@ -56,6 +65,20 @@ class ReportEntry:
     links: tuple[str, ...]
     word_count: int
     received_at: datetime
+    version: int = 1
+    roster_country: str = ""  # the roster's entry, which wins when it names a country
+    edited: str | None = None  # the coordinator's text, which replaces the member's for IFLA
+    translation: str | None = None  # the coordinator's English version
+    member_english: str | None = None  # an English version the member sent as an attachment
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The report a resend replaces."""
+
+    subject: str
+    sent_at: datetime
+    changed: int  # contributions changed since
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,12 @@ class ReportMeta:
     recipient: str
     compiled_at: datetime
     summary: str = ""
+    coordinator: str = ""  # "Name <address>", signs the cover note
+    signature: str = ""  # closing lines of the cover note
+    roster_size: int = 0
+    silent_members: tuple[str, ...] = ()  # active members without an accepted contribution
+    replaces: Replaced | None = None
+    csv_delimiter: str = ","
 
 
 @dataclass(frozen=True)
@@ -85,41 +114,124 @@ class Link:
 
 
 @dataclass(frozen=True)
-class Item:
-    """A contribution cleaned for display: safe text, codes in order, its home action line."""
+class Field:
+    """One prose field of a contribution: English first, the original beneath, or missing."""
 
-    id: int
-    anchor: str
+    key: str
+    label: str
+    english: tuple[str, ...]  # paragraphs
+    original: tuple[str, ...]
+    language: str  # the original's language in English ("Spanish"), "" when it is English
+    rtl: bool  # the original reads right to left
+
+    @property
+    def missing(self) -> bool:
+        return not self.english and not self.original
+
+
+@dataclass(frozen=True)
+class Item:
+    """A contribution cleaned and structured for display."""
+
+    number: int  # 1…N in report order
+    id: int  # the submission's id in the ledger
+    version: int
     organisation: str
-    country: str
+    organisation_rtl: bool
+    country: Country | None
+    country_written: str
+    contact: str
     member_name: str
     member_address: str
     language: str
+    language_name: str
     codes: tuple[str, ...]
-    codes_label: str  # "C3, C8", or "none"
+    lines: tuple[tuple[str, str], ...]  # (code, English name)
     home: str | None
-    paragraphs: tuple[str, ...]
-    text: str
-    fields: tuple[tuple[str, str], ...]
+    fields: tuple[Field, ...]  # the prose fields, in the call's order
+    free_english: tuple[str, ...]  # an English version without labels
+    free_original: tuple[str, ...]  # a text without labelled fields
+    free_rtl: bool
+    english_by: str  # "member", "coordinator" or ""
+    edited: bool
     links: tuple[Link, ...]
     word_count: int
     received_at: datetime
     received: str
-    rtl: bool
+    completeness: str  # "complete", or "no link, no trends"
+
+    @property
+    def country_name(self) -> str:
+        return self.country.name if self.country else self.country_written
+
+    @property
+    def codes_label(self) -> str:
+        return ", ".join(self.codes) or "none"
+
+    @property
+    def note(self) -> str:
+        """The contribution's language and where its English comes from, in a few words."""
+        if not self.language_name or self.language.startswith("en"):
+            note = "English"
+        elif self.english_by:
+            note = f"{self.language_name}; English version by the {self.english_by}"
+        else:
+            note = f"{self.language_name}; no English version"
+        return note + ("; edited by the coordinator" if self.edited else "")
+
+    @property
+    def who(self) -> str:
+        """ "Organisation (Country)", for what the gathered sections quote."""
+        name = isolate(self.organisation) or "Organisation not given"
+        return f"{name} ({isolate(self.country_name)})" if self.country_name else name
+
+    @property
+    def heading(self) -> str:
+        """ "Organisation — Country", for headings and references."""
+        name = isolate(self.organisation) or "Organisation not given"
+        return f"{name} — {isolate(self.country_name)}" if self.country_name else name
 
 
 @dataclass(frozen=True)
 class Placement:
     item: Item
-    full: bool  # False: a cross-reference to the item's home action line
+    full: bool  # False: a reference to the item printed under its home action line
 
 
 @dataclass(frozen=True)
 class Group:
     code: str | None
     name: str
-    anchor: str
     placements: tuple[Placement, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.code} {self.name}" if self.code else self.name
+
+
+@dataclass(frozen=True)
+class Said:
+    """One thing a contribution said, gathered: its text and who said it, under which lines."""
+
+    item: Item
+    field: Field
+
+
+@dataclass(frozen=True)
+class Gathered:
+    key: str
+    title: str
+    said: tuple[Said, ...]
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The cover note: a greeting, what is enclosed, a closing and the coordinator's signature."""
+
+    greeting: str
+    paragraphs: tuple[str, ...]
+    closing: str
+    signature: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -135,10 +247,29 @@ class View:
     members: int
     words: int
     lines: tuple[ActionLine, ...]
-    countries: tuple[tuple[str, int], ...]
+    countries: tuple[tuple[str, int], ...]  # English name, contributions; sorted by name
+    silent_members: tuple[str, ...]
     summary: tuple[str, ...]
     groups: tuple[Group, ...]
+    gathered: tuple[Gathered, ...]
     items: tuple[Item, ...]  # every item once, in report order
+    cover: Cover
+
+    @property
+    def replaced_on(self) -> str:
+        """The date of the report this one replaces ("1 October 2025"), or ""."""
+        replaces = self.meta.replaces
+        if replaces is None:
+            return ""
+        return format_date(aware(replaces.sent_at).date(), format="d MMMM y", locale="en")
+
+    @property
+    def cover_lines(self) -> tuple[str, ...]:
+        """The cover note as lines of text, paragraphs apart."""
+        lines = [self.cover.greeting, ""]
+        for paragraph in self.cover.paragraphs:
+            lines += [paragraph, ""]
+        return (*lines, self.cover.closing, *self.cover.signature)
 
 
 def paragraphs(text: str) -> tuple[str, ...]:
@@ -155,6 +286,14 @@ def is_rtl(text: str) -> bool:
         if direction == "L":
             return False
     return False
+
+
+def isolate(text: str) -> str:
+    """``text`` between U+2068 and U+2069 when it holds right-to-left letters, so that a name in
+    a left-to-right line ("مكتبة الإسكندرية (#7)") keeps its punctuation and numbers in place."""
+    if _RTL_CHAR.search(text) is None:
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -177,107 +316,17 @@ def aware(moment: datetime) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    return aware(moment).isoformat()
+    """ISO 8601 to the second: what a spreadsheet and a reader at IFLA both read."""
+    return aware(moment).replace(microsecond=0).isoformat()
 
 
-def _action_line_name(code: str) -> str:
+@functools.lru_cache(maxsize=32)
+def action_line_name(code: str) -> str:
     return action_line(code).name("en")
 
 
-def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> Item:
-    parsed = {code: action_line_number(code) for code in entry.action_lines}
-    numbers = sorted({number for number in parsed.values() if number is not None})
-    unknown = sorted(clean_line(code) for code, number in parsed.items() if number is None)
-    organisation = clean_line(entry.organisation)
-    label = f"#{entry.submission_id} ({organisation or 'no organisation'})"
-    if unknown:
-        warnings.append(f"contribution {label}: unknown action lines ignored: {', '.join(unknown)}")
-    if not numbers:
-        warnings.append(f"contribution {label} names no action line")
-    if entry.word_count > word_limit:
-        warnings.append(
-            f"contribution {label} has {entry.word_count} words; the limit is {word_limit}"
-        )
-    codes = tuple(f"C{n}" for n in numbers)
-    text = clean_text(entry.text)
-    links: list[Link] = []
-    for raw in dict.fromkeys(clean_line(link) for link in entry.links):
-        if raw:
-            links.append(Link(raw, raw.lower().startswith(("http://", "https://"))))
-    extra = sorted(set(entry.fields) - set(FIELD_ORDER))
-    fields = tuple(
-        (name, clean_text(entry.fields[name]))
-        for name in (*FIELD_ORDER, *extra)
-        if name in entry.fields
-    )
-    received_at = aware(entry.received_at)
-    return Item(
-        id=entry.submission_id,
-        anchor=f"contribution-{entry.submission_id}",
-        organisation=organisation,
-        country=clean_line(entry.country),
-        member_name=clean_line(entry.member_name),
-        member_address=clean_line(entry.member_address),
-        language=clean_line(entry.language or ""),
-        codes=codes,
-        codes_label=", ".join(codes) or "none",
-        home=codes[0] if codes else None,
-        paragraphs=paragraphs(text),
-        text=text,
-        fields=fields,
-        links=tuple(links),
-        word_count=entry.word_count,
-        received_at=received_at,
-        received=received_at.date().isoformat(),
-        rtl=is_rtl(text),
-    )
-
-
-def _org_key(item: Item) -> tuple[str, str, int]:
-    return (item.organisation.casefold(), item.organisation, item.id)
-
-
-def _home_key(item: Item) -> tuple[int, str, str, int]:
-    number = code_number(item.home) if item.home else None
-    return (number or ACTION_LINE_COUNT + 1, *_org_key(item))
-
-
-def build_view(entries: Sequence[ReportEntry], meta: ReportMeta, warnings: list[str]) -> View:
-    items = sorted((_item(entry, warnings, meta.word_limit) for entry in entries), key=_home_key)
-    by_code: dict[str | None, list[Placement]] = {}
-    for item in sorted(items, key=_org_key):
-        for code in item.codes or (None,):
-            by_code.setdefault(code, []).append(Placement(item, full=code == item.home))
-    groups: list[Group] = []
-    for number in range(1, ACTION_LINE_COUNT + 1):
-        code = f"C{number}"
-        if code in by_code:
-            name = _action_line_name(code)
-            groups.append(Group(code, name, f"action-line-{code}", tuple(by_code[code])))
-    if None in by_code:
-        groups.append(
-            Group(None, "Without an action line", "action-line-none", tuple(by_code[None]))
-        )
-    countries = Counter(item.country or "(not given)" for item in items)
-    summary = clean_text(meta.summary)
-    association = clean_line(meta.association)
-    campaign = clean_line(meta.campaign)
-    return View(
-        meta=meta,
-        association=association,
-        campaign=campaign,
-        recipient=clean_line(meta.recipient),
-        title=f"{campaign} contributions from {association}",
-        deadline=format_date(aware(meta.deadline).date(), format="long", locale="en"),
-        compiled=aware(meta.compiled_at).strftime("%Y-%m-%d %H:%M %z"),
-        contributions=len(items),
-        members=len({item.member_address.casefold() for item in items}),
-        words=sum(item.word_count for item in items),
-        lines=tuple(
-            ActionLine(g.code, g.name, len(g.placements)) for g in groups if g.code is not None
-        ),
-        countries=tuple(sorted(countries.items(), key=lambda pair: (pair[0].casefold(), pair[0]))),
-        summary=paragraphs(summary),
-        groups=tuple(groups),
-        items=tuple(items),
-    )
+@functools.lru_cache(maxsize=64)
+def language_name(code: str) -> str:
+    """The English name of a language code ("es" -> "Spanish"); the code when Babel has none."""
+    base = code.replace("-", "_").split("_")[0].lower()
+    return str(Locale.parse("en").languages.get(base, code)) if base else ""

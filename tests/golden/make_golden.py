@@ -1579,7 +1579,6 @@ Future actions: A shared online directory with libraries in Jordan.
 EN_LINK_VARIANTS_LINKS = [
     "http://cedarhill-library.example.org.lb/guide",
     "https://cedarhill-library.example.org.lb/directory?lang=ar&type=services#health",
-    "https://www.cedarhill-library.example.org.lb/refugees",  # written bare: www.…/refugees
 ]
 
 FR_REPLY = """Organisme : Bibliothèque municipale de Saint-Clair

@@ -56,8 +56,8 @@ def make_entry(submission_id: int, **changes: Any) -> ReportEntry:
         "member_address": f"m{submission_id}@members.test",
         "language": "en",
         "action_lines": ("C3",),
-        "text": f"Contribution {submission_id} text.",
-        "fields": {"why": "Because."},
+        "text": f"Why: Contribution {submission_id} text.",
+        "fields": {"why": f"Contribution {submission_id} text."},
         "links": (),
         "word_count": 3,
         "received_at": datetime(2025, 9, 10, 8, 30, tzinfo=HANOI),
@@ -74,7 +74,8 @@ def three_languages() -> list[ReportEntry]:
             country="Việt Nam",
             language="vi",
             action_lines=("C8", "C3"),
-            text=VI_TEXT,
+            text=f"Lý do: {VI_TEXT}",
+            fields={"why": VI_TEXT},
             links=("https://nlv.gov.vn/số-hóa",),
         ),
         make_entry(
@@ -83,7 +84,8 @@ def three_languages() -> list[ReportEntry]:
             country="مصر",
             language="ar",
             action_lines=("C4",),
-            text=AR_TEXT,
+            text=f"السبب: {AR_TEXT}",
+            fields={"why": AR_TEXT},
         ),
         make_entry(
             3,
@@ -91,7 +93,8 @@ def three_languages() -> list[ReportEntry]:
             country="中国",
             language="zh",
             action_lines=("C3", "C11"),
-            text=ZH_TEXT,
+            text=f"原因：{ZH_TEXT}",
+            fields={"why": ZH_TEXT},
         ),
     ]
 
@@ -130,7 +133,8 @@ def test_compile_overview_counts_contributions_lines_and_countries() -> None:
         "contributions": 3,
         "members": 3,
         "action_lines": {"C3": 2, "C8": 2},
-        "countries": {"France": 1, "Viet Nam": 2},
+        "countries": {"France": 1, "Vietnam": 2},
+        "members_without_contribution": [],
     }
 
 
@@ -158,32 +162,39 @@ def test_compile_overview_counts_a_member_once_by_address() -> None:
 # --------------------------------------------------------------------------- grouping and order
 
 
-def test_compile_prints_a_multi_line_contribution_once_and_refers_to_it_elsewhere() -> None:
-    entries = [make_entry(7, organisation="Hanoi Library", action_lines=("C8", "C3"))]
-
-    report = compile_report(entries, make_meta())
-
-    assert report.html.count('<article id="contribution-7">') == 1
-    assert report.html.count("Contribution 7 text.") == 1
-    c8 = report.html[report.html.index('<section id="action-line-C8">') :]
-    assert '(#7): see <a href="#contribution-7">under C3</a>.' in c8
-    assert report.text.count("Contribution 7 text.") == 1
-    assert "[#7] Hanoi Library — Viet Nam: see under C3." in report.text
-
-
 def test_compile_docx_groups_under_action_line_headings() -> None:
     entries = [make_entry(7, organisation="Hanoi Library", action_lines=("C8", "C3"))]
 
     paragraphs = docx_paragraphs(compile_report(entries, make_meta()))
 
     start = paragraphs.index(("Heading 1", "Contributions by action line"))
-    assert paragraphs[start + 1 :] == [
+    end = paragraphs.index(("Heading 1", "Trends reported"))
+    assert paragraphs[start + 2 : end] == [
         ("Heading 2", "C3 Access to information and knowledge"),
-        ("Heading 3", "Hanoi Library — Viet Nam (#7)"),
-        ("Normal", "Action lines: C3, C8 · 3 words · contact: Member 7 · received 2025-09-10"),
+        ("Heading 3", "1. Hanoi Library — Vietnam"),
+        ("Normal", "Organisation: Hanoi Library"),
+        ("Normal", "Country: Vietnam (written “Viet Nam”)"),
+        ("Normal", "Contact: Member 7 <m7@members.test>"),
+        (
+            "Normal",
+            "Action lines: C3 Access to information and knowledge; C8 Cultural diversity and "
+            "identity, linguistic diversity and local content",
+        ),
+        ("Normal", "Language: English"),
+        ("Normal", "Why:"),
         ("Normal", "Contribution 7 text."),
+        ("Normal", "Outputs and services: not given."),
+        ("Normal", "Achievements: not given."),
+        ("Normal", "Trends: not given."),
+        ("Normal", "Obstacles: not given."),
+        ("Normal", "Future actions: not given."),
+        (
+            "Normal",
+            "Completeness: no outputs and services, no achievements, no trends, no obstacles, "
+            "no future actions, no link.",
+        ),
         ("Heading 2", "C8 Cultural diversity and identity, linguistic diversity and local content"),
-        ("List Bullet", "Hanoi Library — Viet Nam (#7): see under C3."),
+        ("List Bullet", "1. Hanoi Library — Vietnam: printed in full under C3."),
     ]
 
 
@@ -237,7 +248,8 @@ def test_html_shows_member_markup_as_text() -> None:
         make_entry(
             1,
             organisation="<script>alert(1)</script>",
-            text="<b>bold</b> & <i>more</i>",
+            text="Why: <b>bold</b> & <i>more</i>",
+            fields={"why": "<b>bold</b> & <i>more</i>"},
             member_name='"><img src=x onerror=alert(1)>',
         )
     ]
@@ -248,7 +260,10 @@ def test_html_shows_member_markup_as_text() -> None:
     assert "<b>" not in html
     assert "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert '<p dir="auto">&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;more&lt;/i&gt;</p>' in html
+    assert (
+        '<p style="margin:0 0 6px;">&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;more&lt;/i&gt;</p>'
+        in html
+    )
 
 
 def test_html_makes_only_http_links_clickable() -> None:
@@ -270,49 +285,34 @@ def test_csv_prefixes_cells_that_start_a_formula(start: str) -> None:
         1,
         organisation=f'{start}HYPERLINK("http://evil.test")',
         country=f"{start}1+1",
-        text=f"{start}cmd|' /C calc'!A0",
+        text=f"Why: {start}cmd|' /C calc'!A0",
+        fields={"why": f"{start}cmd|' /C calc'!A0"},
     )
 
     row = csv_rows(compile_report([entry], make_meta()))[0]
 
     assert row["organisation"] == f'\'{start}HYPERLINK("http://evil.test")'
     assert row["country"] == f"'{start}1+1"
-    assert row["text"] == f"'{start}cmd|' /C calc'!A0"
-
-
-def test_csv_leaves_ordinary_cells_alone() -> None:
-    entry = make_entry(1, links=("https://a.test/1", "https://a.test/2"), action_lines=("C3", "C8"))
-
-    row = csv_rows(compile_report([entry], make_meta()))[0]
-
-    assert list(row) == list(CSV_COLUMNS)
-    assert row == {
-        "id": "1",
-        "organisation": "Library 1",
-        "country": "Viet Nam",
-        "member": "m1@members.test",
-        "member_name": "Member 1",
-        "language": "en",
-        "action_lines": "C3;C8",
-        "word_count": "3",
-        "links": "https://a.test/1 https://a.test/2",
-        "received_at": "2025-09-10T08:30:00+07:00",
-        "text": "Contribution 1 text.",
-    }
+    assert row["country_as_written"] == f"'{start}1+1"
+    assert row["why"] == f"'{start}cmd|' /C calc'!A0"
+    assert row["why_en"] == f"'{start}cmd|' /C calc'!A0"
 
 
 def test_compile_drops_control_characters_and_bidi_overrides() -> None:
-    entry = make_entry(1, organisation="Lib\u202erary\x00\x1b", text="a\x07b\r\nc\x0cd")
+    entry = make_entry(
+        1, organisation="Lib\u202erary\x00\x1b", text="Why: a\x07b\r\nc\x0cd", fields={}
+    )
 
     report = compile_report([entry], make_meta())
 
     item = json_doc(report)["contributions"][0]
-    assert (item["organisation"], item["text"]) == ("Library", "ab\ncd")
-    assert ("Heading 3", "Library — Viet Nam (#1)") in docx_paragraphs(report)
+    # The form feed ends a line when the text is read for its sections, as a word processor does.
+    assert (item["organisation"], item["why"]) == ("Library", "ab\nc\nd")
+    assert ("Heading 3", "1. Library — Vietnam") in docx_paragraphs(report)
 
 
 def test_compile_drops_lone_surrogates() -> None:
-    entry = make_entry(1, organisation="Lib\ud800rary", text="a\udcffb")
+    entry = make_entry(1, organisation="Lib\ud800rary", text="a\udcffb", fields={})
 
     item = json_doc(compile_report([entry], make_meta()))["contributions"][0]
 
@@ -393,7 +393,7 @@ def test_docx_dates_come_from_compiled_at() -> None:
     assert dates == {(2025, 10, 1, 9, 0, 0)}
     assert (properties.created, properties.modified) == (COMPILED_AT, COMPILED_AT)
     assert (properties.title, properties.author) == (
-        "WSIS 2025 contributions from Example Library Association",
+        "WSIS 2025: contributions from Example Library Association",
         "Example Library Association",
     )
 
@@ -405,8 +405,13 @@ def test_docx_links_are_hyperlinks() -> None:
         io.BytesIO(attachment(compile_report([entry], make_meta()), "report.docx"))
     )
 
-    links = [(p.text, [h.address for h in p.hyperlinks]) for p in document.paragraphs[-2:]]
-    assert links == [("https://a.test/x", ["https://a.test/x"]), ("ftp://b.test/y", [])]
+    texts = [p.text for p in document.paragraphs]
+    start = texts.index("Outputs and services:")
+    links = [(p.text, [h.address for h in p.hyperlinks]) for p in document.paragraphs]
+    assert links[start + 1 : start + 3] == [
+        ("https://a.test/x", ["https://a.test/x"]),
+        ("ftp://b.test/y", []),
+    ]
 
 
 def test_docx_keeps_markup_in_member_text_as_text() -> None:
@@ -415,23 +420,26 @@ def test_docx_keeps_markup_in_member_text_as_text() -> None:
         organisation='<w:p>A & "B"</w:p>',
         country="<b>X</b>",
         member_name="Ann & <Bob>",
-        text="x < y && y > z ]]> <!-- no --> &amp;",
+        text="Why: x < y && y > z ]]> <!-- no --> &amp;",
+        fields={},
         links=('https://a.test/?a=1&b="2"<3>', "ftp://b.test/?c=<d>&e"),
     )
 
     report = compile_report([entry], make_meta())
 
     document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
-    paragraphs = [(p.style.name if p.style else "", p.text) for p in document.paragraphs]
-    assert paragraphs[-5:] == [
-        ("Heading 3", '<w:p>A & "B"</w:p> — <b>X</b> (#1)'),
-        (
-            "Normal",
-            "Action lines: C3 · 3 words · contact: Ann & <Bob> · received 2025-09-10",
-        ),
-        ("Normal", "x < y && y > z ]]> <!-- no --> &amp;"),
-        ("List Bullet", 'https://a.test/?a=1&b="2"<3>'),
-        ("List Bullet", "ftp://b.test/?c=<d>&e"),
+    texts = [p.text for p in document.paragraphs]
+    start = texts.index('1. <w:p>A & "B"</w:p> — <b>X</b>')
+    assert texts[start + 1 : start + 10] == [
+        'Organisation: <w:p>A & "B"</w:p>',
+        "Country: <b>X</b>",
+        "Contact: Ann & <Bob> <m1@members.test>",
+        "Action lines: C3 Access to information and knowledge",
+        "Language: English",
+        "Why:",
+        "x < y && y > z ]]> <!-- no --> &amp;",
+        "Outputs and services:",
+        'https://a.test/?a=1&b="2"<3>',
     ]
     hyperlinks = [h.address for p in document.paragraphs for h in p.hyperlinks]
     assert hyperlinks == ['https://a.test/?a=1&b="2"<3>']
@@ -442,8 +450,10 @@ def test_docx_holds_every_contribution_under_its_lines() -> None:
         make_entry(
             n,
             action_lines=(f"C{n % 11 + 1}", f"C{(n + 3) % 11 + 1}"),
-            text=f"First paragraph of {n}.\nSecond paragraph of {n}.",
+            text=f"Why: First paragraph of {n}.\nSecond paragraph of {n}.",
+            fields={},
             links=(f"https://m{n}.test/",),
+            organisation=f"Library {n:02}",
         )
         for n in range(1, 41)
     ]
@@ -452,15 +462,20 @@ def test_docx_holds_every_contribution_under_its_lines() -> None:
 
     paragraphs = docx_paragraphs(report)
     texts = [text for _style, text in paragraphs]
+    numbers = {row["id"]: row["number"] for row in csv_rows(report)}
     for n in range(1, 41):
-        full = texts.index(f"Library {n} — Viet Nam (#{n})")
-        assert texts[full + 2 : full + 5] == [
+        number = numbers[str(n)]
+        full = texts.index(f"{number}. Library {n:02} — Vietnam")
+        assert texts[full + 6 : full + 11] == [
+            "Why:",
             f"First paragraph of {n}.",
             f"Second paragraph of {n}.",
+            "Outputs and services:",
             f"https://m{n}.test/",
         ]
         home = min(n % 11 + 1, (n + 3) % 11 + 1)
-        assert texts.count(f"Library {n} — Viet Nam (#{n}): see under C{home}.") == 1
+        reference = f"{number}. Library {n:02} — Vietnam: printed in full under C{home}."
+        assert texts.count(reference) == 1
     headings = [text for style, text in paragraphs if style == "Heading 2"]
     assert headings[:2] == ["By action line", "By country"]
     assert [h.split()[0] for h in headings[2:]] == [f"C{n}" for n in range(1, 12)]
@@ -601,12 +616,14 @@ def test_docx_marks_arabic_paragraphs_right_to_left() -> None:
     links=st.lists(st.text(max_size=30), max_size=3),
 )
 def test_compile_accepts_any_member_text(organisation: str, text: str, links: list[str]) -> None:
-    entry = make_entry(1, organisation=organisation, text=text, links=tuple(links))
+    entry = make_entry(1, organisation=organisation, text=text, fields={}, links=tuple(links))
 
     report = compile_report([entry], make_meta())
 
     document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
-    assert document.paragraphs[0].text == "WSIS 2025 contributions from Example Library Association"
+    assert (
+        document.paragraphs[0].text == "WSIS 2025: contributions from Example Library Association"
+    )
     assert [row["id"] for row in csv_rows(report)] == ["1"]
     assert json_doc(report)["contributions"][0]["id"] == 1
 
@@ -641,36 +658,93 @@ def test_json_is_the_text_json_dumps_writes(
 
 
 def test_compile_text_body_reads_as_specified() -> None:
-    entry = make_entry(
-        7,
-        organisation="Hanoi Library",
-        action_lines=("C8", "C3"),
-        links=("https://a.test/x",),
-        text="First line.\n\nSecond paragraph.",
+    entries = [
+        make_entry(
+            7,
+            organisation="Biblioteca Nacional del Perú",
+            country="Perú",
+            member_name="Ana Pérez",
+            member_address="ana@bnp.test",
+            language="es",
+            action_lines=("C8", "C3"),
+            links=("https://bnp.test/talleres",),
+            text=(
+                "Estimados colegas:\n\nLes envío nuestra contribución.\n\n"
+                "Organización: Biblioteca Nacional del Perú\nPaís: Perú\n"
+                "Por qué: Muchas familias no tienen internet.\n"
+                "Resultados: Talleres digitales https://bnp.test/talleres\n"
+                "Tendencias: Más adultos mayores buscan ayuda.\n\n"
+                "Versión en inglés:\nWhy: Many families have no internet.\n"
+                "Outputs: Digital workshops https://bnp.test/talleres\n"
+                "Trends: More older people ask for help.\n\nSaludos cordiales,\nAna"
+            ),
+            fields={},
+        ),
+        make_entry(
+            9,
+            organisation="Northgate Library",
+            country="",
+            roster_country="GB",
+            member_name="",
+            member_address="info@northgate.test",
+            action_lines=("C4",),
+            text="Why: Skills.\nObstacles: Funding.\nFuture actions: A regional course.",
+            fields={},
+        ),
+    ]
+    meta = make_meta(
+        summary="Our year.",
+        coordinator="Lan Nguyen <wsis@association.test>",
+        signature="WSIS coordinator",
+        roster_size=3,
+        silent_members=("Hanoi Library, Vietnam",),
     )
 
-    report = compile_report([entry], make_meta(summary="Our year."))
+    report = compile_report(entries, meta)
 
     assert report.text == (
-        "WSIS 2025 contributions from Example Library Association\n"
-        "========================================================\n"
+        "Dear colleagues,\n"
+        "\n"
+        "Please find below the contributions of Example Library Association’s members to the"
+        " WSIS 2025 report on the implementation of the WSIS outcomes: 2 contributions from 2"
+        " members in 2 countries, under action lines C3, C4, C8.\n"
+        "\n"
+        "Each contribution is given in English in the order of the call; where a member wrote"
+        " in another language, the original text follows the English version, or stands alone"
+        " where no English version was given. Trends, obstacles and future actions are"
+        " gathered at the end. The same report is attached as a Word document (report.docx),"
+        " and the contributions as data (contributions.csv, contributions.json).\n"
+        "\n"
+        "Kind regards,\n"
+        "Lan Nguyen\n"
+        "WSIS coordinator\n"
+        "wsis@association.test\n"
+        "Example Library Association\n"
+        "\n"
+        "WSIS 2025: contributions from Example Library Association\n"
+        "=========================================================\n"
         "\n"
         "Compiled 2025-10-01 09:00 +0000 for maria.debrasdefer@ifla.org.\n"
-        "Deadline September 30, 2025; word limit 200 words per contribution.\n"
+        "Deadline 30 September 2025; word limit 200 words per contribution.\n"
         "\n"
         "Overview\n"
         "--------\n"
         "\n"
-        "Contributions: 1\n"
-        "Members: 1\n"
-        "Words in all: 3\n"
+        "Contributions: 2\n"
+        "Members who contributed: 2 of 3\n"
+        "Words in all: 6\n"
         "\n"
         "By action line:\n"
         "  C3 Access to information and knowledge: 1\n"
+        "  C4 Capacity building: 1\n"
         "  C8 Cultural diversity and identity, linguistic diversity and local content: 1\n"
         "\n"
         "By country:\n"
-        "  Viet Nam: 1\n"
+        "  Peru: 1\n"
+        "  United Kingdom: 1\n"
+        "\n"
+        "Members who did not answer:\n"
+        "  Hanoi Library, Vietnam\n"
         "\n"
         "Summary\n"
         "-------\n"
@@ -680,24 +754,174 @@ def test_compile_text_body_reads_as_specified() -> None:
         "Contributions by action line\n"
         "----------------------------\n"
         "\n"
-        "A contribution naming several action lines is printed in full under the first of them"
-        " and\nreferred to under the others.\n"
+        "Each contribution is printed once, under the first of its action lines, and referred"
+        " to by its\n"
+        "number under the others.\n"
         "\n"
         "C3 Access to information and knowledge\n"
         "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
         "\n"
-        "[#7] Hanoi Library — Viet Nam\n"
-        "Action lines: C3, C8 · 3 words · contact: Member 7 · received 2025-09-10\n"
+        "1. Biblioteca Nacional del Perú — Peru\n"
         "\n"
-        "First line.\n"
+        "Organisation: Biblioteca Nacional del Perú\n"
+        "Country: Peru (written “Perú”)\n"
+        "Contact: Ana Pérez <ana@bnp.test>\n"
+        "Action lines: C3 Access to information and knowledge; C8 Cultural diversity and"
+        " identity, linguistic diversity and local content\n"
+        "Language: Spanish; English version by the member\n"
         "\n"
-        "Second paragraph.\n"
+        "Why:\n"
+        "  Many families have no internet.\n"
+        "  Original (Spanish):\n"
+        "  Muchas familias no tienen internet.\n"
         "\n"
-        "Links:\n"
-        "  - https://a.test/x\n"
+        "Outputs and services:\n"
+        "  Digital workshops https://bnp.test/talleres\n"
+        "  Original (Spanish):\n"
+        "  Talleres digitales https://bnp.test/talleres\n"
+        "  Links:\n"
+        "  - https://bnp.test/talleres\n"
+        "\n"
+        "Achievements: not given.\n"
+        "\n"
+        "Trends:\n"
+        "  More older people ask for help.\n"
+        "  Original (Spanish):\n"
+        "  Más adultos mayores buscan ayuda.\n"
+        "\n"
+        "Obstacles: not given.\n"
+        "\n"
+        "Future actions: not given.\n"
+        "\n"
+        "Completeness: no achievements, no obstacles, no future actions.\n"
+        "\n"
+        "C4 Capacity building\n"
+        "~~~~~~~~~~~~~~~~~~~~\n"
+        "\n"
+        "2. Northgate Library — United Kingdom\n"
+        "\n"
+        "Organisation: Northgate Library\n"
+        "Country: United Kingdom\n"
+        "Contact: info@northgate.test\n"
+        "Action lines: C4 Capacity building\n"
+        "Language: English\n"
+        "\n"
+        "Why:\n"
+        "  Skills.\n"
+        "\n"
+        "Outputs and services: not given.\n"
+        "\n"
+        "Achievements: not given.\n"
+        "\n"
+        "Trends: not given.\n"
+        "\n"
+        "Obstacles:\n"
+        "  Funding.\n"
+        "\n"
+        "Future actions:\n"
+        "  A regional course.\n"
+        "\n"
+        "Completeness: no outputs and services, no achievements, no trends, no link.\n"
         "\n"
         "C8 Cultural diversity and identity, linguistic diversity and local content\n"
         "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
         "\n"
-        "[#7] Hanoi Library — Viet Nam: see under C3.\n"
+        "1. Biblioteca Nacional del Perú — Peru: printed in full under C3.\n"
+        "\n"
+        "Trends reported\n"
+        "---------------\n"
+        "\n"
+        "- More older people ask for help.\n"
+        "  Original (Spanish): Más adultos mayores buscan ayuda.\n"
+        "  — Biblioteca Nacional del Perú (Peru); contribution 1, C3, C8\n"
+        "\n"
+        "Obstacles reported\n"
+        "------------------\n"
+        "\n"
+        "- Funding.\n"
+        "  — Northgate Library (United Kingdom); contribution 2, C4\n"
+        "\n"
+        "Future actions\n"
+        "--------------\n"
+        "\n"
+        "- A regional course.\n"
+        "  — Northgate Library (United Kingdom); contribution 2, C4\n"
     )
+
+
+def test_compile_prints_a_multi_line_contribution_once_and_refers_to_it_by_number() -> None:
+    entries = [make_entry(7, organisation="Hanoi Library", action_lines=("C8", "C3"))]
+
+    report = compile_report(entries, make_meta())
+
+    assert report.html.count("Contribution 7 text.") == 1
+    assert report.html.count("1. Hanoi Library — Vietnam: printed in full under C3.") == 1
+    assert report.text.count("Contribution 7 text.") == 1
+    assert "\n1. Hanoi Library — Vietnam: printed in full under C3.\n" in report.text
+
+
+def test_html_has_no_in_page_anchors() -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    assert 'href="#' not in report.html
+    assert " id=" not in report.html
+
+
+def test_csv_has_one_column_per_field() -> None:
+    entry = make_entry(
+        1,
+        language="es",
+        text="Por qué: Porque sí.\nTendencias: Más lectura.\n\nEnglish version:\nWhy: Because.",
+        fields={},
+        links=("https://a.test/1", "https://a.test/2"),
+        action_lines=("C3", "C8"),
+        country="Perú",
+        received_at=datetime(2025, 9, 10, 8, 30, 15, 123456, tzinfo=HANOI),
+    )
+
+    row = csv_rows(compile_report([entry], make_meta()))[0]
+
+    assert list(row) == list(CSV_COLUMNS)
+    assert row == {
+        "id": "1",
+        "organisation": "Library 1",
+        "country": "Peru",
+        "member": "m1@members.test",
+        "member_name": "Member 1",
+        "language": "es",
+        "action_lines": "C3;C8",
+        "word_count": "3",
+        "links": "https://a.test/1 https://a.test/2",
+        "received_at": "2025-09-10T08:30:15+07:00",
+        "text": "Why: Porque sí.\nTrends: Más lectura.",
+        "number": "1",
+        "version": "1",
+        "country_code": "PE",
+        "country_as_written": "Perú",
+        "why": "Porque sí.",
+        "outputs": "",
+        "achievements": "",
+        "trends": "Más lectura.",
+        "obstacles": "",
+        "future_actions": "",
+        "why_en": "Because.",
+        "outputs_en": "",
+        "achievements_en": "",
+        "trends_en": "",
+        "obstacles_en": "",
+        "future_actions_en": "",
+        "english_version": "member",
+        "edited_by_coordinator": "",
+        "completeness": "no outputs and services, no achievements, no obstacles, "
+        "no future actions, no English version of trends",
+    }
+
+
+def test_csv_semicolon_dialect_separates_with_semicolons() -> None:
+    report = compile_report([make_entry(1)], make_meta(csv_delimiter=";"))
+
+    text = attachment(report, "contributions.csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == list(CSV_COLUMNS)
+    assert rows[1][:3] == ["1", "Library 1", "Vietnam"]
+    assert attachment(report, "contributions.csv").startswith(b"\xef\xbb\xbfid;organisation;")

@@ -57,6 +57,8 @@ def test_report_entries_are_latest_accepted_versions_with_member_facts(
         (
             e.organisation,
             e.country,
+            e.roster_country,
+            e.version,
             e.member_name,
             e.member_address,
             e.action_lines,
@@ -68,13 +70,15 @@ def test_report_entries_are_latest_accepted_versions_with_member_facts(
         (
             "Own name",
             "Bolivia",
+            "Peru",
+            1,
             "Bob",
             "b@library.test",
             ("C4", "C8"),
             ("https://b.test/rooms",),
             "reading rooms.",
         ),
-        ("Library A", "Chile", "Ann", "a@library.test", ("C3",), (), "second version."),
+        ("Library A", "", "Chile", 2, "Ann", "a@library.test", ("C3",), (), "second version."),
     ]
     assert [e.submission_id for e in entries] == sorted(e.submission_id for e in entries)
     assert all(e.received_at.tzinfo is not None for e in entries)
