@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +165,12 @@ class App:
     def flush_outbox(self) -> dict[str, int]:
         """Deliver queued mail now, whatever its retry schedule says; counts by outcome."""
         return outbox.flush(self.settings, self.ledger(), ignore_schedule=True)
+
+    def retry_outbox(self, ids: Iterable[int] = (), *, all_failed: bool = False) -> list[int]:
+        """Put failed mail back in the queue (the rows named, or every failed one); their ids."""
+        with self.ledger().transaction() as session:
+            mails = outbox.retry(session, list(ids), all_failed=all_failed, now=datetime.now(UTC))
+            return [mail.id for mail in mails]
 
     # -- the report -----------------------------------------------------------------------------
     def compile_report(self, outdir: Path, *, delimiter: str | None = None) -> campaign.Compiled:

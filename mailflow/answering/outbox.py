@@ -9,28 +9,43 @@ last attempt. Every move is checked against `OUTBOX_TRANSITIONS` (`transition` f
 Delivery is at-least-once: if the process dies after the SMTP server accepted a mail but before
 the ``sent`` mark was committed, the row is still ``sending``; the next flush puts rows left in
 ``sending`` for longer than a lease back in the queue and sends them again, with the same
-Message-ID, so the receiver can recognise the duplicate. The results of one batch (up to
-`BATCH_SIZE` mails) are committed together as soon as the batch is delivered, so a crash
-in the middle of a batch can send again every mail of that batch the server had accepted so
-far; without a crash every mail is sent once, since a row leaves ``sending`` only through its
-recorded result. Claiming and recording are a few statements per batch (rows updated by
-primary key), not an ORM load per mail. Bounces of our own mail are matched by
-`mark_bounced`. Building the messages lives in `mailflow.answering.compose`, moving bytes in
+Message-ID, so the receiver can recognise the duplicate. Each mail's result is committed as soon
+as the server answered it (the sink reports it before trying the next mail), so a crash re-sends
+at most the one mail whose DATA was accepted but not yet recorded; without a crash every mail is
+sent once, since a row leaves ``sending`` only through its recorded result. Claiming is one
+statement per batch and recording one UPDATE by primary key per mail, not an ORM load. A failure
+caused by mailflow's own configuration (no password, credentials refused, a certificate not
+trusted) puts the mail back in the queue without counting the attempt, so it never becomes
+``failed`` for it; `retry` puts failed mail back on a coordinator's word. The rows' other
+operations (queueing, counts, bounces, listing) live in `mailflow.answering.outbox_rows` and are
+re-exported here. Building the messages lives in `mailflow.answering.compose`, moving bytes in
 `mailflow.answering.sinks`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from mailflow.answering.outbox_rows import (
+    AUTOMATIC_KINDS,
+    all_mail,
+    as_dict,
+    automatic_mail_counts,
+    automatic_mails_today,
+    check,
+    mark_bounced,
+    queue,
+    retry,
+    transition,
+)
 from mailflow.answering.sinks import (
     DeliveryResult,
     Envelope,
@@ -41,15 +56,29 @@ from mailflow.answering.sinks import (
 )
 from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
-from mailflow.errors import StateError
+from mailflow.errors import ConfigError, MailflowError
 from mailflow.ledger.models import (
-    OUTBOX_TRANSITIONS,
-    MemberAddress,
     OutboxMail,
     OutboxState,
-    Submission,
 )
-from mailflow.ledger.store import Ledger, PendingRows
+from mailflow.ledger.store import Ledger
+
+__all__ = [
+    "AUTOMATIC_KINDS",
+    "BATCH_SIZE",
+    "SENDING_LEASE",
+    "all_mail",
+    "as_dict",
+    "automatic_mail_counts",
+    "automatic_mails_today",
+    "backoff",
+    "flush",
+    "make_sink",
+    "mark_bounced",
+    "queue",
+    "retry",
+    "transition",
+]
 
 log = logging.getLogger(__name__)
 
@@ -57,101 +86,24 @@ log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=10)
 #: Rows claimed and delivered together over one connection.
 BATCH_SIZE = 100
-#: Kinds of automatic mail that count toward the per-address daily loop breaker.
-AUTOMATIC_KINDS = ("confirmation",)
-
-
-def transition(mail: OutboxMail, target: OutboxState) -> None:
-    """Move ``mail`` to ``target`` or raise `StateError` if the state machine forbids it."""
-    _check(mail.message_id, OutboxState(mail.state), target)
-    mail.state = target.value
-
-
-def _check(message_id: str, current: OutboxState, target: OutboxState) -> None:
-    if target not in OUTBOX_TRANSITIONS[current]:
-        raise StateError(f"outbox mail {message_id}: {current} -> {target} is not allowed")
-
-
-def queue(
-    session: Session,
-    *,
-    kind: str,
-    message_id: str,
-    sender: str,
-    recipient: str,
-    subject: str,
-    data: bytes,
-    campaign_id: int | None = None,
-    submission_id: int | None = None,
-    member_id: int | None = None,
-    report_id: int | None = None,
-    submission: Submission | None = None,
-    pending: PendingRows | None = None,
-) -> OutboxMail:
-    """Store one finished mail as ``queued``; it is sent only after the caller commits.
-
-    ``submission`` may be given instead of ``submission_id`` for one not written yet; with
-    ``pending`` the row is left to it (a poll writes a chunk's rows together), else it is added
-    to the session and flushed.
-    """
-    mail = OutboxMail(
-        kind=kind,
-        message_id=message_id,
-        sender=sender,
-        recipient=recipient,
-        subject=subject,
-        data=data,
-        state=OutboxState.QUEUED.value,
-        campaign_id=campaign_id,
-        submission_id=submission_id,
-        member_id=member_id,
-        report_id=report_id,
-        next_attempt_at=datetime.now(UTC),
-    )
-    if submission is not None:
-        mail.submission = submission
-    if pending is not None:
-        pending.add(mail)
-    else:
-        session.add(mail)
-        session.flush()
-    return mail
-
-
-def automatic_mails_today(session: Session, recipient: str, *, now: datetime) -> int:
-    """How many automatic mails were queued for ``recipient`` in the last 24 hours."""
-    return automatic_mail_counts(session, [recipient], now=now)[recipient]
-
-
-def automatic_mail_counts(
-    session: Session, recipients: Collection[str], *, now: datetime
-) -> dict[str, int]:
-    """`automatic_mails_today` for many recipients in one query (0 for those with none)."""
-    counts = dict.fromkeys(recipients, 0)
-    if recipients:
-        rows = session.execute(
-            select(OutboxMail.recipient, func.count())
-            .where(
-                OutboxMail.recipient.in_(list(recipients)),
-                OutboxMail.kind.in_(AUTOMATIC_KINDS),
-                OutboxMail.created_at > now - timedelta(days=1),
-            )
-            .group_by(OutboxMail.recipient)
-        )
-        counts.update({recipient: count for recipient, count in rows})
-    return counts
 
 
 def make_sink(smtp: SmtpSettings) -> Sink:
-    """The file sink when ``smtp.outdir`` is set, else SMTP as configured."""
+    """The file sink when ``smtp.outdir`` is set, else SMTP as configured.
+
+    `ConfigError` when ``smtp.user`` is set without a password: sending without AUTH would only
+    collect refusals and fail every mail for a reason that is not the mail's.
+    """
     if smtp.outdir:
         return FileSink(Path(smtp.outdir))
+    if smtp.user and not smtp.password:
+        raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
     return SmtpSink(
         SinkSettings(
             host=smtp.host,
             port=smtp.port,
             security=smtp.security,
-            user=smtp.user if smtp.password else None,
+            user=smtp.user or None,
             password=smtp.password.reveal() if smtp.password else None,
             timeout=smtp.timeout_s,
             ca_file=smtp.ca_file or None,
@@ -184,7 +136,12 @@ def flush(
     now: datetime | None = None,
     ignore_schedule: bool = False,
 ) -> dict[str, int]:
-    """Deliver every due queued mail; returns counts of the outcomes (sent/retry/failed)."""
+    """Deliver every due queued mail; returns counts of the outcomes (sent/retry/failed).
+
+    Raises `ConfigError` / `DeliveryError` when the configuration cannot work (no password for
+    ``smtp.user``, credentials refused, no STARTTLS); the claimed mail goes back to the queue
+    untouched, its attempts not counted.
+    """
     counts: dict[str, int] = {}
     own_sink = sink is None
     active: Sink | None = sink
@@ -197,23 +154,15 @@ def flush(
             batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=retried)
             if not batch:
                 break
-            if active is None:
-                active = make_sink(settings.smtp)
-            envelopes = [
-                Envelope(
-                    message_id=mail.message_id,
-                    sender=mail.sender,
-                    recipients=(mail.recipient,),
-                    data=mail.data,
-                )
-                for mail in batch
-            ]
-            results = active.deliver(envelopes)
-            # Commit point: the results of the whole batch in one transaction. A crash before it
-            # leaves the batch in ``sending``: after the lease those mails are sent again with
-            # the same Message-IDs (at-least-once, as the module docstring says).
-            with ledger.transaction() as session:
-                outcomes = _record(session, batch, results, settings.smtp, moment)
+            recorder = _Recorder(ledger, batch, settings.smtp, moment)
+            try:
+                if active is None:
+                    active = make_sink(settings.smtp)
+                results = active.deliver([_envelope(mail) for mail in batch], recorder)
+            except MailflowError:
+                _release(ledger, batch, moment)  # misconfiguration: nothing of it was tried
+                raise
+            outcomes = recorder.finish(results)
             for mail, outcome in zip(batch, outcomes, strict=True):
                 counts[outcome] = counts.get(outcome, 0) + 1
                 if outcome == "retry":
@@ -226,6 +175,64 @@ def flush(
         if own_sink and active is not None:
             active.close()
     return counts
+
+
+class _Recorder:
+    """Records each result of a batch as the sink reports it, one commit per mail."""
+
+    def __init__(
+        self, ledger: Ledger, batch: Sequence[_Claimed], smtp: SmtpSettings, now: datetime
+    ) -> None:
+        self.ledger, self.batch, self.smtp, self.now = ledger, batch, smtp, now
+        self.outcomes: dict[int, str] = {}
+
+    def __call__(self, index: int, result: DeliveryResult) -> None:
+        # Commit point, once per mail, as soon as its result is known (for a mail the server
+        # accepted: right after the end of DATA). A crash before it leaves only this mail in
+        # ``sending``: after the lease it alone is sent again, with the same Message-ID (at
+        # most one duplicate per crash).
+        with self.ledger.transaction() as session:
+            [outcome] = _record(session, [self.batch[index]], [result], self.smtp, self.now)
+        self.outcomes[index] = outcome
+
+    def finish(self, results: Sequence[DeliveryResult]) -> list[str]:
+        """Every row's outcome, in order; results the sink did not report are recorded now."""
+        missing = [index for index in range(len(self.batch)) if index not in self.outcomes]
+        if missing:
+            with self.ledger.transaction() as session:
+                rest = _record(
+                    session,
+                    [self.batch[i] for i in missing],
+                    [results[i] for i in missing],
+                    self.smtp,
+                    self.now,
+                )
+            self.outcomes.update(zip(missing, rest, strict=True))
+        return [self.outcomes[index] for index in range(len(self.batch))]
+
+
+def _envelope(mail: _Claimed) -> Envelope:
+    return Envelope(
+        message_id=mail.message_id, sender=mail.sender, recipients=(mail.recipient,), data=mail.data
+    )
+
+
+def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime) -> None:
+    """Put claimed rows that are still ``sending`` back in the queue, their attempt not counted."""
+    with ledger.transaction() as session:
+        session.execute(
+            update(OutboxMail)
+            .where(
+                OutboxMail.id.in_([mail.id for mail in batch]),
+                OutboxMail.state == OutboxState.SENDING.value,
+            )
+            .values(
+                state=OutboxState.QUEUED.value,
+                attempts=OutboxMail.attempts - 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _claim(
@@ -264,7 +271,7 @@ def _claim(
             query = query.with_for_update(skip_locked=True)
         claimed = []
         for row in session.execute(query):
-            _check(row.message_id, OutboxState(row.state), OutboxState.SENDING)
+            check(row.message_id, OutboxState(row.state), OutboxState.SENDING)
             claimed.append(
                 _Claimed(
                     row.id, row.message_id, row.sender, row.recipient, row.data, row.attempts + 1
@@ -319,6 +326,15 @@ def _record(
         if result.outcome == Outcome.SENT:
             target, outcome = OutboxState.SENT, "sent"
             values.update(sent_at=now, last_error="")
+        elif result.outcome == Outcome.RETRY and result.misconfigured:
+            # mailflow's configuration is at fault, not the mail: the attempt does not count,
+            # so the mail never fails for it.
+            target, outcome = OutboxState.QUEUED, "retry"
+            values.update(
+                next_attempt_at=now + backoff(1, smtp.retry_base_s),
+                last_error=reply,
+                attempts=mail.attempts - 1,
+            )
         elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
             target, outcome = OutboxState.QUEUED, "retry"
             values.update(
@@ -327,9 +343,9 @@ def _record(
         else:
             target, outcome = OutboxState.FAILED, "failed"
             values.update(last_error=reply)
-        _check(mail.message_id, OutboxState.SENDING, target)
+        check(mail.message_id, OutboxState.SENDING, target)
         values["state"] = target.value
-        by_outcome.setdefault(outcome, []).append(values)
+        by_outcome.setdefault(",".join(sorted(values)), []).append(values)  # same columns
         outcomes.append(outcome)
         log.info(
             "outbox %s to %s: %s (%s %s)",
@@ -342,66 +358,3 @@ def _record(
     for rows in by_outcome.values():
         session.execute(_RECORD, rows)
     return outcomes
-
-
-def mark_bounced(
-    session: Session,
-    original_ids: Iterable[str],
-    failed_recipients: Sequence[str],
-    *,
-    permanent: bool,
-    at: datetime,
-) -> list[OutboxMail]:
-    """Mark our sent mail named by a bounce as ``bounced`` and its address undeliverable.
-
-    Matched by the bounced mail's Message-ID; when the bounce quotes none, by recipient among
-    recently sent mail. Delay notices (not permanent) change nothing.
-    """
-    if not permanent:
-        return []
-    ids = [i for i in original_ids if i]
-    conditions = []
-    if ids:
-        conditions.append(OutboxMail.message_id.in_(ids))
-    elif failed_recipients:
-        conditions.append(OutboxMail.recipient.in_(list(failed_recipients)))
-    if not conditions:
-        return []
-    mails = list(
-        session.scalars(
-            select(OutboxMail).where(or_(*conditions), OutboxMail.state == OutboxState.SENT.value)
-        )
-    )
-    for mail in mails:
-        transition(mail, OutboxState.BOUNCED)
-        for address in session.scalars(
-            select(MemberAddress).where(MemberAddress.address == mail.recipient)
-        ):
-            address.undeliverable_at = at
-    return mails
-
-
-def as_dict(mail: OutboxMail) -> dict[str, object]:
-    """The JSON shape of `outbox list --json`."""
-    return {
-        "id": mail.id,
-        "kind": mail.kind,
-        "message_id": mail.message_id,
-        "recipient": mail.recipient,
-        "subject": mail.subject,
-        "state": mail.state,
-        "attempts": mail.attempts,
-        "next_attempt_at": mail.next_attempt_at.isoformat() if mail.next_attempt_at else None,
-        "last_error": mail.last_error,
-        "smtp_code": mail.smtp_code,
-        "smtp_reply": mail.smtp_reply,
-        "created_at": mail.created_at.isoformat() if mail.created_at else None,
-        "sent_at": mail.sent_at.isoformat() if mail.sent_at else None,
-    }
-
-
-def all_mail(session: Session, *, state: str | None = None) -> list[OutboxMail]:
-    query = select(OutboxMail).order_by(OutboxMail.id)
-    if state:
-        query = query.where(OutboxMail.state == state)
-    return list(session.scalars(query))

@@ -99,7 +99,8 @@ OUTBOX_TRANSITIONS: dict[OutboxState, frozenset[OutboxState]] = {
     # sending -> queued: a 4xx or connection error, retried later; also crash recovery.
     OutboxState.SENDING: frozenset({OutboxState.SENT, OutboxState.QUEUED, OutboxState.FAILED}),
     OutboxState.SENT: frozenset({OutboxState.BOUNCED}),
-    OutboxState.FAILED: frozenset(),
+    # failed -> queued: the coordinator puts it back (`mailflow outbox retry`).
+    OutboxState.FAILED: frozenset({OutboxState.QUEUED}),
     OutboxState.BOUNCED: frozenset(),
 }
 

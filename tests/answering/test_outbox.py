@@ -13,9 +13,9 @@ from support.smtp_server import SmtpTestServer
 
 from mailflow import pipeline
 from mailflow.answering import outbox
-from mailflow.answering.sinks import DeliveryResult, Envelope, Sink
-from mailflow.config import Settings, SmtpSettings
-from mailflow.errors import StateError
+from mailflow.answering.sinks import DeliveryResult, Envelope, OnResult, Sink
+from mailflow.config import Secret, Settings, SmtpSettings
+from mailflow.errors import ConfigError, DeliveryError, NotFoundError, StateError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OUTBOX_TRANSITIONS, MemberAddress, OutboxMail, OutboxState
 
@@ -171,12 +171,14 @@ class TakenOverDuringDelivery:
     def __init__(self, inner: Sink, ledger: Ledger) -> None:
         self.inner, self.ledger = inner, ledger
 
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
+    def deliver(
+        self, batch: Sequence[Envelope], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         with self.ledger.transaction() as session:
             for mail in session.scalars(select(OutboxMail)):
                 outbox.transition(mail, OutboxState.SENT)
                 mail.smtp_reply = "sent by the other process"
-        return self.inner.deliver(batch)
+        return self.inner.deliver(batch, on_result)
 
     def close(self) -> None:
         self.inner.close()
@@ -333,3 +335,103 @@ def test_poll_bounce_of_a_confirmation_marks_it_bounced(
     with ledger.transaction() as session:
         assert session.scalars(select(OutboxMail.state)).one() == "bounced"
         assert session.scalars(select(MemberAddress.undeliverable_at)).one() is not None
+
+
+def test_flush_smtp_user_without_password_refuses_and_keeps_mail_queued(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    config = smtp_to(settings, smtp_server, user="wsis@association.test")
+
+    with pytest.raises(ConfigError) as caught:
+        outbox.flush(config, ledger)
+
+    assert str(caught.value) == "smtp.user is set but MAILFLOW_SMTP_PASSWORD is not"
+    mail = row(ledger, message_id)
+    assert (mail.state, mail.attempts) == ("queued", 0)
+    assert smtp_server.received == []
+    assert smtp_server.connections == 0
+
+
+def test_flush_credentials_refused_keeps_mail_queued_without_counting_an_attempt(
+    settings: Settings, ledger: Ledger, auth_smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    config = smtp_to(
+        settings, auth_smtp_server, user="wsis@association.test", password=Secret("wrong")
+    )
+
+    with pytest.raises(DeliveryError):
+        outbox.flush(config, ledger)
+
+    mail = row(ledger, message_id)
+    assert (mail.state, mail.attempts) == ("queued", 0)
+
+
+def test_flush_untrusted_certificate_never_fails_the_mail(
+    settings: Settings, ledger: Ledger, tls_smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    config = smtp_to(settings, tls_smtp_server, security="ssl", max_attempts=2)
+
+    outcomes = [outbox.flush(config, ledger, ignore_schedule=True) for _ in range(3)]
+
+    assert outcomes == [{"retry": 1}] * 3
+    mail = row(ledger, message_id)
+    assert (mail.state, mail.attempts) == ("queued", 0)
+    assert mail.last_error.startswith("TLS certificate verification failed")
+
+
+def test_retry_puts_failed_mail_back_in_the_queue(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    config = smtp_to(settings, smtp_server)
+    smtp_server.fail("MAIL", 550, "5.1.1 no such user")
+    assert outbox.flush(config, ledger) == {"failed": 1}
+    failed_id = row(ledger, message_id).id
+
+    with ledger.transaction() as session:
+        retried = [m.id for m in outbox.retry(session, [failed_id], now=datetime.now(UTC))]
+    sent = outbox.flush(config, ledger)
+
+    assert retried == [failed_id]
+    assert sent == {"sent": 1}
+    mail = row(ledger, message_id)
+    assert (mail.state, mail.attempts) == ("sent", 1)
+
+
+def test_retry_all_failed_takes_only_failed_rows(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    first, second, third = (queue_one(ledger, n) for n in (1, 2, 3))
+    config = smtp_to(settings, smtp_server)
+    smtp_server.fail("MAIL", 550, "5.1.1 no such user", times=2)
+    assert outbox.flush(config, ledger) == {"failed": 2, "sent": 1}
+
+    with ledger.transaction() as session:
+        retried = [
+            m.message_id for m in outbox.retry(session, all_failed=True, now=datetime.now(UTC))
+        ]
+
+    assert retried == [first, second]
+    assert [row(ledger, m).state for m in (first, second, third)] == ["queued", "queued", "sent"]
+
+
+def test_retry_of_a_sent_mail_is_refused(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
+) -> None:
+    message_id = queue_one(ledger)
+    assert outbox.flush(smtp_to(settings, smtp_server), ledger) == {"sent": 1}
+
+    with ledger.transaction() as session, pytest.raises(StateError):
+        outbox.retry(session, [row(ledger, message_id).id], now=datetime.now(UTC))
+
+    assert row(ledger, message_id).state == "sent"
+
+
+def test_retry_of_an_unknown_id_is_not_found(ledger: Ledger) -> None:
+    with ledger.transaction() as session, pytest.raises(NotFoundError) as caught:
+        outbox.retry(session, [999], now=datetime.now(UTC))
+
+    assert str(caught.value) == "no outbox mail with id 999"

@@ -73,6 +73,7 @@ class _State:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     drops: dict[str, int] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
+    data_delay_s: float = 0.0
 
 
 class _Handler:
@@ -153,6 +154,10 @@ class _Handler:
         failure = self._take_failure("DATA")
         if failure is not None:
             return failure
+        with self._lock:
+            delay = self._state.data_delay_s
+        if delay:  # a slow server: the client waits for the final reply
+            await asyncio.sleep(delay)
         assert envelope.mail_from is not None and envelope.original_content is not None
         auth = session.auth_data
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
@@ -335,18 +340,24 @@ class SmtpTestServer:
         with self._lock:
             self._state.drops[command] = times
 
+    def delay_data(self, seconds: float) -> None:
+        """Wait ``seconds`` after each message's data before accepting it (a slow server)."""
+        with self._lock:
+            self._state.data_delay_s = seconds
+
     def hang_up(self) -> None:
         """Close every open client connection from the server side, as an idle timeout would."""
         future = asyncio.run_coroutine_threadsafe(self._controller.hang_up(), self._controller.loop)
         future.result(timeout=10)
 
     def reset(self) -> None:
-        """Forget failures, drops, received messages and the connection count."""
+        """Forget failures, drops, delays, received messages and the connection count."""
         with self._lock:
             self._state.failures.clear()
             self._state.drops.clear()
             self._state.received.clear()
             self._state.connections = 0
+            self._state.data_delay_s = 0.0
 
 
 def closed_port() -> int:

@@ -43,7 +43,7 @@ from support.smtp_server import SmtpTestServer
 
 from mailflow import members, pipeline
 from mailflow.answering import outbox
-from mailflow.answering.sinks import DeliveryResult, Envelope, Sink
+from mailflow.answering.sinks import DeliveryResult, Envelope, OnResult, Sink
 from mailflow.cli import main
 from mailflow.config import Settings
 from mailflow.errors import LedgerBusyError, SourceError
@@ -246,6 +246,77 @@ def test_poll_killed_twenty_times_then_clean_run_records_everything_exactly_once
 
 
 # -- SMTP trouble, through the CLI -------------------------------------------------------------
+FLUSH_KILLS = 8
+CONFIRMATIONS = 40
+
+
+@pytest.mark.slow
+def test_flush_killed_eight_times_resends_at_most_one_mail_per_kill(
+    settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    for n in range(CONFIRMATIONS):
+        with ledger.transaction() as session:
+            outbox.queue(
+                session,
+                kind="confirmation",
+                message_id=f"<confirm-{n}@association.test>",
+                sender="wsis@association.test",
+                recipient=f"member{n}@members.test",
+                subject="Re: contribution",
+                data=(
+                    f"From: wsis@association.test\r\nTo: member{n}@members.test\r\n"
+                    f"Subject: Re: contribution\r\nMessage-ID: <confirm-{n}@association.test>\r\n"
+                    "\r\nThank you.\r\n"
+                ).encode(),
+            )
+    smtp_server.delay_data(0.05)  # each mail takes a while, so kills land mid-batch
+    config = write_config(
+        tmp_path / "mailflow.toml",
+        settings,
+        imap=f'maildir = "{settings.imap.maildir}"',
+        smtp=(
+            f'host = "{smtp_server.host}"\nport = {smtp_server.port}\nsecurity = "none"\n'
+            'user = ""\nfrom = "WSIS coordinator <wsis@association.test>"'
+        ),
+    )
+    command = [PYTHON, "-m", "mailflow.cli", "--config", str(config), "outbox", "flush"]
+    rng = random.Random(20261203)
+    kills = 0
+    for _ in range(40):  # bounded: every run sends something before it is killed
+        if count_rows(settings, "outbox WHERE state = 'sent'") == CONFIRMATIONS:
+            break
+        # Rows a killed process left in ``sending`` are due again once their lease is over.
+        db = sqlite3.connect(database_file(settings), timeout=30)
+        with db:
+            db.execute(
+                "UPDATE outbox SET updated_at = '2000-01-01 00:00:00' WHERE state = 'sending'"
+            )
+        db.close()
+        before = len(smtp_server.received)
+        process = subprocess.Popen(
+            command, env=child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        if kills < FLUSH_KILLS:  # kill once this run is delivering, at a random instant
+            while process.poll() is None and len(smtp_server.received) == before:
+                threading.Event().wait(0.01)
+        try:
+            process.wait(timeout=rng.uniform(0.0, 0.5) if kills < FLUSH_KILLS else 120)
+        except subprocess.TimeoutExpired:
+            process.kill()  # SIGKILL: no handler, no cleanup
+            process.wait()
+            kills += 1
+
+    ids = [
+        str(message_from_bytes(r.data, policy=policy.default)["Message-ID"])
+        for r in smtp_server.received
+    ]
+    duplicates = len(ids) - len(set(ids))
+    assert kills == FLUSH_KILLS
+    assert len(set(ids)) == CONFIRMATIONS
+    assert count_rows(settings, "outbox WHERE state = 'sent'") == CONFIRMATIONS
+    assert duplicates <= kills, f"{duplicates} duplicates after {kills} kills"
+
+
 class Cli:
     """`mailflow` commands in-process on a config whose [smtp] points at an aiosmtpd server."""
 
@@ -770,36 +841,48 @@ def test_poll_member_whose_address_cannot_be_answered_still_gets_a_submission(
         assert session.scalars(select(Submission.status)).all() == ["accepted"]
 
 
-class LockAfterDelivery:
-    """A sink that delivers for real, then lets another writer hold the ledger's lock."""
+class LockAfterFirstRecord:
+    """A sink that delivers for real; once the first mail's result is recorded, another writer
+    takes the ledger's lock, so recording the second mail (which the server accepted) fails."""
 
     def __init__(self, inner: Sink, settings: Settings) -> None:
         self.inner, self.settings = inner, settings
         self.holder: sqlite3.Connection | None = None
 
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
-        results = self.inner.deliver(batch)
-        if self.holder is None:
-            self.holder = sqlite3.connect(
-                database_file(self.settings), isolation_level=None, timeout=30
-            )
-            self.holder.execute("BEGIN IMMEDIATE")
-        return results
+    def deliver(
+        self, batch: Sequence[Envelope], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
+        assert on_result is not None
+
+        def record_then_lock(index: int, result: DeliveryResult) -> None:
+            on_result(index, result)
+            if self.holder is None:
+                self.holder = sqlite3.connect(
+                    database_file(self.settings), isolation_level=None, timeout=30
+                )
+                self.holder.execute("BEGIN IMMEDIATE")
+
+        return self.inner.deliver(batch, record_then_lock)
 
     def close(self) -> None:
         self.inner.close()
 
 
-def test_flush_ledger_locked_after_delivery_resends_with_the_same_message_ids(
+def test_flush_ledger_locked_after_a_delivery_resends_only_that_mail(
     cli: Cli, settings: Settings, ledger: Ledger, smtp_server: SmtpTestServer
 ) -> None:
     cli.run("poll", "--no-send")
     smtp = dataclasses.replace(
-        settings.smtp, host=smtp_server.host, port=smtp_server.port, security="none", outdir=""
+        settings.smtp,
+        host=smtp_server.host,
+        port=smtp_server.port,
+        security="none",
+        outdir="",
+        user="",
     )
     configured = dataclasses.replace(settings, smtp=smtp)
     impatient = Ledger(settings.ledger.url, busy_timeout_s=0.2)
-    sink = LockAfterDelivery(outbox.make_sink(smtp), settings)
+    sink = LockAfterFirstRecord(outbox.make_sink(smtp), settings)
 
     try:
         with pytest.raises(LedgerBusyError):
@@ -810,16 +893,18 @@ def test_flush_ledger_locked_after_delivery_resends_with_the_same_message_ids(
         assert sink.holder is not None
         sink.holder.execute("ROLLBACK")
         sink.holder.close()
-    stuck = [row["state"] for row in cli.outbox()]
+    states = [row["state"] for row in cli.outbox()]
     first = received_ids(smtp_server)
     later = datetime.now(UTC) + outbox.SENDING_LEASE + timedelta(minutes=1)
     counts = outbox.flush(configured, ledger, now=later)
 
-    assert stuck == ["sending"] * 3  # delivered, but the result could not be recorded
-    assert counts == {"sent": 3}
-    ids = sorted(str(row["message_id"]) for row in cli.outbox())
-    assert first == ids
-    assert received_ids(smtp_server) == sorted(ids * 2)  # at least once, recognisably the same
+    # The first mail's result was recorded; the second was accepted but could not be; the
+    # third was never tried.
+    assert states == ["sent", "sending", "sending"]
+    ids = [str(row["message_id"]) for row in cli.outbox()]
+    assert first == sorted(ids[:2])
+    assert counts == {"sent": 2}
+    assert received_ids(smtp_server) == sorted([*ids, ids[1]])  # one duplicate, the same id
     assert [row["state"] for row in cli.outbox()] == ["sent"] * 3
 
 

@@ -10,7 +10,7 @@ rows and their states live in `mailflow.answering.outbox`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -19,6 +19,7 @@ __all__ = [
     "RETRYABLE_CODES",
     "DeliveryResult",
     "Envelope",
+    "OnResult",
     "Outcome",
     "RecipientResult",
     "Sink",
@@ -71,6 +72,9 @@ class DeliveryResult:
     code: int | None
     reply: str
     recipients: tuple[RecipientResult, ...]
+    #: A RETRY caused by mailflow's own configuration (credentials, certificates, STARTTLS):
+    #: not the mail's fault, so it does not count as an attempt.
+    misconfigured: bool = False
 
     @property
     def refused(self) -> tuple[RecipientResult, ...]:
@@ -78,10 +82,18 @@ class DeliveryResult:
         return tuple(r for r in self.recipients if r.outcome is not Outcome.SENT)
 
 
-class Sink(Protocol):
-    """Where finished mail goes. `deliver` returns one result per envelope, in batch order."""
+#: Called with each envelope's index in the batch and its result, as soon as it is known.
+OnResult = Callable[[int, DeliveryResult], None]
 
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]: ...
+
+class Sink(Protocol):
+    """Where finished mail goes. `deliver` returns one result per envelope, in batch order, and
+    hands each to ``on_result`` as soon as it is known (before the next mail is tried), so the
+    caller can record a mail the server accepted before anything else can go wrong."""
+
+    def deliver(
+        self, batch: Sequence[Envelope], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]: ...
 
     def close(self) -> None: ...
 
@@ -105,7 +117,14 @@ def wire_format(data: bytes) -> bytes:
     return _LINE_END.sub(b"\r\n", data)
 
 
-def uniform(envelope: Envelope, outcome: Outcome, code: int | None, reply: str) -> DeliveryResult:
+def uniform(
+    envelope: Envelope,
+    outcome: Outcome,
+    code: int | None,
+    reply: str,
+    *,
+    misconfigured: bool = False,
+) -> DeliveryResult:
     """A result where one reply decided the fate of every recipient."""
     recipients = tuple(RecipientResult(r, code, reply, outcome) for r in envelope.recipients)
-    return DeliveryResult(envelope.message_id, outcome, code, reply, recipients)
+    return DeliveryResult(envelope.message_id, outcome, code, reply, recipients, misconfigured)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
-from mailflow.answering.sinks.base import DeliveryResult, Envelope, Outcome, uniform
+from mailflow.answering.sinks.base import DeliveryResult, Envelope, OnResult, Outcome, uniform
 from mailflow.errors import DeliveryError
 
 __all__ = ["FileSink"]
@@ -61,9 +61,16 @@ class FileSink:
         found = self._written.get(f"{self.safe_name(message_id)}.eml")
         return found if found is not None and found.exists() else None
 
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
+    def deliver(
+        self, batch: Sequence[Envelope], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         """Write every envelope; a write error is RETRY for that mail (disk full, permissions)."""
-        return [self._write(envelope) for envelope in batch]
+        results = []
+        for index, envelope in enumerate(batch):
+            results.append(self._write(envelope))
+            if on_result is not None:
+                on_result(index, results[-1])
+        return results
 
     def _write(self, envelope: Envelope) -> DeliveryResult:
         try:

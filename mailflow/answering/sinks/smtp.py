@@ -18,10 +18,12 @@ Decisions worth knowing:
   was temporary) or `FAILED` (all refusals permanent).
 * A certificate that fails verification is `RETRY` for every message of the batch not yet sent,
   with a reply starting ``TLS certificate verification failed`` and a WARNING in the log: the mail
-  is not at fault and an administrator can fix the certificate or ``ca_file``; the outbox's last
-  attempt turns it into ``failed``. A server that does not offer STARTTLS, or refuses the
-  credentials for good, is misconfiguration and raises `DeliveryError`; so does a password that
-  would cross the network unencrypted (``security = none`` to a host that is not loopback).
+  is not at fault and an administrator can fix the certificate or ``ca_file``; the result is
+  marked `DeliveryResult.misconfigured`, so the outbox does not count it as an attempt. A server
+  that does not offer STARTTLS, or refuses the credentials for good, is misconfiguration and
+  raises `DeliveryError` (or, after part of a batch was sent, RETRY marked `misconfigured`); so
+  does a password that would cross the network unencrypted (``security = none`` to a host that is
+  not loopback).
 * A 421 reply or a dropped connection ends the connection; the next message of the batch opens a
   new one, and after two such messages in a row the rest of the batch is `RETRY` untried.
   Refused connections and timeouts are `RETRY` for every message not yet sent.
@@ -48,6 +50,7 @@ from typing import Self
 from mailflow.answering.sinks.base import (
     DeliveryResult,
     Envelope,
+    OnResult,
     Outcome,
     RecipientResult,
     outcome_for,
@@ -92,13 +95,26 @@ def _words(reply: bytes | str) -> str:
 
 
 class _ConnectionFailed(Exception):
-    """No usable connection; every message not yet sent is RETRY (or misconfiguration)."""
+    """No usable connection; every message not yet sent is RETRY (or misconfiguration).
 
-    def __init__(self, reply: str, *, code: int | None = None, misconfigured: bool = False):
+    ``misconfigured``: the settings cannot work (raised as `DeliveryError` before anything of a
+    batch was tried); ``configuration``: the failure lies in configuration or certificates, not
+    in the mail, so the results are marked `DeliveryResult.misconfigured` (no attempt counted).
+    """
+
+    def __init__(
+        self,
+        reply: str,
+        *,
+        code: int | None = None,
+        misconfigured: bool = False,
+        configuration: bool = False,
+    ):
         super().__init__(reply)
         self.reply = reply
         self.code = code
         self.misconfigured = misconfigured
+        self.configuration = configuration or misconfigured
 
 
 class _Dropped(Exception):
@@ -168,19 +184,30 @@ class SmtpSink:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def deliver(self, batch: Sequence[Envelope]) -> list[DeliveryResult]:
+    def deliver(
+        self, batch: Sequence[Envelope], on_result: OnResult | None = None
+    ) -> list[DeliveryResult]:
         """Deliver every envelope; never raises for delivery failures (see the module docstring).
 
-        Raises `DeliveryError` for misconfiguration (no STARTTLS offered, credentials refused
-        for good, AUTH not offered) if it shows before any message of the batch was tried; later
-        it is reported as RETRY for the rest of the batch, so no result is ever lost.
+        Each result goes to ``on_result`` as soon as the server answered (the end of DATA for a
+        mail it accepted), before the next mail is tried. Raises `DeliveryError` for
+        misconfiguration (no STARTTLS offered, credentials refused for good, AUTH not offered)
+        if it shows before any message of the batch was tried; later it is reported as RETRY,
+        marked `misconfigured`, for the rest of the batch, so no result is ever lost.
         """
         results: list[DeliveryResult] = []
+
+        def done(result: DeliveryResult) -> None:
+            results.append(result)
+            if on_result is not None:
+                on_result(len(results) - 1, result)
+
         drops_in_a_row, last_reply = 0, ""
         self._check_before_use = True
         for index, envelope in enumerate(batch):
             if drops_in_a_row >= 2:  # the server keeps hanging up: leave the rest for later
-                results.extend(self._retry_rest(batch[index:], None, "not tried: " + last_reply))
+                for result in self._retry_rest(batch[index:], None, "not tried: " + last_reply):
+                    done(result)
                 break
             try:
                 attempt = self._deliver_one(envelope)
@@ -189,9 +216,13 @@ class SmtpSink:
                     raise DeliveryError(exc.reply, code=exc.code, permanent=True) from exc
                 if exc.misconfigured:
                     log.warning("%s", exc.reply)
-                results.extend(self._retry_rest(batch[index:], exc.code, exc.reply))
+                rest = self._retry_rest(
+                    batch[index:], exc.code, exc.reply, misconfigured=exc.configuration
+                )
+                for result in rest:
+                    done(result)
                 break
-            results.append(attempt.result)
+            done(attempt.result)
             log.info(
                 "%s %s: %s %s",
                 envelope.message_id,
@@ -208,11 +239,14 @@ class SmtpSink:
         return results
 
     def _retry_rest(
-        self, rest: Sequence[Envelope], code: int | None, reply: str
+        self, rest: Sequence[Envelope], code: int | None, reply: str, *, misconfigured: bool = False
     ) -> list[DeliveryResult]:
         for envelope in rest:
             log.info("%s retry: %s", envelope.message_id, reply)
-        return [uniform(envelope, Outcome.RETRY, code, reply) for envelope in rest]
+        return [
+            uniform(envelope, Outcome.RETRY, code, reply, misconfigured=misconfigured)
+            for envelope in rest
+        ]
 
     def close(self) -> None:
         """Say QUIT and close the connection, if one is open."""
@@ -303,7 +337,7 @@ class SmtpSink:
                 " (fix the server certificate or set smtp.ca_file)"
             )
             log.warning("%s", reply)
-            raise _ConnectionFailed(reply) from exc
+            raise _ConnectionFailed(reply, configuration=True) from exc
         except smtplib.SMTPResponseException as exc:  # e.g. a 421/554 greeting
             if conn is not None:
                 conn.close()
