@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mailflow.errors import ConfigError
+from mailflow.redact import register
 
 ENV_PREFIX = "MAILFLOW_"
 DEFAULT_FILE = "mailflow.toml"
@@ -58,8 +59,13 @@ class Secret:
         return hash((self._value, self._command))
 
     def reveal(self) -> str:
-        """The password itself; runs ``password_command`` when that is how it is configured."""
+        """The password itself; runs ``password_command`` when that is how it is configured.
+
+        The value is registered with `mailflow.redact`, so no server that echoes it gets it
+        into an error, a log line or the ledger.
+        """
         if self._value or not self._command:
+            register(self._value)
             return self._value
         try:
             done = subprocess.run(
@@ -71,7 +77,9 @@ class Secret:
             ) from None
         if done.returncode != 0:
             raise ConfigError(f"exited with status {done.returncode}", key="password_command")
-        return done.stdout.rstrip("\n")
+        value = done.stdout.rstrip("\n")
+        register(value)
+        return value
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from mailflow.redact import redact
+
 FORMATS = ("text", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -64,6 +66,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
+class RedactingFormatter(logging.Formatter):
+    """Another formatter's lines with every registered secret removed (`mailflow.redact`): the
+    last guard should a server's echoed credentials reach a log message or a traceback."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self.inner.format(record))
+
+
 def setup(
     fmt: str = "text", level: str | int = "INFO", *, stream: IO[str] | None = None
 ) -> logging.Handler:
@@ -75,7 +89,8 @@ def setup(
         root.removeHandler(old)
         old.close()
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    inner = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+    handler.setFormatter(RedactingFormatter(inner))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)

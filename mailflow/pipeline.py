@@ -41,6 +41,7 @@ from mailflow.ledger.store import (
     record_inbound,
     sync_campaign,
 )
+from mailflow.redact import redact
 from mailflow.sources import FetchedMessage, Source, open_source
 
 if TYPE_CHECKING:
@@ -300,7 +301,7 @@ def note_error(ledger: Ledger, error: BaseException) -> None:
     """Remember the last error for `status` (best effort: the ledger may be what failed)."""
     try:
         with ledger.transaction() as session:
-            _note(session, "last_error", f"{error.__class__.__name__}: {error}"[:2000])
+            _note(session, "last_error", redact(f"{error.__class__.__name__}: {error}")[:2000])
     except Exception:
         log.debug("could not record the last error", exc_info=True)
 

@@ -46,6 +46,7 @@ from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, MailflowError, SourceError
 from mailflow.ledger.store import Ledger
+from mailflow.redact import redact
 from mailflow.sources import ImapSource, Source, open_source
 from mailflow.sources.base import FetchedMessage
 from mailflow.sources.imap import CONNECTION_ERRORS
@@ -374,7 +375,7 @@ def _has_idle(source: ImapSource) -> bool:
     try:
         typ, data = client.capability()
     except CONNECTION_ERRORS as exc:
-        raise SourceError(f"IMAP CAPABILITY: {exc}") from None
+        raise SourceError(redact(f"IMAP CAPABILITY: {exc}")) from None
     words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
     return typ == "OK" and b"IDLE" in words
 

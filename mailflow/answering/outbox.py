@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from mailflow.answering.outbox_rows import (
@@ -62,6 +62,7 @@ from mailflow.ledger.models import (
     OutboxState,
 )
 from mailflow.ledger.store import Ledger
+from mailflow.redact import redact
 
 __all__ = [
     "AUTOMATIC_KINDS",
@@ -191,8 +192,8 @@ class _Recorder:
         # accepted: right after the end of DATA). A crash before it leaves only this mail in
         # ``sending``: after the lease it alone is sent again, with the same Message-ID (at
         # most one duplicate per crash).
-        with self.ledger.transaction() as session:
-            [outcome] = _record(session, [self.batch[index]], [result], self.smtp, self.now)
+        with self.ledger.connection() as connection:
+            [outcome] = _record(connection, [self.batch[index]], [result], self.smtp, self.now)
         self.outcomes[index] = outcome
 
     def finish(self, results: Sequence[DeliveryResult]) -> list[str]:
@@ -305,7 +306,7 @@ _RECORD = update(_OUTBOX).where(
 
 
 def _record(
-    session: Session,
+    session: Session | Connection,
     batch: Sequence[_Claimed],
     results: Sequence[DeliveryResult],
     smtp: SmtpSettings,
@@ -316,7 +317,7 @@ def _record(
     outcomes: list[str] = []
     by_outcome: dict[str, list[dict[str, Any]]] = {}
     for mail, result in zip(batch, results, strict=True):
-        reply = result.reply[:2000]
+        reply = redact(result.reply)[:2000]
         values: dict[str, Any] = {
             "row_id": mail.id,
             "smtp_code": result.code,
@@ -353,7 +354,7 @@ def _record(
             mail.recipient,
             outcome,
             result.code or "-",
-            result.reply[:200],
+            reply[:200],
         )
     for rows in by_outcome.values():
         session.execute(_RECORD, rows)

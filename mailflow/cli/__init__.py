@@ -27,6 +27,7 @@ from mailflow.cli.outbox import outbox
 from mailflow.cli.status import status
 from mailflow.cli.submissions import export, reprocess, review, submissions
 from mailflow.errors import MailflowError
+from mailflow.redact import redact
 
 
 class MailflowGroup(click.Group):
@@ -36,7 +37,7 @@ class MailflowGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MailflowError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(redact(str(exc))) from None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run as the ``mailflow`` program, which ends with the command (tests call `main`)."""

@@ -21,7 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table, create_engine, event, insert, inspect, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapper, Session, defer, sessionmaker
@@ -71,6 +82,16 @@ class Ledger:
         try:
             with self.sessions.begin() as session:
                 yield session
+        except OperationalError as exc:
+            raise _plain(exc) from None
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction, without an ORM session: for a hot path of a
+        few statements (the outbox records each mail this way)."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
         except OperationalError as exc:
             raise _plain(exc) from None
 

@@ -25,6 +25,7 @@ from imap_tools.errors import MailboxLoginError
 
 from mailflow.config import ImapSettings
 from mailflow.errors import ConfigError, SourceError
+from mailflow.redact import redact
 from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage, in_arrival_order
 
 log = logging.getLogger(__name__)
@@ -232,7 +233,7 @@ def _internaldate(value: bytes) -> datetime | None:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, socket.timeout | TimeoutError):
         return "timed out"
-    text = str(exc) or exc.__class__.__name__
+    text = redact(str(exc) or exc.__class__.__name__)  # a server may echo the LOGIN command
     return text[:300]
 
 

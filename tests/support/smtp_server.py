@@ -74,6 +74,7 @@ class _State:
     drops: dict[str, int] = field(default_factory=dict)
     users: dict[str, str] = field(default_factory=dict)
     data_delay_s: float = 0.0
+    echo_auth: int | None = None  # refuse AUTH with this code, repeating what the client sent
 
 
 class _Handler:
@@ -206,8 +207,35 @@ class _QuietSession(Session):
 
 
 class _SMTP(SMTP):
+    #: Set by the controller: the server's state and its lock (for `SmtpTestServer.echo_auth`).
+    state: _State
+    lock: threading.Lock
+
     def _create_session(self) -> Session:
         return _QuietSession(self.loop)
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        with self.lock:
+            echo = self.state.echo_auth
+        if echo is None or not arg:
+            await super().smtp_AUTH(arg)
+            return
+        # A careless server: it refuses and repeats the credentials exactly as the client sent
+        # them (AUTH PLAIN's blob, or AUTH LOGIN's base64 user name and password).
+        mechanism, _, initial = arg.partition(" ")
+        sent = [initial] if initial else []
+        if mechanism.upper() == "LOGIN":
+            if not initial:
+                sent.append(await self._raw_challenge(b"VXNlcm5hbWU6"))
+            sent.append(await self._raw_challenge(b"UGFzc3dvcmQ6"))
+        elif not initial:
+            sent.append(await self._raw_challenge(b""))
+        await self.push(f"{echo} 5.7.8 credentials {' '.join(sent)} are not valid here")
+
+    async def _raw_challenge(self, challenge: bytes) -> str:
+        await self.push(b"334 " + challenge)
+        line: bytes = await self._reader.readline()
+        return line.strip().decode("ascii", "replace")
 
 
 class _Controller(Controller):
@@ -221,6 +249,7 @@ class _Controller(Controller):
     def factory(self) -> SMTP:  # called once per accepted connection
         self._on_connect()
         protocol = _SMTP(self.handler, **self.SMTP_kwargs)
+        protocol.state, protocol.lock = self.handler._state, self.handler._lock
         self.protocols.append(protocol)
         return protocol
 
@@ -344,6 +373,12 @@ class SmtpTestServer:
         """Wait ``seconds`` after each message's data before accepting it (a slow server)."""
         with self._lock:
             self._state.data_delay_s = seconds
+
+    def echo_auth(self, code: int | None) -> None:
+        """Refuse every AUTH with ``code`` (e.g. 535, or 454 for a temporary refusal), the reply
+        repeating the credentials as the client sent them; None: authenticate normally."""
+        with self._lock:
+            self._state.echo_auth = code
 
     def hang_up(self) -> None:
         """Close every open client connection from the server side, as an idle timeout would."""

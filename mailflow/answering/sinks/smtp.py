@@ -44,7 +44,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Self
 
 from mailflow.answering.sinks.base import (
@@ -59,6 +59,7 @@ from mailflow.answering.sinks.base import (
 )
 from mailflow.config import is_loopback
 from mailflow.errors import DeliveryError
+from mailflow.redact import redact, register
 
 __all__ = ["SmtpSettings", "SmtpSink"]
 
@@ -88,6 +89,12 @@ class SmtpSettings:
             f"timeout={self.timeout!r}, ca_file={self.ca_file!r}, "
             f"local_hostname={self.local_hostname!r})"
         )
+
+
+def _redacted(result: DeliveryResult) -> DeliveryResult:
+    """``result`` with any registered secret the server echoed removed from its replies."""
+    recipients = tuple(replace(r, reply=redact(r.reply)) for r in result.recipients)
+    return replace(result, reply=redact(result.reply), recipients=recipients)
 
 
 def _words(reply: bytes | str) -> str:
@@ -147,6 +154,7 @@ class SmtpSink:
                 "use security = ssl or starttls",
                 permanent=True,
             )
+        register(settings.password)  # a server may echo it back in a refusal
         self._settings = settings
         self._context = self._make_context(settings, ssl_context)
         self._conn: smtplib.SMTP | None = None
@@ -198,6 +206,7 @@ class SmtpSink:
         results: list[DeliveryResult] = []
 
         def done(result: DeliveryResult) -> None:
+            result = _redacted(result)
             results.append(result)
             if on_result is not None:
                 on_result(len(results) - 1, result)
@@ -213,9 +222,9 @@ class SmtpSink:
                 attempt = self._deliver_one(envelope)
             except _ConnectionFailed as exc:
                 if exc.misconfigured and not results:
-                    raise DeliveryError(exc.reply, code=exc.code, permanent=True) from exc
+                    raise DeliveryError(redact(exc.reply), code=exc.code, permanent=True) from None
                 if exc.misconfigured:
-                    log.warning("%s", exc.reply)
+                    log.warning("%s", redact(exc.reply))
                 rest = self._retry_rest(
                     batch[index:], exc.code, exc.reply, misconfigured=exc.configuration
                 )
@@ -226,9 +235,9 @@ class SmtpSink:
             log.info(
                 "%s %s: %s %s",
                 envelope.message_id,
-                attempt.result.outcome,
-                attempt.result.code,
-                attempt.result.reply,
+                results[-1].outcome,
+                results[-1].code,
+                results[-1].reply,
             )
             if attempt.connection_lost:
                 self._drop()
@@ -242,7 +251,7 @@ class SmtpSink:
         self, rest: Sequence[Envelope], code: int | None, reply: str, *, misconfigured: bool = False
     ) -> list[DeliveryResult]:
         for envelope in rest:
-            log.info("%s retry: %s", envelope.message_id, reply)
+            log.info("%s retry: %s", envelope.message_id, redact(reply))
         return [
             uniform(envelope, Outcome.RETRY, code, reply, misconfigured=misconfigured)
             for envelope in rest
