@@ -32,6 +32,7 @@ from mailflow.ledger.models import (
     InboundMessage,
     InboundState,
     Member,
+    MemberAddress,
     MessageKind,
     OutboxMail,
     Report,
@@ -66,6 +67,7 @@ class Context:
     campaign_info: compose.CampaignInfo
     report_ids: set[str]
     own_addresses: frozenset[str]
+    member_addresses: frozenset[str] = frozenset()
     _members: dict[str, Member | None] = field(default_factory=dict)
     _latest: dict[tuple[int | None, str], Submission | None] = field(default_factory=dict)
     _mails_today: dict[str, int] = field(default_factory=dict)
@@ -74,7 +76,9 @@ class Context:
     def known(self) -> Known:
         """What the pure stages need to tell our own mail apart (`mailflow.reading.prepare`)."""
         return Known(
-            report_message_ids=frozenset(self.report_ids), own_addresses=self.own_addresses
+            report_message_ids=frozenset(self.report_ids),
+            own_addresses=self.own_addresses,
+            member_addresses=self.member_addresses,
         )
 
     @classmethod
@@ -99,6 +103,7 @@ class Context:
                 session.scalars(select(Report.message_id).where(Report.message_id.is_not(None)))
             ),
             own_addresses=own,
+            member_addresses=frozenset(session.scalars(select(MemberAddress.address))),
         )
 
     def prime(self, session: Session, prepared: Sequence[Prepared], *, now: datetime) -> None:

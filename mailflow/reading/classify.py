@@ -27,6 +27,10 @@ never raises on mail from strangers. The checks run in this order, and the first
    header: Outlook and many ticket systems set it on ordinary person-to-person mail to *ask* for
    no auto-replies, so alone it says nothing about the message itself. In the reference corpus
    every message carrying it is classified by another, stronger sign anyway.
+6b. **automated**, unless the sender is a member — a program's mail that says so without
+   RFC 3834 headers: an "[AUTO GENERATED]"-style subject, a sender no person reads (noreply,
+   do-not-reply, notifications, mailer, bounce), an issue tracker's, CI's or cron's headers or
+   subject.
 7. **acknowledgement** — In-Reply-To or References names one of ``report_message_ids``.
 8. **other** — calendar invitations (a ``text/calendar`` part with a ``method``) and
    ``message/partial`` fragments, which cannot be read as a contribution.
@@ -77,16 +81,51 @@ class Classification:
 
 _FORWARD_PREFIX = re.compile(r"^\s*(fwd?|tr|wg|rv|enc|i)\s*:", re.I)
 
+# Out-of-office and automatic-reply subjects in mailflow's seven languages and in German, Italian,
+# Dutch and Portuguese, at the start of the subject (after a "[tag]").
 _AUTO_REPLY_SUBJECT = re.compile(
     r"^\s*(\[[^\]]*\]\s*)?("
     r"auto(matic|matisch(e)?)?[ -]?(reply|response|respon[sd]|antwort|antwoord)"
     r"|out of (the )?office|away from (the )?office|abwesenheitsnotiz|abwesend"
-    r"|réponse automatique|absence du bureau|respuesta automática|fuera de la oficina"
-    r"|resposta automática|risposta automatica|trả lời tự động|自动回复|自動回覆|自动答复"
-    r"|自動応答|автоматический ответ|автоответ|رد تلقائي|الرد التلقائي"
+    r"|nicht im büro|außer haus|ausser haus"
+    r"|réponse automatique|absence du bureau|absent(e)? du bureau|message d'absence"
+    r"|respuesta automática|fuera de la oficina|ausente de la oficina|fuera de oficina"
+    r"|resposta automática|fora do escritório|ausente do escritório|ausência temporária"
+    r"|risposta automatica|fuori sede|fuori ufficio|fuori dall'ufficio|assente dall'ufficio"
+    r"|automatisch antwoord|afwezig|niet aanwezig|buiten kantoor"
+    r"|trả lời tự động|thư trả lời tự động|vắng mặt|không có mặt tại văn phòng"
+    r"|自动回复|自動回覆|自动答复|自動応答|不在办公室|外出|休假"
+    r"|автоматический ответ|автоответ|вне офиса|нет на месте|отсутствую|в отпуске"
+    r"|رد تلقائي|الرد التلقائي|رد آلي|خارج المكتب"
     r")",
     re.I,
 )
+# "[AUTO GENERATED]", "[Automated message]", "(automatic notification)": mail that says it was
+# written by a program.
+_GENERATED_SUBJECT = re.compile(
+    r"^\s*[\[(]\s*(auto[- ]?generated|automated|automatic|auto)"
+    r"(\s+(message|mail|e-?mail|notification|notice))?\s*[\])]",
+    re.I,
+)
+# Local parts of addresses no person reads: noreply, do-not-reply, notifications, mailer, bounce.
+_NO_PERSON_LOCALS = frozenset(
+    {"noreply", "donotreply", "notifications", "notification", "mailer", "bounce", "bounces"}
+)
+# Headers of issue trackers, CI and cron: their mail is a notification, never a contribution.
+_NOTIFIER_HEADERS = (
+    "x-redmine-project",
+    "x-github-reason",
+    "x-gitlab-project",
+    "x-jira-fingerprint",
+    "x-bugzilla-product",
+    "x-trac-project",
+    "x-mantis-project",
+    "x-phabricator-sent-this-message",
+    "x-launchpad-notification-type",
+    "x-jenkins-job",
+    "x-cron-env",
+)
+_CRON_SUBJECT = re.compile(r"^\s*cron\s*<[^<>\s]+>", re.I)
 # RFC 2369/2919 list headers, and ezmlm's older Mailing-List: list traffic is never a contribution.
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post", "List-Subscribe", "Mailing-List")
 _PRECEDENCE_AUTO = frozenset({"bulk", "junk", "list", "auto_reply"})
@@ -100,11 +139,13 @@ def classify(
     *,
     report_message_ids: Container[str] = frozenset(),
     own_addresses: Container[str] = frozenset(),
+    member_addresses: Container[str] = frozenset(),
 ) -> Classification:
     """Decide what ``message`` is; the module docstring lists the checks in their order.
 
-    ``report_message_ids`` holds Message-IDs with their angle brackets; ``own_addresses`` holds
-    lower-case addresses.
+    ``report_message_ids`` holds Message-IDs with their angle brackets; ``own_addresses`` and
+    ``member_addresses`` hold lower-case addresses. A member's own address is never taken for a
+    program's by its name or by what the mail says of itself (step 6b).
     """
     facts = Facts.of(message)
     report = _by_report(message, facts)
@@ -125,6 +166,10 @@ def classify(
     auto_reply = _auto_reply(message, facts)
     if auto_reply is not None:
         return Classification(Kind.AUTO_REPLY, auto_reply)
+    if from_address not in member_addresses:
+        notification = _notification(message, facts, from_address)
+        if notification is not None:
+            return notification
     replied_to = headers.message_ids(
         " ".join(
             headers.all_headers(message, "In-Reply-To") + headers.all_headers(message, "References")
@@ -188,6 +233,22 @@ def _automated(message: EmailMessage, facts: Facts) -> Classification | None:
         or any(t == "message/disposition-notification" for t, _ in facts.parts)
     ):
         return Classification(Kind.AUTOMATED, "read-receipt")
+    return None
+
+
+def _notification(message: EmailMessage, facts: Facts, from_address: str) -> Classification | None:
+    """Step 6b: a program's mail that sets no RFC 3834 header but says what it is."""
+    if _GENERATED_SUBJECT.match(facts.subject):
+        return Classification(Kind.AUTOMATED, "subject")
+    local = re.sub(r"[-_.]", "", from_address.split("@")[0])
+    if from_address and (local in _NO_PERSON_LOCALS or local.startswith("noreply")):
+        return Classification(Kind.AUTOMATED, "sender")
+    present = {key.lower() for key in message}
+    notifier = next((name for name in _NOTIFIER_HEADERS if name in present), None)
+    if notifier is not None:
+        return Classification(Kind.AUTOMATED, "header:" + notifier)
+    if _CRON_SUBJECT.match(facts.subject):
+        return Classification(Kind.AUTOMATED, "cron")
     return None
 
 

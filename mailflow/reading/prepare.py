@@ -41,6 +41,7 @@ class Known:
 
     report_message_ids: frozenset[str] = frozenset()
     own_addresses: frozenset[str] = frozenset()
+    member_addresses: frozenset[str] = frozenset()  # a member is never taken for a program
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def prepare(raw: bytes, known: Known) -> Prepared:
             message,
             report_message_ids=known.report_message_ids,
             own_addresses=known.own_addresses,
+            member_addresses=known.member_addresses,
         )
         found = replace(found, classification=classification)
         if classification.kind != Kind.CONTRIBUTION:

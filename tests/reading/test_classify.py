@@ -235,11 +235,65 @@ def test_classify_auto_reply_headers(header_line: str, reason: str) -> None:
         "自动回复: WSIS 2025",
         "Автоматический ответ: WSIS 2025",
         "رد تلقائي: WSIS 2025",
+        "Absent du bureau : WSIS 2025",
+        "Fuera de la oficina: WSIS 2025",
+        "Vắng mặt: WSIS 2025",
+        "不在办公室：WSIS 2025",
+        "Вне офиса: WSIS 2025",
+        "خارج المكتب: WSIS 2025",
+        "Nicht im Büro: WSIS 2025",
+        "Risposta automatica: WSIS 2025",
+        "Fuori ufficio: WSIS 2025",
+        "Automatisch antwoord: WSIS 2025",
+        "Afwezig: WSIS 2025",
+        "Resposta automática: WSIS 2025",
+        "Fora do escritório: WSIS 2025",
     ],
 )
 def test_classify_auto_reply_subjects(subject: str) -> None:
     message = _mail(f"From: Hoa <hoa@lib.example.vn>\nSubject: {subject}")
     assert classify(message) == Classification(Kind.AUTO_REPLY, "subject")
+
+
+@pytest.mark.parametrize(
+    ("head", "reason"),
+    [
+        ("From: Library system <hoa@lib.example.vn>\nSubject: [AUTO GENERATED] Loans", "subject"),
+        ("From: x@lib.example.vn\nSubject: [Automated message] Your account", "subject"),
+        ("From: Portal <noreply@portal.example.org>\nSubject: WSIS 2025", "sender"),
+        ("From: Portal <no-reply@portal.example.org>\nSubject: WSIS 2025", "sender"),
+        ("From: Portal <do_not_reply@portal.example.org>\nSubject: WSIS 2025", "sender"),
+        ("From: Portal <DoNotReply@portal.example.org>\nSubject: WSIS 2025", "sender"),
+        ("From: notifications@github.example\nSubject: Re: WSIS", "sender"),
+        ("From: mailer@lists.example.org\nSubject: WSIS 2025", "sender"),
+        ("From: bounce@news.example.org\nSubject: WSIS 2025", "sender"),
+        (
+            "From: Redmine <redmine@lib.example.vn>\nX-Redmine-Project: wsis\nSubject: [WSIS #7]",
+            "header:x-redmine-project",
+        ),
+        (
+            "From: GitHub <x@github.example>\nX-GitHub-Reason: mention\nSubject: Re: wsis",
+            "header:x-github-reason",
+        ),
+        (
+            "From: Jira <jira@lib.example.org>\nX-JIRA-FingerPrint: abc\nSubject: [JIRA] WSIS",
+            "header:x-jira-fingerprint",
+        ),
+        (
+            "From: root@lib.example.org\nX-Cron-Env: <SHELL=/bin/sh>\nSubject: backup",
+            "header:x-cron-env",
+        ),
+        ("From: root@lib.example.org\nSubject: Cron <root@web1> /usr/bin/backup", "cron"),
+    ],
+)
+def test_classify_mail_a_program_wrote_is_automated(head: str, reason: str) -> None:
+    assert classify(_mail(head)) == Classification(Kind.AUTOMATED, reason)
+
+
+def test_classify_a_members_own_noreply_looking_address_is_a_contribution() -> None:
+    message = _mail("From: Library <mailer@lib.example.vn>\nSubject: [AUTO] WSIS 2025 text")
+    found = classify(message, member_addresses=frozenset({"mailer@lib.example.vn"}))
+    assert found == Classification(Kind.CONTRIBUTION, "default")
 
 
 def test_classify_subject_mentioning_office_is_contribution() -> None:
@@ -376,6 +430,8 @@ EXCEPTIONS: dict[str, tuple[Kind, str]] = {
     "enmime/mail/multipart-wo-boundary.raw": (Kind.BOUNCE, "from Mailer-Daemon"),
     "cpython-test_email/msg_05.txt": (Kind.BOUNCE, "multipart/report; delivery-status"),
     "php-mime-mail-parser/failure.eml": (Kind.BOUNCE, "multipart/report; delivery-status"),
+    "mikel-mail/error_emails/encoding_madness.eml": (Kind.AUTOMATED, "from no-reply@ (a CRM)"),
+    "nodemailer-mailparser/spam.eml": (Kind.AUTOMATED, "from noreply@ (spam)"),
 }
 
 # Known defects outside this module: the test documents them and fails once they are fixed.
