@@ -69,15 +69,20 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, bool]:
     return data.decode("utf-8", "replace"), True
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]{0,200}?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"""
+    rb"""|^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.I,
+)
 
 
 def html_charset(data: bytes, declared: str | None) -> str | None:
-    """The declared charset of an HTML document, else the one its ``<meta>`` names, else None."""
+    """The declared charset of an HTML document, else the one its ``<meta>`` or XML declaration
+    names, else None."""
     if not declared:
         found = _META_CHARSET.search(data[:4096])
         if found:
-            declared = found.group(1).decode("ascii")
+            declared = (found.group(1) or found.group(2)).decode("ascii")
     return declared
 
 

@@ -23,6 +23,7 @@ __all__ = ["html_to_text", "strip_tags"]
 _HTML_CONFIG = ParserConfig(display_links=False, display_anchors=False)
 _BLOCKS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol")
 _MAX_CELL_CHARS = 300
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,300}\?>")
 
 
 def html_to_text(html: str, max_chars: int) -> tuple[str, list[str]]:
@@ -33,6 +34,10 @@ def html_to_text(html: str, max_chars: int) -> tuple[str, list[str]]:
     html = html.replace("\x00", "")[: 5 * max_chars]
     if not html.strip():
         return "", []
+    if html.lstrip().startswith("<?xml"):
+        # XHTML as some clients send it: lxml refuses a str that declares its own encoding, and
+        # the text then lost its layout.
+        html = _XML_DECLARATION.sub("", html, count=1)
     try:
         tree = lxml.html.document_fromstring(html)
     except Exception:

@@ -57,13 +57,26 @@ _WROTE = re.compile(
             r"пишет|написал\(а\)|написала?|كتب.*)\s*[:：]$",
             r"^.*\d{4}\s*年.*(?:写道|寫道)\s*[:：]$",  # Chinese Gmail, address before or after
             r"^(?=.*\d).*<\s*[^<>\s]+@[^<>\s]+\s*>.*[:：]$",  # any language: date and address
+            # Dutch: "Op 15 sep. 2025 om 10:00 heeft X het volgende geschreven:"
+            r"^Op\s.*\d.*(?:het volgende geschreven|schreef.*het volgende)\s*[:：]$",
+            # Russian: "15 сентября 2025 г., в 10:00, пользователь X написал:"
+            r"^.*\d.*пользователь\s.*(?:написал\(а\)|написала?|пишет)\s*[:：]$",
+            # "Name <address> wrote:" without a date
+            r"^[^<>\s][^<>]{0,119}<\s*[^<>\s]+@[^<>\s]+\s*>\s*"
+            r"(?:wrote|a écrit|escribió|schrieb|schreef|ha scritto|escreveu|написал\(а\)"
+            r"|написала?|пишет|đã viết|写道|寫道|كتب)\s*[:：]$",
+            # Gmail's ISO-dated form: "2016-03-03 17:21 GMT+01:00 Name:"
+            r"^\d{4}-\d{2}-\d{2}\s+\d{1,2}:\d{2}(?::\d{2})?\s*GMT[+-]\d{1,2}(?::?\d{2})?\s.{1,160}[:：]$",
         ]
     ),
     re.IGNORECASE,
 )
 _ORIGINAL = re.compile(
     GENERIC_MAIL_SEPARATOR
-    + r"|^-{2,}\s*(?:Original Message|Message d'origine|Mensaje original|Ursprüngliche Nachricht"
+    # Zoho: "---- On Mon, 15 Sep 2025 10:00:00 +0700 Name <address> wrote ----"
+    + r"|^-{2,}\s*(?:On|Le|El|Am|Em|Il|Op|Vào|В)\s.*\d.*(?:wrote|a écrit|escribió|schrieb"
+    r"|escreveu|ha scritto|schreef|đã viết|написал\(а\)|написала?|пишет)\s*-{2,}$"
+    r"|^-{2,}\s*(?:Original Message|Message d'origine|Mensaje original|Ursprüngliche Nachricht"
     r"|Messaggio originale|Mensagem original|Thư gốc|Исходное сообщение|الرسالة الأصلية)\s*-{2,}$",
     re.IGNORECASE,
 )
@@ -192,18 +205,26 @@ _CLOSINGS = (
     r"best regards|kind regards|warm regards|warmest regards|regards|best wishes|all the best|best"
     r"|cheers|sincerely|yours sincerely|sincerely yours|yours faithfully|yours truly|respectfully"
     r"|thanks|thank you|many thanks|thanks and regards|thanks & regards|with thanks"
-    r"|with best regards|cordialement|bien cordialement|très cordialement|bien à vous"
+    r"|with best regards|thanks and best regards|many thanks and best regards"
+    r"|best regards and thanks"
+    r"|cordialement|bien cordialement|très cordialement|bien à vous|merci d'avance|merci d’avance"
     r"|salutations|sincères salutations"
     r"|meilleures salutations|amicalement|respectueusement|merci|merci beaucoup"
-    r"|saludos|saludos cordiales|un saludo|un cordial saludo|atentamente|cordialmente|gracias"
+    r"|saludos|saludos cordiales|un saludo|un cordial saludo|un saludo cordial|atentamente"
+    r"|cordialmente|gracias|muchas gracias y saludos"
     r"|muchas gracias|afectuosamente|mit freundlichen grüßen|mit freundlichen grüssen|mfg"
     r"|freundliche grüße|viele grüße|beste grüße|liebe grüße|herzliche grüße|grüße|danke"
     r"|trân trọng|trân trọng cảm ơn|xin trân trọng cảm ơn|thân ái|kính thư|kính chào|thân mến"
-    r"|xin cảm ơn|cảm ơn|chân thành cảm ơn|с уважением|с наилучшими пожеланиями|спасибо"
-    r"|此致|此致敬礼|敬礼|谢谢|祝好|مع التحية|مع خالص التحية|مع أطيب التحيات|تحياتي|شكرا|وشكرا"
+    r"|xin cảm ơn|cảm ơn|chân thành cảm ơn|xin chân thành cảm ơn|trân trọng kính chào"
+    r"|с уважением|с наилучшими пожеланиями|спасибо|с уважением и наилучшими пожеланиями"
+    r"|此致|此致敬礼|敬礼|谢谢|祝好|顺祝商祺|顺颂商祺|顺颂时祺"
+    r"|مع التحية|مع خالص التحية|مع أطيب التحيات|تحياتي|شكرا|وشكرا|مع خالص الشكر"
+    r"|وتفضلوا بقبول فائق الاحترام|وتفضلوا بقبول فائق الاحترام والتقدير"
 )
-_CLOSING = re.compile(rf"^(?:{_CLOSINGS})\s*[,.!،]?\s*$", re.IGNORECASE)
-_CLOSING_WITH_NAME = re.compile(rf"^(?:{_CLOSINGS})\s*[,،]\s*(?P<name>[^\W\d_][^:]{{0,40}})$", re.I)
+_CLOSING = re.compile(rf"^(?:{_CLOSINGS})\s*[,.!،，。！]?\s*$", re.IGNORECASE)
+_CLOSING_WITH_NAME = re.compile(
+    rf"^(?:{_CLOSINGS})\s*[,،，]\s*(?P<name>[^\W\d_][^:]{{0,40}})$", re.I
+)
 _SENT_FROM = re.compile(
     r"^(?:Sent from my|Sent from Outlook|Sent from Mail for|Sent from Yahoo|Get Outlook for"
     r"|Envoyé de mon|Envoyé depuis|Enviado desde mi|Enviado desde Outlook|Von meinem .* gesendet"

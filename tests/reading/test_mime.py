@@ -663,3 +663,14 @@ def test_read_message_html_nested_beyond_parser_limit_keeps_words() -> None:
     message = read_message(single_part(html.encode(), "text/html; charset=utf-8"))
 
     assert message.body == "Action lines: C3 & C7"
+
+
+def test_read_message_html_with_an_xml_declaration_keeps_its_layout() -> None:
+    html = (
+        '<?xml version="1.0" encoding="windows-1252"?>'
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "x">'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body><p>Organisation: Lakeside \x93Library\x94'
+        "</p><p>Action lines: C3</p></body></html>"
+    )
+    raw = b"From: a@lib.example\nContent-Type: text/html\n\n" + html.encode("latin-1")
+    assert read_message(raw).body == "Organisation: Lakeside “Library”\n\nAction lines: C3"

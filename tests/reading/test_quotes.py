@@ -363,3 +363,111 @@ def test_strip_reply_many_closings_in_a_row_kept() -> None:
     text = "Action lines: C3.\n" + "Best regards,\n" * 2_000 + "We trained 300 librarians in 2025."
 
     assert strip_reply(text) == Stripped(text, ())
+
+
+# --- attributions and sign-offs as the common clients write them ------------------------------
+
+QUOTED = "> Thank you for your contribution.\n> Action lines: C3\n"
+
+
+@pytest.mark.parametrize(
+    ("own", "attribution"),
+    [
+        (
+            "Thanks!",
+            "On Mon, 15 Sep 2025 at 10:00, WSIS coordinator\n<wsis@association.example> wrote:",
+        ),
+        (
+            "Unser Text.",
+            "Hans Müller <wsis@association.example> schrieb am Mo., 15. Sept. 2025, 10:00:",
+        ),
+        ("Unser Text.", "Am 15.09.2025 um 10:00 schrieb WSIS coordinator:"),
+        ("Onze tekst.", "Op 15 sep. 2025 om 10:00 heeft WSIS coordinator het volgende geschreven:"),
+        (
+            "Onze tekst.",
+            "Op ma 15 sep. 2025 schreef WSIS coordinator <wsis@association.example> het volgende:",
+        ),
+        ("Наш текст.", "15 сентября 2025 г., в 10:00, пользователь WSIS coordinator написал:"),
+        ("Our text.", "WSIS coordinator <wsis@association.example> wrote:"),
+        ("Our text.", "2016-03-03 17:21 GMT+01:00 WSIS coordinator <wsis@association.example>:"),
+        ("Our text.", "2016-03-03 17:21 GMT+01:00 WSIS coordinator:"),
+    ],
+)
+def test_strip_reply_attribution_lines_of_common_clients(own: str, attribution: str) -> None:
+    assert strip_reply(f"{own}\n\n{attribution}\n{QUOTED}") == Stripped(own, ("quote",))
+
+
+def test_strip_reply_name_and_address_wrote_without_quote_marks_below() -> None:
+    text = (
+        "Our text.\n\nWSIS coordinator <wsis@association.example> wrote:\n"
+        "Thank you for your contribution.\nAction lines: C3\n"
+    )
+    assert strip_reply(text) == Stripped("Our text.", ("quote",))
+
+
+def test_strip_reply_zoho_separator_line() -> None:
+    text = (
+        "Our text.\n\n---- On Mon, 15 Sep 2025 10:00:00 +0700 WSIS coordinator "
+        "<wsis@association.example> wrote ----\n\nThank you for your contribution.\n"
+    )
+    assert strip_reply(text) == Stripped("Our text.", ("quote",))
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "From: WSIS coordinator <wsis@association.example>\nDate: Monday, 15 September 2025 at "
+        "10:00\nTo: Hoa <hoa@lib.example.vn>\nSubject: Re: WSIS 2025",  # Outlook for Mac
+        "Da: WSIS coordinator <wsis@association.example>\nInviato: lunedì 15 settembre 2025 "
+        "10:00\nA: Hoa\nOggetto: WSIS 2025",  # Italian Outlook
+    ],
+)
+def test_strip_reply_header_blocks_of_outlook(block: str) -> None:
+    text = f"Our text.\n\n{block}\n\nThank you for your contribution.\nAction lines: C3\n"
+    assert strip_reply(text) == Stripped("Our text.", ("quote",))
+
+
+def test_strip_reply_keeps_the_text_below_an_unquoted_attribution() -> None:
+    text = (
+        "On Mon, 15 Sep 2025 at 10:00, WSIS coordinator wrote:\n"
+        f"{QUOTED}\nHere is our corrected text with C4.\n"
+    )
+    assert strip_reply(text) == Stripped("Here is our corrected text with C4.", ("quote",))
+
+
+def test_strip_reply_keeps_a_long_cover_note_above_begin_forwarded_message() -> None:
+    note = (
+        "Dear coordinator, below is our contribution for this year: we lend e-readers in twelve "
+        "villages and train volunteers from the secondary school, with the county council's "
+        "support, and we name C3 and C4 as our action lines."
+    )
+    text = (
+        f"{note}\n\nBegin forwarded message:\n\nFrom: Director <d@lib.example.vn>\n"
+        "Subject: text\nDate: 1 Sep 2025\n\nAn older draft.\n"
+    )
+    assert strip_reply(text) == Stripped(note, ("forward",))
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (
+            "Notre texte ici.\n\nCordialement,\nMarie Dupont\nBibliothèque de Lyon",
+            "Notre texte ici.",
+        ),
+        ("Nuestro texto.\n\nAtentamente,\nAna García", "Nuestro texto."),
+        ("Nuestro texto.\n\nUn saludo cordial,\nAna García", "Nuestro texto."),
+        ("我们的文本。\n\n此致\n敬礼！\n王芳", "我们的文本。"),
+        ("我们的文本。\n\n顺祝商祺！\n王芳", "我们的文本。"),
+        ("Nội dung.\n\nTrân trọng,\nNguyễn Hoa\nThư viện Hà Nội", "Nội dung."),
+        ("Nội dung.\n\nXin chân thành cảm ơn!\nNguyễn Hoa", "Nội dung."),
+        ("Our text.\n\nBest regards, Anna Lindqvist\nLakeside Library", "Our text."),
+        ("Our text.\n\nThanks and best regards,\nAnna", "Our text."),
+        ("Our text.\n\nSent from my iPhone", "Our text."),
+        ("نصنا.\n\nوتفضلوا بقبول فائق الاحترام،\nليلى حداد", "نصنا."),
+        ("Наш текст.\n\nС уважением,\nИван Петров", "Наш текст."),
+        ("Notre texte.\n\nMerci d'avance,\nMarie", "Notre texte."),
+    ],
+)
+def test_strip_reply_sign_offs_are_not_counted(text: str, kept: str) -> None:
+    assert strip_reply(text) == Stripped(kept, ("signature",))
