@@ -3,27 +3,52 @@
 `read_docx` (python-docx's elements, main part only), `read_odt` (odfpy) and `read_pdf` (pypdf) each
 take an attachment's bytes and return its text (paragraphs one per line, table rows as ``cell |
 cell``), its http(s) hyperlinks and a problem code or None. Every reader stays inside the caps of
-the read it belongs to: a .docx or .odt whose declared uncompressed size or member count is over the
-caps is a ``zip_bomb`` and is never unpacked, a PDF is read up to ``max_pdf_pages`` pages, and the
-time budget is checked between pages (`DocumentTimeout`). Readers may raise on broken files; the
-caller turns that into ``unreadable``. `Limits` are the caps of a whole message's read and
-`Budget` what is left of them while it runs (the clock); `mailflow.reading.mime` makes one per
-message and passes it to every reader. This module does not walk MIME trees, choose which reader an
-attachment gets, decode charsets or read .txt and .html attachments (all `mailflow.reading.mime`,
-which shares its charset and HTML handling between bodies and attachments).
+the read it belongs to: a .docx or .odt whose declared uncompressed size or member count is over
+the caps is a ``zip_bomb`` and is never unpacked, a PDF is read up to ``max_pdf_pages`` pages,
+and the time budget is checked between pages (`DocumentTimeout`). Readers may raise on broken
+files; the caller turns that into ``unreadable``. `Limits` are the caps of a whole message's
+read and `Budget` what is left of them while it runs (the clock); `mailflow.reading.mime` makes
+one per message and passes it to every reader.
+
+Bounds hold whatever the file claims. An archive is inflated as a stream, counting the bytes
+actually produced (the sizes its directory declares may be forged: a few kilobytes that inflate
+to a gigabyte), and a part stops being read at ``max_xml_bytes`` or when the archive's total
+reaches ``max_unzipped_bytes``: `ZipBomb`, problem ``zip_bomb``. odfpy is handed a rebuilt archive
+holding only the bounded ``content.xml``, since it would read every member whole itself. The text
+taken from one document stops at ``max_text_chars`` before anything else is done with it. And
+`deadline` enforces the message's time budget inside every reader: on the main thread of a
+process (a poll's own, or a worker's) a timer interrupts a reader that runs past it
+(`DocumentTimeout`), wherever it is, not only between PDF pages.
+
+This module does not walk MIME trees, choose which reader an attachment gets, decode charsets or
+read .txt and .html attachments (all `mailflow.reading.mime`, which shares its charset and HTML
+handling between bodies and attachments).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import signal
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
-__all__ = ["Budget", "DocumentTimeout", "Limits", "read_docx", "read_odt", "read_pdf"]
+__all__ = [
+    "Budget",
+    "DocumentTimeout",
+    "Limits",
+    "ZipBomb",
+    "deadline",
+    "read_docx",
+    "read_odt",
+    "read_pdf",
+]
 
 
 @dataclass(frozen=True)
@@ -34,7 +59,8 @@ class Limits:
     max_parts: int = 200  # MIME parts walked
     max_attachments: int = 50  # attachments whose text is read
     max_attachment_bytes: int = 10 * 1024 * 1024
-    max_unzipped_bytes: int = 30 * 1024 * 1024  # .docx/.odt: sum of uncompressed sizes
+    max_unzipped_bytes: int = 30 * 1024 * 1024  # .docx/.odt: bytes inflated, all parts read
+    max_xml_bytes: int = 8 * 1024 * 1024  # .docx/.odt: bytes inflated of the one part parsed
     max_pdf_pages: int = 30
     max_text_chars: int = 200_000  # text kept per part
     max_seconds: float = 20.0  # wall-clock budget for the whole message
@@ -60,14 +86,64 @@ class DocumentTimeout(Exception):
     """The time budget ran out while reading one document."""
 
 
-def _open_zip(data: bytes, limits: Limits) -> zipfile.ZipFile | None:
-    """The archive, or None when its declared uncompressed size or entry count is over the caps."""
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    members = archive.infolist()
-    total = sum(info.file_size for info in members)
-    if total > limits.max_unzipped_bytes or len(members) > limits.max_zip_entries:
-        return None
-    return archive
+class ZipBomb(Exception):
+    """An archive declares, or inflates to, more than the caps allow."""
+
+
+@contextmanager
+def deadline(budget: Budget) -> Iterator[None]:
+    """Interrupt the code inside with `DocumentTimeout` once ``budget``'s time is up.
+
+    A real-time timer (SIGALRM) does it, so it works only on a process's main thread, where
+    every reading runs (a poll's own process, or a worker of its pool); elsewhere the code runs
+    unwatched and only the checks between PDF pages apply.
+    """
+    remaining = budget.deadline - time.monotonic()
+    if remaining <= 0:
+        raise DocumentTimeout
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _time_is_up)
+    signal.setitimer(signal.ITIMER_REAL, remaining)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _time_is_up(signum: int, frame: FrameType | None) -> None:
+    raise DocumentTimeout
+
+
+class _Archive:
+    """A .docx or .odt archive whose parts are inflated as streams, within the caps."""
+
+    _CHUNK = 64 * 1024
+
+    def __init__(self, data: bytes, limits: Limits) -> None:
+        self.zip = zipfile.ZipFile(io.BytesIO(data))
+        members = self.zip.infolist()
+        declared = sum(info.file_size for info in members)
+        if declared > limits.max_unzipped_bytes or len(members) > limits.max_zip_entries:
+            raise ZipBomb
+        self.left = limits.max_unzipped_bytes
+        self.part_cap = limits.max_xml_bytes
+
+    def read(self, name: str) -> bytes:
+        """The inflated part; `ZipBomb` as soon as it passes a cap, whatever it declares."""
+        cap = min(self.left, self.part_cap)
+        chunks: list[bytes] = []
+        size = 0
+        with self.zip.open(name) as stream:
+            while chunk := stream.read(self._CHUNK):  # at most this much inflated at a time
+                size += len(chunk)
+                if size > cap:
+                    raise ZipBomb
+                chunks.append(chunk)
+        self.left -= size
+        return b"".join(chunks)
 
 
 def read_docx(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
@@ -75,14 +151,19 @@ def read_docx(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    archive = _open_zip(data, budget.limits)
-    if archive is None:
+    try:
+        archive = _Archive(data, budget.limits)
+        body, targets = _docx_body(archive)
+    except ZipBomb:
         return "", [], "zip_bomb"
-    body, targets = _docx_body(archive)
     lines: list[str] = []
+    size = 0
     for block in body.iterchildren():
+        if size >= budget.limits.max_text_chars:  # enough text taken from this document
+            break
         if block.tag == qn("w:p"):
             lines.append(Paragraph(block, None).text)  # type: ignore[arg-type]
+            size += len(lines[-1]) + 1
         elif block.tag == qn("w:tbl"):
             for row in Table(block, None).rows:  # type: ignore[arg-type]
                 seen: list[Any] = []
@@ -90,6 +171,7 @@ def read_docx(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
                     if not any(cell._tc is s._tc for s in seen):
                         seen.append(cell)
                 lines.append(" | ".join(" ".join(c.text.split()) for c in seen))
+                size += len(lines[-1]) + 1
     links: list[str] = []
     for link in body.iter(qn("w:hyperlink")):
         target = targets.get(link.get(qn("r:id")) or "")
@@ -97,7 +179,8 @@ def read_docx(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
             links.append(target)
     for instr in body.iter(qn("w:instrText")):
         links.extend(re.findall(r'HYPERLINK\s+"([^"]+)"', instr.text or ""))
-    return "\n".join(lines), [u for u in links if u.lower().startswith(("http:", "https:"))], None
+    text = "\n".join(lines)[: budget.limits.max_text_chars]
+    return text, [u for u in links if u.lower().startswith(("http:", "https:"))], None
 
 
 _OFFICE_DOCUMENT = (
@@ -106,7 +189,7 @@ _OFFICE_DOCUMENT = (
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
-def _docx_body(archive: zipfile.ZipFile) -> tuple[Any, dict[str, str]]:
+def _docx_body(archive: _Archive) -> tuple[Any, dict[str, str]]:
     """The main document's ``w:body`` (python-docx's element classes) and its external link
     targets by relationship id.
 
@@ -133,7 +216,7 @@ def _docx_body(archive: zipfile.ZipFile) -> tuple[Any, dict[str, str]]:
     return body, targets
 
 
-def _relationships(archive: zipfile.ZipFile, name: str) -> list[Any]:
+def _relationships(archive: _Archive, name: str) -> list[Any]:
     from docx.oxml import parse_xml
 
     try:
@@ -148,14 +231,19 @@ def read_odt(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     from odf.namespaces import TABLENS, TEXTNS, XLINKNS
     from odf.opendocument import load
 
-    if _open_zip(data, budget.limits) is None:
+    try:
+        document = load(io.BytesIO(_odt_content_only(_Archive(data, budget.limits))))
+    except ZipBomb:
         return "", [], "zip_bomb"
-    document = load(io.BytesIO(data))
     lines: list[str] = []
     links: list[str] = []
+    size = 0
     for node in _odf_nodes(document.text):
+        if size >= budget.limits.max_text_chars:  # enough text taken from this document
+            break
         if node.qname in ((TEXTNS, "p"), (TEXTNS, "h")) and not _odf_in_cell(node, TABLENS):
             lines.append(teletype.extractText(node))
+            size += len(lines[-1]) + 1
         elif node.qname == (TABLENS, "table-row"):
             cells = [
                 " ".join(teletype.extractText(c).split())
@@ -163,11 +251,37 @@ def read_odt(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
                 if getattr(c, "qname", None) == (TABLENS, "table-cell")
             ]
             lines.append(" | ".join(cells))
+            size += len(lines[-1]) + 1
         elif node.qname == (TEXTNS, "a"):
             href = node.attributes.get((XLINKNS, "href"), "")
             if href.lower().startswith(("http:", "https:")):
                 links.append(href)
-    return "\n".join(lines), links, None
+    return "\n".join(lines)[: budget.limits.max_text_chars], links, None
+
+
+_ODT_MANIFEST = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+    b'<manifest:file-entry manifest:full-path="/" manifest:media-type="%s"/>'
+    b'<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+    b"</manifest:manifest>"
+)
+
+
+def _odt_content_only(archive: _Archive) -> bytes:
+    """A new archive with the mimetype and the bounded ``content.xml`` of ``archive`` only."""
+    try:
+        mimetype = archive.read("mimetype").strip()[:100]
+    except KeyError:
+        mimetype = b"application/vnd.oasis.opendocument.text"
+    if not mimetype.isascii() or b'"' in mimetype or b"<" in mimetype:
+        raise ValueError("not an OpenDocument mimetype")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as rebuilt:
+        rebuilt.writestr("mimetype", mimetype)
+        rebuilt.writestr("META-INF/manifest.xml", _ODT_MANIFEST % mimetype)
+        rebuilt.writestr("content.xml", archive.read("content.xml"))
+    return out.getvalue()
 
 
 def _odf_nodes(root: Any) -> Iterator[Any]:
@@ -199,14 +313,18 @@ def read_pdf(data: bytes, budget: Budget) -> tuple[str, list[str], str | None]:
     problem = "too_many_pages" if len(pages) > budget.limits.max_pdf_pages else None
     texts: list[str] = []
     links: list[str] = []
+    size = 0
     for index in range(min(len(pages), budget.limits.max_pdf_pages)):
         if budget.expired():
             raise DocumentTimeout
+        if size >= budget.limits.max_text_chars:
+            break
         page = pages[index]
         texts.append(page.extract_text() or "")
+        size += len(texts[-1]) + 1
         for annot in page.get("/Annots") or []:
             action = annot.get_object().get("/A") or {}
             uri = action.get_object().get("/URI") if hasattr(action, "get_object") else None
             if isinstance(uri, str) and uri.lower().startswith(("http:", "https:")):
                 links.append(uri)
-    return "\n".join(texts), links, problem
+    return "\n".join(texts)[: budget.limits.max_text_chars], links, problem

@@ -26,6 +26,7 @@ from mailflow.reading.documents import (
     Budget,
     DocumentTimeout,
     Limits,
+    deadline,
     read_docx,
     read_odt,
     read_pdf,
@@ -320,7 +321,7 @@ def _attachment(part: Message, ctype: str, walk: _Walk) -> AttachmentText:
         walk.problem("timeout")
         return made(problem="timeout")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), deadline(walk.budget):
             warnings.simplefilter("ignore")
             text, links, problem = _READERS[kind](data, part, walk)
     except DocumentTimeout:
