@@ -11,7 +11,13 @@ one-line field, a spreadsheet cell or a stored header value, it passes through o
   characters XML cannot hold removed, line ends made ``\\n``; `clean_line` also drops bidi
   embeddings, overrides and isolates, which in a one-line field only serve to spoof layout;
 * `csv_cell` — a cell a spreadsheet shows as text, never runs as a formula;
-* `printable` — a decoded header value safe to store and show.
+* `printable` — a decoded header value safe to store and show;
+* `shown_name` — a stranger's name (or organisation) as shown beside other text: bidi
+  overrides, embeddings, isolates and invisible characters removed, and the rest isolated
+  (U+2068 … U+2069) so that it cannot reorder the text around it.
+
+What is stored stays as the member wrote it (bidi controls and zero-width characters included,
+in the ledger and ``contributions.json``); these functions shape what is shown or sent.
 
 This module sits beside `mailflow.errors` at the bottom of the layers, so the reading, answering
 and report stages all use it. It decides nothing about what a text means.
@@ -30,6 +36,7 @@ __all__ = [
     "clean_text",
     "csv_cell",
     "printable",
+    "shown_name",
 ]
 
 #: Longest subject, name or file name (in characters) copied from a member's mail.
@@ -49,6 +56,9 @@ _BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Every character `clean_text` replaces or removes (the _CONTROL set, CR, tab, U+2028/9): text
 # without any, which is most text, only needs normalising and stripping.
 _UNCLEAN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+# Bidi controls and invisible characters a name never needs (ZWNJ and ZWJ, which Persian and
+# Indic names do need, are kept).
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 # What a stored header value may not hold (tab and line feed are folded away by the caller).
 _HEADER_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -86,3 +96,12 @@ def printable(text: str) -> str:
         except UnicodeEncodeError:
             text = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
     return _HEADER_CONTROL.sub("", text)
+
+
+def shown_name(name: str, limit: int = MAX_UNTRUSTED) -> str:
+    """``name`` as one line to show beside other text: no bidi override, embedding, isolate or
+    invisible character, and wrapped in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE unless it
+    is ASCII (which cannot reorder anything), so an Arabic name keeps its direction without
+    turning the line around it."""
+    text = clean(_INVISIBLE.sub("", name), limit)
+    return text if text.isascii() else f"\u2068{text}\u2069"

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailflow.untrusted import MAX_UNTRUSTED, clean, clean_line, clean_text, csv_cell, printable
+from mailflow.untrusted import (
+    MAX_UNTRUSTED,
+    clean,
+    clean_line,
+    clean_text,
+    csv_cell,
+    printable,
+    shown_name,
+)
 
 
 @given(st.text())
@@ -46,3 +54,17 @@ def test_printable_drops_controls_and_decodes_escaped_bytes() -> None:
     escaped = "Nguy\udcc3\udcaan\x07"  # "ê" as the parser keeps undecoded UTF-8 bytes
 
     assert printable(escaped) == "Nguyên"
+
+
+def test_shown_name_isolates_and_drops_overrides_and_invisible_characters() -> None:
+    name = "\u202eأحمد\u200b\u2066 Ali\u2069\ufeff"
+
+    assert shown_name(name) == "\u2068أحمد Ali\u2069"
+
+
+def test_shown_name_keeps_zero_width_joiners_persian_needs() -> None:
+    assert shown_name("می\u200cخواهم") == "\u2068می\u200cخواهم\u2069"
+
+
+def test_shown_name_leaves_ascii_alone() -> None:
+    assert shown_name("Hoa \u202eNguyen") == "Hoa Nguyen"

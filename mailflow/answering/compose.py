@@ -41,7 +41,7 @@ from mailflow.answering.wire import Raw, make_message_id
 from mailflow.errors import StateError
 from mailflow.reading import wsis
 from mailflow.reading.headers import message_ids
-from mailflow.untrusted import clean
+from mailflow.untrusted import clean, shown_name
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -92,7 +92,7 @@ def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -
     zone = campaign.deadline.tzinfo
     issues = [(note, explain_issue(note, language, campaign)) for note in conf.issues]
     context = {
-        "name": clean(conf.to_name),
+        "name": shown_name(conf.to_name),
         "association": campaign.association,
         "campaign": campaign.name,
         "subject": clean(conf.original_subject),
@@ -188,7 +188,7 @@ def reminder(
 def _campaign_context(to_name: str, language: str, campaign: CampaignInfo) -> dict[str, Any]:
     zone = campaign.deadline.tzinfo
     return {
-        "name": clean(to_name),
+        "name": shown_name(to_name),
         "association": campaign.association,
         "campaign": campaign.name,
         "word_limit": campaign.word_limit,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
+from mailflow.untrusted import shown_name
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -77,8 +78,9 @@ def members_list(ctx: click.Context, as_json: bool) -> None:
         if row["undeliverable"]:
             flags += " undeliverable: " + ", ".join(row["undeliverable"])
         click.echo(
-            f"{', '.join(row['addresses'])}\t{row['name']}\t{row['organisation']}\t"
-            f"{row['country']}\t{row['language']}{flags}"
+            f"{', '.join(row['addresses'])}\t{shown_name(row['name'])}\t"
+            f"{shown_name(row['organisation'])}\t{shown_name(row['country'])}\t"
+            f"{row['language']}{flags}"
         )
     if not rows:
         click.echo("no members yet: mailflow members import FILE.csv")

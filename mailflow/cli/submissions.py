@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
+from mailflow.untrusted import shown_name
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -27,8 +28,9 @@ def submissions_list(
         return
     for row in rows:
         issues = ",".join(i["code"] for i in row["issues"]) or "-"
+        member = shown_name(row["member"])
         click.echo(
-            f"{row['id']:>5}  {row['status']:<15} v{row['version']}  {row['member']:<40} "
+            f"{row['id']:>5}  {row['status']:<15} v{row['version']}  {member:<40} "
             f"{','.join(row['action_lines']) or '-':<12} {row['word_count']:>4}w  {issues}"
         )
     if not rows:
@@ -45,7 +47,9 @@ def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> N
     if as_json:
         echo_json(data)
         return
-    click.echo(f"submission {data['id']} (version {data['version']}) from {data['member']}")
+    click.echo(
+        f"submission {data['id']} (version {data['version']}) from {shown_name(data['member'])}"
+    )
     click.echo(
         f"status: {data['status']}; action lines: {', '.join(data['action_lines']) or '-'}; "
         f"{data['word_count']} words; language {data['language'] or '-'}"

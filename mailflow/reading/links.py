@@ -15,12 +15,16 @@ from urllib.parse import urlsplit
 
 __all__ = ["EMAIL", "URL", "blank_out", "find_links", "without_links"]
 
-# A URL may follow CJK text with no space ("网址https://…"); it ends at whitespace, brackets,
-# quotes, CJK punctuation, full-width forms or a Han character.
+# A URL may follow CJK text with no space ("网址https://…"); it ends at whitespace, a control
+# character (C0, DEL, C1: a CR or LF never belongs to a link), a line or paragraph separator,
+# brackets, quotes, CJK punctuation, full-width forms or a Han character.
 URL = re.compile(
     r"""(?i)(?<![A-Za-z0-9@])https?://"""
-    r"""[^\s<>"'`\[\]{}|\\^\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+"""
+    r"""[^\s\x00-\x1f\x7f-\x9f\u2028\u2029<>"'`\[\]{}|\\^"""
+    r"""\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+"""
 )
+# Where a link from an HTML anchor or a document's hyperlink ends: at its first control character.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _TRAILING = ".,;:!?'\"*_»”’›)]}>…"
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # lookbehind: linear time
 
@@ -50,12 +54,14 @@ def _valid(url: str) -> bool:
 def find_links(text: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
     """http(s) URLs in ``text``, then those in ``extra``, de-duplicated in order of appearance.
 
-    Trailing punctuation and unbalanced closing brackets are not part of a URL; two URLs that
-    differ only in the case of scheme and host or in a trailing slash are the same link.
+    A link ends at its first control character (``http://x.example/\\r\\nBcc: …`` is
+    ``http://x.example/``); trailing punctuation and unbalanced closing brackets are not part of
+    it; two URLs that differ only in the case of scheme and host or in a trailing slash are the
+    same link.
     """
     found: dict[str, str] = {}
     candidates = [_clean_url(match.group()) for match in URL.finditer(text)]
-    candidates += [_clean_url(url.strip()) for url in extra]
+    candidates += [_clean_url(_CONTROL.split(url.strip(), maxsplit=1)[0]) for url in extra]
     for url in candidates:
         if _valid(url):
             found.setdefault(_link_key(url), url)
