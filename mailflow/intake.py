@@ -344,6 +344,7 @@ LIMIT_MESSAGES = {
     "too_many_parts": "The message has too many parts; only the first ones were read",
     "too_many_attachments": "The message has too many attachments; only the first ones were read",
     "timeout": "The message took too long to read; only part of it was read",
+    "too_deeply_nested": "The message's parts are nested too deeply to be read",
 }
 
 

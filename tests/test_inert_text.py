@@ -8,6 +8,7 @@ import json
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from mailflow import members, pipeline
@@ -117,3 +118,43 @@ def test_export_csv_guards_every_cell_a_spreadsheet_would_run(
     starts = ("=", "+", "-", "@", "\t", "\r")
     assert [cell for row in rows[1:] for cell in row if cell.startswith(starts)] == []
     assert {'\'=HYPERLINK("http://evil.example")', "'+1-2"} <= set(rows[1])
+
+
+def nested_too_deeply(depth: int = 5000) -> bytes:
+    opening = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{n}"\r\n\r\n--b{n}\r\n' for n in range(depth)
+    )
+    closing = "".join(f"--b{n}--\r\n" for n in reversed(range(depth)))
+    head = (
+        "From: hoa@members.test\r\nTo: wsis@association.test\r\nSubject: WSIS\r\n"
+        "Message-ID: <nested@members.test>\r\nMIME-Version: 1.0\r\n"
+    )
+    return (
+        head + opening + "Content-Type: text/plain\r\n\r\nAction lines: C3\r\n" + closing
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence"),
+    [
+        ("en", "Your message had parts nested too deeply inside one another for us to read it"),
+        ("fr", "Votre message contenait des parties imbriquées trop profondément"),
+    ],
+)
+def test_member_whose_mail_is_nested_too_deeply_is_told_so(
+    settings: Settings, ledger: Ledger, language: str, sentence: str
+) -> None:
+    with ledger.transaction() as session:
+        members.upsert(session, ["hoa@members.test"], name="Hoa", language=language)
+    (Path(settings.imap.maildir) / "new" / "1.nested").write_bytes(nested_too_deeply())
+
+    pipeline.run_once(settings, ledger, send=False)
+
+    with ledger.transaction() as session:
+        data = session.scalars(select(OutboxMail.data)).one()
+        issues = session.scalars(select(Submission.issues)).one()
+    text = message_from_bytes(data, policy=policy.default).get_body(("plain",)).get_content()
+    assert " ".join(sentence.split()) in " ".join(text.split())
+    assert {"code": "too_large", "limits": "too_deeply_nested"} in [
+        {"code": i["code"], "limits": i["params"].get("limits")} for i in issues
+    ]

@@ -94,6 +94,12 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
         ) % {"filename": filename}
     if code == "too_large":
         limits = {limit.strip() for limit in str(params.get("limits", "")).split(",")}
+        if "too_deeply_nested" in limits:  # the parser gave up: only the headers were read
+            return trans.gettext(
+                "Your message had parts nested too deeply inside one another for us to read it, "
+                "so we could not read your contribution at all. Please send a simple mail with "
+                "your contribution in the body of the message or in a single attachment."
+            )
         if "message_too_large" in limits:  # only the headers were read
             return trans.gettext(
                 "Your message was too large for us to read, so we could not read your "
