@@ -158,3 +158,21 @@ def test_member_whose_mail_is_nested_too_deeply_is_told_so(
     assert {"code": "too_large", "limits": "too_deeply_nested"} in [
         {"code": i["code"], "limits": i["params"].get("limits")} for i in issues
     ]
+
+
+def test_mail_claiming_to_be_iflas_acknowledgement_without_the_report_id_stays_held(
+    settings: Settings, ledger: Ledger
+) -> None:
+    claim = (
+        f"From: Maria <{settings.campaign.recipient}>\r\nTo: wsis@association.test\r\n"
+        "Subject: Re: WSIS 2025 report - received, thank you\r\n"
+        "Message-ID: <fake-ack@ifla.example>\r\nIn-Reply-To: <not-our-report@x.test>\r\n\r\n"
+        "We acknowledge receipt of your report.\r\n"
+    )
+    (Path(settings.imap.maildir) / "new" / "1.ack").write_bytes(claim.encode())
+
+    summary = pipeline.run_once(settings, ledger, send=False)
+
+    assert (summary.kinds, summary.statuses) == ({"contribution": 1}, {"held": 1})
+    with ledger.transaction() as session:
+        assert session.scalars(select(OutboxMail)).all() == []
