@@ -105,6 +105,11 @@ class App:
             raise
 
     # -- reading the ledger ---------------------------------------------------------------------
+    def detect_authserv_id(self) -> str | None:
+        """The authserv-id the association's server stamps, from the first mail recorded."""
+        with self.ledger().transaction() as session:
+            return views.first_authserv_id(session)
+
     def status(self) -> dict[str, Any]:
         """The campaign at a glance (`status --json`)."""
         with self.ledger().transaction() as session:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shlex
 import subprocess
 import tomllib
@@ -187,6 +188,36 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+_AUTHSERV_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}")
+_SECURITY_TABLE = re.compile(r"^\[security\]\s*$", re.MULTILINE)
+_TRUSTED_LINE = re.compile(r"^trusted_authserv_ids\s*=\s*\[\s*\][^\n]*$", re.MULTILINE)
+
+
+def trust_authserv_id(path: Path, authserv_id: str) -> None:
+    """Write ``authserv_id`` into the config file as the one trusted authserv-id.
+
+    Only a file that trusts none yet is changed: its empty ``trusted_authserv_ids`` line is
+    replaced, or a ``[security]`` table added; the rest of the file is kept as written.
+    """
+    if not _AUTHSERV_ID.fullmatch(authserv_id):
+        raise ConfigError(
+            f"not an authserv-id: {authserv_id!r}", key="security.trusted_authserv_ids"
+        )
+    text = path.read_text(encoding="utf-8")
+    line = f'trusted_authserv_ids = ["{authserv_id}"]'
+    if _TRUSTED_LINE.search(text):
+        text = _TRUSTED_LINE.sub(line, text, count=1)
+    elif "trusted_authserv_ids" in text:
+        raise ConfigError("already set; edit it by hand", key="security.trusted_authserv_ids")
+    elif re.search(r"^\[security\]\s*$", text, re.MULTILINE):
+        text = re.sub(
+            r"^\[security\]\s*$", f"[security]\n{line}", text, count=1, flags=re.MULTILINE
+        )
+    else:
+        text = text.rstrip("\n") + f"\n\n[security]\n{line}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

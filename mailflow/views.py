@@ -24,6 +24,8 @@ from mailflow.ledger.models import (
     ServiceEvent,
     Submission,
 )
+from mailflow.reading import headers
+from mailflow.reading.validate import authserv_id
 
 SUBMISSION_STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
 MESSAGE_KINDS = (
@@ -45,6 +47,33 @@ def iso(value: datetime | None) -> str | None:
 def find_campaign(session: Session, settings: Settings) -> Campaign | None:
     """The configured campaign's row, or None before anything was recorded for it."""
     return session.scalars(select(Campaign).where(Campaign.name == settings.campaign.name)).first()
+
+
+#: Recorded messages searched for the Authentication-Results header of the association's server.
+AUTHSERV_SEARCHED = 50
+
+
+def first_authserv_id(session: Session) -> str | None:
+    """The authserv-id in the topmost Authentication-Results header of the first recorded mail
+    that has one: the association's own server wrote it when the mail arrived."""
+    for raw in session.scalars(
+        select(InboundMessage.raw).order_by(InboundMessage.id).limit(AUTHSERV_SEARCHED)
+    ):
+        found = headers.all_headers(headers.parse(raw), "Authentication-Results")
+        if found and authserv_id(found[0]):
+            return authserv_id(found[0])
+    return None
+
+
+def status_warnings(settings: Settings) -> list[str]:
+    """What the coordinator should fix in the configuration, as `status` says it."""
+    if settings.security.trusted_authserv_ids:
+        return []
+    return [
+        "no trusted authserv-id is set (security.trusted_authserv_ids), so a member address "
+        "forged by a stranger is not recognised; run `mailflow init` after the first poll to "
+        "detect the one your mail server stamps, or set it in mailflow.toml"
+    ]
 
 
 def status(session: Session, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
@@ -149,6 +178,7 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             else None
         ),
         "report": report,
+        "warnings": status_warnings(settings),
         "member_notes": notes,  # the latest first: replies such as "Thanks!", never answered
         "members": {"undeliverable_addresses": undeliverable},
         "service": {

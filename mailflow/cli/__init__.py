@@ -14,6 +14,7 @@ body: `mailflow --help` then starts without SQLAlchemy.
 from __future__ import annotations
 
 import gc
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,15 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--authserv-id",
+    help="The authserv-id your mail server stamps in Authentication-Results (trusted for "
+    "spoofing checks); by default detected from the first mail received, or asked.",
+)
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Write a commented mailflow.toml if none exists, and create or upgrade the ledger."""
+def init(ctx: click.Context, authserv_id: str | None) -> None:
+    """Write a commented mailflow.toml if none exists, create or upgrade the ledger, and set the
+    authserv-id trusted for spoofing checks."""
     from mailflow import config as config_module  # deferred: see the module docstring
 
     path = config_module.config_path(ctx.meta.get(CONFIG_KEY))
@@ -82,6 +89,28 @@ def init(ctx: click.Context) -> None:
     app = get_app(ctx)
     revision = app.upgrade()
     click.echo(f"ledger ready at {app.ledger_url} (revision {revision})")
+    if app.settings.security.trusted_authserv_ids:
+        return
+    found = authserv_id or app.detect_authserv_id()
+    source = "given" if authserv_id else "from the first mail received"
+    if found is None and sys.stdin.isatty():
+        found = (
+            click.prompt(
+                "authserv-id your mail server stamps in Authentication-Results (empty: later)",
+                default="",
+                show_default=False,
+            ).strip()
+            or None
+        )
+        source = "as you gave it"
+    if found is None:
+        click.echo(
+            "no trusted authserv-id yet: run `mailflow init` again after the first poll to "
+            "detect it, or pass --authserv-id"
+        )
+        return
+    config_module.trust_authserv_id(path, found)
+    click.echo(f"trusting authserv-id {found} ({source}) in {path}")
 
 
 @main.group(context_settings=CONTEXT_SETTINGS)

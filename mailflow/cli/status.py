@@ -58,3 +58,5 @@ def print_status(data: dict[str, Any]) -> None:
     for note in data.get("member_notes", []):
         table.add_row("member note", f"{note['at']}  {note['from']}: {note['subject']}")
     console.print(table)
+    for warning in data.get("warnings", []):
+        console.print(f"[yellow]warning:[/yellow] {warning}")

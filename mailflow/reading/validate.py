@@ -103,6 +103,12 @@ def _without_comments(value: str) -> str:
     return value
 
 
+def authserv_id(value: str) -> str:
+    """The authserv-id that wrote an Authentication-Results value (lower case; "" if none)."""
+    words = _without_comments(value).split(";")[0].split()
+    return words[0].lower() if words else ""
+
+
 def authentication_failure(value: str, trusted_authserv_ids: frozenset[str]) -> str | None:
     """What failed ("dmarc=fail" or "dkim=fail spf=fail") in one trusted header value, or None.
 
@@ -111,8 +117,8 @@ def authentication_failure(value: str, trusted_authserv_ids: frozenset[str]) -> 
     """
     trusted = {authserv.strip().lower() for authserv in trusted_authserv_ids}
     parts = _without_comments(value).split(";")
-    authserv_id = parts[0].split()[0].lower() if parts[0].split() else ""
-    if not authserv_id or authserv_id not in trusted:
+    writer = authserv_id(value)
+    if not writer or writer not in trusted:
         return None
     results: dict[str, list[str]] = {}
     for part in parts[1:]:
