@@ -13,6 +13,7 @@ body: `mailflow --help` then starts without SQLAlchemy.
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import sys
 from pathlib import Path
@@ -42,6 +43,10 @@ class MailflowGroup(click.Group):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run as the ``mailflow`` program, which ends with the command (tests call `main`)."""
+        # A fault Python cannot turn into an exception (SIGBUS when the disk under SQLite's
+        # memory-mapped -shm file fails) at least prints what the process was doing.
+        if not faulthandler.is_enabled():
+            faulthandler.enable()
         try:
             return super().__call__(*args, **kwargs)
         finally:

@@ -159,10 +159,20 @@ class Ledger:
         return make_url(self.url).render_as_string(hide_password=True)
 
 
+#: SQLite's words for a disk that failed under it (full, read-only, gone).
+_DISK_FAILURES = ("disk is full", "disk i/o error", "readonly database", "unable to open database")
+
+
 def _plain(exc: OperationalError) -> LedgerError:
-    """A database error as a one-line `LedgerError`; a held lock becomes `LedgerBusyError`."""
+    """A database error as a one-line `LedgerError`; a held lock becomes `LedgerBusyError`, a
+    failing disk says what to do."""
     if "locked" in str(exc.orig) or "busy" in str(exc.orig):
         return LedgerBusyError("the ledger is locked by another process; try again")
+    if any(words in str(exc.orig).lower() for words in _DISK_FAILURES):
+        return LedgerError(
+            f"the ledger's disk failed ({exc.orig}); nothing committed is lost: free space or "
+            "fix the disk, check with `mailflow status`, and the next poll carries on"
+        )
     return LedgerError(f"ledger error: {exc.orig}")
 
 
