@@ -11,6 +11,7 @@ text. It does not judge the result (`mailflow.reading.validate`) or store anythi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from mailflow.reading.links import find_links
 from mailflow.reading.mime import AttachmentText, MessageText
 from mailflow.reading.quotes import strip_reply
 from mailflow.reading.sections import find_sections
-from mailflow.reading.words import count_words
+from mailflow.reading.words import count_words, visible
 
 __all__ = ["COVER_NOTE_WORDS", "Contribution", "extract"]
 
@@ -37,7 +38,8 @@ class Contribution:
 
     text: str  # the text as counted (reply quotes, signature, disclaimer removed)
     full_text: str  # everything that was read (body + attachment text)
-    source: str  # "body", "attachment:<filename>" or "body+attachment:<filename>"
+    source: str  # "body", "attachment:<filename>" (+ " (the body has the same text)") or
+    # "body+attachment:<filename>"
     fields: Mapping[str, str]  # sections found, keys from wsis.FIELDS
     action_lines: tuple[str, ...]  # sorted by number: ("C3", "C8")
     c7_sublines: tuple[str, ...]  # e.g. ("e-learning", "e-science")
@@ -65,19 +67,40 @@ def _strip(text: str) -> str:
 
 
 def _choose(message: MessageText) -> tuple[str, str]:
-    """(counted text, source): the body, a document after a cover note, or both."""
+    """(counted text, source): the body, a document after a cover note, or both.
+
+    A body that says essentially what a readable document says is the same contribution pasted
+    twice: the document is read, once.
+    """
     body = _strip(message.body)
     documents = [a for a in message.attachments if a.text.strip() and _is_document(a)]
     if not documents:
         return body, "body"
     document = documents[0]
     attached = _strip(document.text)
-    body_is_note = count_words(body) < COVER_NOTE_WORDS and not find_sections(body)[1]
+    seen_body = visible(body)
+    body_is_note = count_words(seen_body) < COVER_NOTE_WORDS and not find_sections(seen_body)[1]
     if body_is_note:
         return attached, f"attachment:{document.filename}"
-    if count_words(attached) >= COVER_NOTE_WORDS or find_sections(attached)[1]:
+    seen_attached = visible(attached)
+    if count_words(seen_attached) >= COVER_NOTE_WORDS or find_sections(seen_attached)[1]:
+        if _same_text(seen_body, seen_attached):
+            return attached, f"attachment:{document.filename} (the body has the same text)"
         return f"{body}\n\n{attached}", f"body+attachment:{document.filename}"
     return body, "body"
+
+
+_WORD = re.compile(r"[^\W_]+")
+#: Share of the shorter text's distinct words the longer must hold for the two to be one text.
+SAME_TEXT_SHARE = 0.8
+
+
+def _same_text(first: str, second: str) -> bool:
+    """Whether two texts are essentially the same (a greeting or a line more is allowed)."""
+    a, b = set(_WORD.findall(first.casefold())), set(_WORD.findall(second.casefold()))
+    if not a or not b:
+        return False
+    return len(a & b) >= SAME_TEXT_SHARE * min(len(a), len(b))
 
 
 def _unreadable(attachments: Iterable[AttachmentText]) -> tuple[str, ...]:
@@ -114,12 +137,13 @@ def extract(message: MessageText) -> Contribution:
     full_text = "\n\n".join(
         part for part in (message.body, *(a.text for a in message.attachments)) if part.strip()
     )
-    fields, labelled = find_sections(text)
+    seen = visible(text)  # marks that take no room must not hide a label or split a name
+    fields, labelled = find_sections(seen)
     if "action_lines" in fields:
         # The member named the lines in their own section: only those count.
         action_lines, sub_lines = lines.scan(fields["action_lines"], section=True)
     else:
-        action_lines, sub_lines = lines.scan(text, section=False)
+        action_lines, sub_lines = lines.scan(seen, section=False)
     extra = [*message.links, *(link for a in message.attachments for link in a.links)]
     return Contribution(
         text=text,
@@ -128,12 +152,12 @@ def extract(message: MessageText) -> Contribution:
         fields=fields,
         action_lines=action_lines,
         c7_sublines=sub_lines,
-        links=find_links(text, extra),
+        links=find_links(seen, extra),
         # Section labels are counted: the member's word processor counts them too, and the
         # limit members check against is the number their word processor shows.
-        word_count=count_words(text),
+        word_count=count_words(seen),
         word_count_method=WORD_COUNT_METHOD,
-        language=_language(text, fields),
+        language=_language(seen, fields),
         labelled=labelled,
         unreadable=_unreadable(message.attachments),
     )

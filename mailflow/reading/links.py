@@ -18,8 +18,9 @@ __all__ = ["EMAIL", "URL", "blank_out", "find_links", "without_links"]
 # A URL may follow CJK text with no space ("网址https://…"); it ends at whitespace, a control
 # character (C0, DEL, C1: a CR or LF never belongs to a link), a line or paragraph separator,
 # brackets, quotes, CJK punctuation, full-width forms or a Han character.
+# Bare "www.host/path" is a link too: people write it so, and mail clients make it clickable.
 URL = re.compile(
-    r"""(?i)(?<![A-Za-z0-9@])https?://"""
+    r"""(?i)(?:(?<![A-Za-z0-9@])https?://|(?<![A-Za-z0-9@/.\-])www\.)"""
     r"""[^\s\x00-\x1f\x7f-\x9f\u2028\u2029<>"'`\[\]{}|\\^"""
     r"""\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+"""
 )
@@ -35,6 +36,11 @@ def _clean_url(url: str) -> str:
             break  # a balanced parenthesis belongs to the URL (Wikipedia style)
         url = url[:-1]
     return url
+
+
+def _with_scheme(url: str) -> str:
+    """A bare "www.…" link with the scheme a browser would try first added."""
+    return url if url[:4].lower() != "www." else "https://" + url
 
 
 def _link_key(url: str) -> str:
@@ -54,13 +60,14 @@ def _valid(url: str) -> bool:
 def find_links(text: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
     """http(s) URLs in ``text``, then those in ``extra``, de-duplicated in order of appearance.
 
-    A link ends at its first control character (``http://x.example/\\r\\nBcc: …`` is
+    A bare "www.host/path" gets "https://" in front, so that the report can link to it. A link
+    ends at its first control character (``http://x.example/\\r\\nBcc: …`` is
     ``http://x.example/``); trailing punctuation and unbalanced closing brackets are not part of
     it; two URLs that differ only in the case of scheme and host or in a trailing slash are the
     same link.
     """
     found: dict[str, str] = {}
-    candidates = [_clean_url(match.group()) for match in URL.finditer(text)]
+    candidates = [_with_scheme(_clean_url(match.group())) for match in URL.finditer(text)]
     candidates += [_clean_url(_CONTROL.split(url.strip(), maxsplit=1)[0]) for url in extra]
     for url in candidates:
         if _valid(url):

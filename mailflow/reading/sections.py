@@ -36,7 +36,6 @@ _AFTER_LABEL = (
     r"(?:\s*[:：]|\s*[?？؟][:：]?|\s*\||[ \t]+-[ \t]+|\t|[ \t]{2,}|\s*$)"
     rf"(?:\s*{_BOLD}(?!\w))?\s*(?P<rest>.*)$"
 )
-_MAX_LABEL_LINE = 2000  # a longer line is prose, not a label
 # How far into a line a label and its separator can reach: numbering and bullets, the longest
 # label, a parenthesis of up to 80 characters and the separator, or a heading's 60 more
 # characters and its colon. What follows is the section's text, which needs no folding.
@@ -99,7 +98,7 @@ def _label_patterns() -> tuple[
 def _match_label(line: str) -> tuple[tuple[str, ...], str] | None:
     """The fields a label line opens and the text after the label, or None for other lines."""
     line = line.strip()
-    if not line or len(line) > _MAX_LABEL_LINE:
+    if not line:
         return None
     exact, heading, spaced_cjk, fields_of = _label_patterns()
     # Only the start of a line can hold a label and what sets it off: fold no more of it.

@@ -3,8 +3,9 @@
 `count_words` counts whitespace-separated tokens that hold a letter or digit, and each character of
 a script written without spaces (Chinese, Japanese, Thai…) as one word, as Microsoft Word does;
 `has_no_space_script` tells whether a text holds such a script (labels and names in those scripts
-match without word boundaries). This module does not decide which text is counted
-(`mailflow.reading.contribution`, after `mailflow.reading.quotes`).
+match without word boundaries); `visible` drops the characters that take no room on screen. This
+module does not decide which text is counted (`mailflow.reading.contribution`, after
+`mailflow.reading.quotes`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["NO_SPACE_CHAR", "count_words", "has_no_space_script"]
+__all__ = ["INVISIBLE", "NO_SPACE_CHAR", "count_words", "has_no_space_script", "visible"]
+
+#: Characters that take no room on screen: the soft hyphen, the Arabic letter mark, zero-width
+#: spaces and joiners, left-to-right and right-to-left marks, embeddings, overrides and isolates,
+#: the word joiner and the byte-order mark. Mail clients and word processors put them before
+#: labels and inside names; read as text they hide a label ("\u200fالمؤسسة:") or split a name.
+INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters of `INVISIBLE`, for matching and counting (the stored text
+    keeps them)."""
+    return INVISIBLE.sub("", text) if INVISIBLE.search(text) else text
+
 
 # Scripts written without spaces between words; Microsoft Word counts each of their characters
 # as one word. Korean is written with spaces and is counted like Latin text.

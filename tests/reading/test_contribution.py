@@ -664,3 +664,82 @@ def test_find_sections_label_before_a_long_line_keeps_all_its_text() -> None:
 
     assert fields == {"obstacles": prose.strip(), "future_actions": "more"}
     assert labelled
+
+
+# --- invisible marks, bare www links, long label lines, duplicated text ------------------------
+
+AR_MARKED = (
+    "\u200fالمؤسسة: مكتبة الواحة العامة\n"
+    "\u200fخطوط العمل: \u2067C3\u2069 الوصول إلى المعلومات والمعرفة\n"
+    "\u200fالسبب: نقدم للأسر خدمات المعلومات وبناء القدرات في الأحياء.\n"
+)
+
+
+def test_extract_invisible_marks_do_not_hide_labels_or_add_action_lines() -> None:
+    contribution = extract(message(AR_MARKED))
+    assert (contribution.fields["organisation"], contribution.action_lines) == (
+        "مكتبة الواحة العامة",
+        ("C3",),
+    )
+    assert contribution.text.startswith("\u200fالمؤسسة")  # the stored text keeps the marks
+
+
+@pytest.mark.parametrize(
+    "mark", ["\u200e", "\u200f", "\u061c", "\u202b", "\u2067", "\u200b", "\ufeff", "\u00ad"]
+)
+def test_extract_each_invisible_mark_before_a_label_is_ignored(mark: str) -> None:
+    contribution = extract(message(f"{mark}Organisation: Lakeside Library\nAction lines: C3\n"))
+    assert contribution.fields["organisation"] == "Lakeside Library"
+
+
+def test_count_words_of_visible_text_ignores_marks_between_words() -> None:
+    contribution = extract(message("C3 \u200f \u200e libraries\u00ad for all"))
+    assert contribution.word_count == 4
+
+
+def test_find_links_bare_www_gets_a_scheme() -> None:
+    assert find_links("See www.lakeside-library.example.org/wsis, and (www.x.example.net).") == (
+        "https://www.lakeside-library.example.org/wsis",
+        "https://www.x.example.net",
+    )
+
+
+def test_find_links_www_inside_a_url_or_address_is_not_a_second_link() -> None:
+    text = "https://www.lib.example.org/a and info@www.lib.example.org"
+    assert find_links(text) == ("https://www.lib.example.org/a",)
+
+
+def test_find_sections_label_before_a_very_long_line_is_a_label() -> None:
+    long_text = "We trained teachers in the villages. " * 80  # over 2,000 characters
+    fields, labelled = find_sections(f"Trends: {long_text}\nObstacles: Funding.")
+    assert (labelled, fields["trends"], fields["obstacles"]) == (
+        True,
+        long_text.strip(),
+        "Funding.",
+    )
+
+
+EN_PASTED = (
+    "Organisation: Lakeside Library\nAction lines: C3 Access to information\n"
+    "Why: we lend e-readers and teach digital skills in twelve villages around the lake, "
+    "with volunteers from the secondary school and the county council."
+)
+
+
+def test_extract_body_and_attachment_with_the_same_text_count_once() -> None:
+    sent = message(
+        f"Dear coordinator,\n\n{EN_PASTED}\n\nBest regards,\nAnna",
+        attachments=(attachment("wsis.docx", EN_PASTED),),
+    )
+    contribution = extract(sent)
+    assert (contribution.source, contribution.word_count, contribution.fields["why"]) == (
+        "attachment:wsis.docx (the body has the same text)",
+        count_words(EN_PASTED),
+        EN_PASTED.split("Why: ")[1],
+    )
+
+
+def test_extract_body_and_a_different_attachment_are_both_read() -> None:
+    other = "Annex: " + " ".join(f"item{n}" for n in range(60))
+    contribution = extract(message(EN_PASTED, attachments=(attachment("annex.txt", other),)))
+    assert contribution.source == "body+attachment:annex.txt"
