@@ -43,9 +43,13 @@ class Case:
     issues: list[str]
     language: str | None
     kind: str = "contribution"
+    # A reply to mailflow's confirmation from a member who already contributed: a short text
+    # without a contribution in it is then a member note (status "none": never judged).
+    replying: bool = False
+    sender: str | None = None  # the author's address, checked when given
 
     def expected(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "status": self.status,
             "action_lines": self.action_lines,
             "links": self.links,
@@ -54,6 +58,11 @@ class Case:
             "language": self.language,
             "kind": self.kind,
         }
+        if self.replying:
+            found["replying"] = True
+        if self.sender is not None:
+            found["sender"] = self.sender
+        return found
 
 
 # --- building blocks -------------------------------------------------------------------------
@@ -1579,6 +1588,7 @@ Future actions: A shared online directory with libraries in Jordan.
 EN_LINK_VARIANTS_LINKS = [
     "http://cedarhill-library.example.org.lb/guide",
     "https://cedarhill-library.example.org.lb/directory?lang=ar&type=services#health",
+    "https://www.cedarhill-library.example.org.lb/refugees",  # written bare: www.…/refugees
 ]
 
 FR_REPLY = """Organisme : Bibliothèque municipale de Saint-Clair
@@ -2189,13 +2199,18 @@ CASES += [
 
 
 def main() -> None:
-    names = [case.name for case in CASES]
+    # The cases of replies, headers and program mail live in their own module, which builds on
+    # this one (imported here, when both are loaded).
+    from replies_and_headers import CASES as REPLIES_AND_HEADERS
+
+    cases = [*CASES, *REPLIES_AND_HEADERS]
+    names = [case.name for case in cases]
     assert len(names) == len(set(names)), "duplicate case names"
-    for case in CASES:
+    for case in cases:
         (HERE / f"{case.name}.eml").write_bytes(case.build())
         expected = json.dumps(case.expected(), ensure_ascii=False, indent=2) + "\n"
         (HERE / f"{case.name}.json").write_text(expected, encoding="utf-8")
-    print(f"wrote {len(CASES)} cases to {HERE}")
+    print(f"wrote {len(cases)} cases to {HERE}")
 
 
 if __name__ == "__main__":
