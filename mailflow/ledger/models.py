@@ -209,6 +209,7 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_campaign_sender", "campaign_id", "sender_address"),
         Index("ix_submissions_campaign_member_version", "campaign_id", "member_id", "version"),
+        Index("ix_submissions_campaign_status", "campaign_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -324,3 +325,44 @@ class ServiceEvent(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebUser(Base):
+    """An account of the web console: a coordinator, or a viewer who only reads."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))  # coordinator | viewer
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebSecret(Base):
+    """Random keys of the web console, made once per ledger (the session-signing key)."""
+
+    __tablename__ = "web_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Decision(Base):
+    """A coordinator's decision, who made it and when: the audit trail of the console and CLI."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_submission_id", "submission_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    who: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
