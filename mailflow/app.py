@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailflow import campaign, members, pipeline, submissions, views
+from mailflow import accounts, browse, campaign, members, pipeline, submissions, views
 from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.errors import MailflowError
@@ -30,20 +30,24 @@ from mailflow.pipeline import PollSummary, Progress
 class App:
     settings: Settings
     _ledger: Ledger | None = field(default=None, repr=False)
+    _schema_checked: bool = field(default=False, repr=False)
 
     def ledger(self, *, check_schema: bool = True) -> Ledger:
-        """The ledger, opened once; by default it must be migrated to head."""
+        """The ledger, opened once; by default it must be migrated to head (checked once: a
+        long-running front end such as the console does not pay the check on every page)."""
         if self._ledger is None:
             s = self.settings.ledger
             self._ledger = Ledger(s.url, busy_timeout_s=s.busy_timeout_s)
-        if check_schema:
+        if check_schema and not self._schema_checked:
             self._ledger.require_current()
+            self._schema_checked = True
         return self._ledger
 
     def close(self) -> None:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+            self._schema_checked = False
 
     # -- the ledger's schema --------------------------------------------------------------------
     def upgrade(self) -> str | None:
@@ -137,6 +141,73 @@ class App:
         with self.ledger().transaction() as session:
             return submissions.as_dict(session, submissions.get(session, submission_id), full=True)
 
+    # -- pages of the web console (paginated, a fixed number of queries each) --------------------
+    def submission_page(self, filters: browse.Filters, page: int = 1) -> browse.Page:
+        """One page of the campaign's submissions, filtered and searched."""
+        with self.ledger().transaction() as session:
+            row = views.find_campaign(session, self.settings)
+            campaign_id = row.id if row is not None else -1
+            return browse.submission_page(session, campaign_id, filters, page)
+
+    def submission_detail(self, submission_id: int) -> dict[str, Any]:
+        """One submission with its versions side by side, mail as sent, and decisions."""
+        with self.ledger().transaction() as session:
+            return browse.submission_detail(session, submission_id)
+
+    def raw_message(self, submission_id: int) -> tuple[str, bytes]:
+        """The mail a submission came in, byte for byte, with a file name."""
+        with self.ledger().transaction() as session:
+            return browse.raw_message(session, submission_id)
+
+    def member_page(self, query: str = "", page: int = 1) -> browse.Page:
+        """One page of the roster, searched by name, organisation or address."""
+        with self.ledger().transaction() as session:
+            return browse.member_page(session, query, page)
+
+    def outbox_page(self, state: str = "", page: int = 1) -> browse.Page:
+        """One page of the outbox, newest first, by state."""
+        with self.ledger().transaction() as session:
+            return browse.outbox_page(session, state, page)
+
+    # -- accounts of the web console ------------------------------------------------------------
+    def add_web_user(self, name: str, password: str, role: str) -> bool:
+        """Create a console account or reset its password and role; True when created."""
+        with self.ledger().transaction() as session:
+            _, created = accounts.add_user(session, name, password, role)
+        return created
+
+    def web_users(self) -> list[dict[str, Any]]:
+        """The console's accounts (never their hashes)."""
+        with self.ledger().transaction() as session:
+            return [
+                {
+                    "name": u.name,
+                    "role": u.role,
+                    "last_login_at": views.iso(u.last_login_at),
+                    "locked_until": views.iso(u.locked_until),
+                }
+                for u in accounts.list_users(session)
+            ]
+
+    def login(self, name: str, password: str) -> accounts.Account:
+        """The account when the password is right; raises `accounts.LoginRefused` otherwise."""
+        with self.ledger().transaction() as session:
+            outcome = accounts.authenticate(session, name, password)
+        # Raised after the commit, so that the failed attempt is counted.
+        if isinstance(outcome, accounts.LoginRefused):
+            raise outcome
+        return outcome
+
+    def web_account(self, user_id: int) -> accounts.Account:
+        """The console account a session names (NotFoundError once it is gone)."""
+        with self.ledger().transaction() as session:
+            return accounts.account(session, user_id)
+
+    def web_session_key(self) -> str:
+        """The key that signs the console's session cookies (made once per ledger)."""
+        with self.ledger().transaction() as session:
+            return accounts.session_key(session)
+
     def outbox(self, *, state: str | None = None) -> list[dict[str, Any]]:
         """Mail mailflow sent or will send (`outbox list --json`)."""
         with self.ledger().transaction() as session:
@@ -148,11 +219,14 @@ class App:
 
     # -- the coordinator's decisions and mailings -----------------------------------------------
     def review(
-        self, submission_id: int, *, accept: bool, note: str = ""
+        self, submission_id: int, *, accept: bool, who: str, note: str = ""
     ) -> tuple[str, dict[str, int]]:
-        """Decide on a held submission; returns its new status and the confirmation's delivery."""
+        """Decide on a held submission; returns its new status and the confirmation's delivery.
+
+        The decision is kept in the ledger with ``who`` and the time.
+        """
         return campaign.review(
-            self.settings, self.ledger(), submission_id, accept=accept, note=note
+            self.settings, self.ledger(), submission_id, accept=accept, note=note, who=who
         )
 
     def reprocess(self, submission_id: int | None) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from mailflow import decisions
 from mailflow.errors import NotFoundError, StateError
 from mailflow.ledger.models import (
     CoordinatorText,
@@ -329,6 +330,7 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
             )
         data["mail"] = sorted(mail, key=lambda m: m["at"])
         data["confirmation_note"] = submission.confirmation_note or None
+        data["decisions"] = decisions.for_submission(session, submission.id)
     return data
 
 

@@ -60,9 +60,12 @@ def locale_dir() -> Path:
     return templates_dir() / "locale"
 
 
-def po_path(language: str) -> Path:
-    """Where the message catalog of ``language`` lives (English has none: msgids are English)."""
-    return locale_dir() / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(language: str, domain: str = DOMAIN) -> Path:
+    """Where the message catalog of ``language`` lives (English has none: msgids are English).
+
+    ``domain`` is ``mailflow`` for the mail, ``web`` for the web console's pages.
+    """
+    return locale_dir() / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 def normalize_language(code: str | None) -> str | None:
@@ -83,14 +86,14 @@ def text_direction(language: str) -> str:
     return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
-def read_catalog(language: str) -> Catalog:
+def read_catalog(language: str, domain: str = DOMAIN) -> Catalog:
     """Parse the ``.po`` file of ``language`` (raises FileNotFoundError if it has none)."""
-    with po_path(language).open("rb") as handle:
-        return read_po(handle, locale=language, domain=DOMAIN)
+    with po_path(language, domain).open("rb") as handle:
+        return read_po(handle, locale=language, domain=domain)
 
 
 @functools.cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     """The gettext translations for ``language``, read from its ``.po`` file once and cached.
 
     English and unsupported languages get `gettext.NullTranslations` (the msgids are English).
@@ -100,9 +103,9 @@ def translations(language: str) -> gettext.NullTranslations:
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
     buffer = io.BytesIO()
-    write_mo(buffer, read_catalog(language), use_fuzzy=False)
+    write_mo(buffer, read_catalog(language, domain), use_fuzzy=False)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=domain)
 
 
 class _CompiledTranslations(InternationalizationExtension):

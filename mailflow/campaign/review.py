@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mailflow import submissions
+from mailflow import decisions, submissions
 from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.intake import Context, queue_confirmation
@@ -19,12 +19,24 @@ from mailflow.ledger.store import Ledger
 
 
 def review(
-    settings: Settings, ledger: Ledger, submission_id: int, *, accept: bool, note: str
+    settings: Settings,
+    ledger: Ledger,
+    submission_id: int,
+    *,
+    accept: bool,
+    note: str,
+    who: str,
 ) -> tuple[str, dict[str, int]]:
-    """Decide on a held submission; an accept queues (and sends) the confirmation."""
+    """Decide on a held submission; an accept queues (and sends) the confirmation.
+
+    The decision goes to the trail with ``who`` in the same transaction.
+    """
     with ledger.transaction() as session:
         sub = submissions.review(session, submission_id, accept=accept, note=note)
         status = sub.status
+        decisions.record(
+            session, who, "accept" if accept else "reject", submission_id=sub.id, note=note
+        )
         queued = 0
         if accept:
             queued = queue_confirmation(session, sub, Context.load(session, settings))
