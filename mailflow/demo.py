@@ -5,10 +5,12 @@ Maildir, a SQLite ledger and the file sink (``outbox/``, .eml files instead of S
 deadline set a fortnight ahead so the sample mail is on time. Then it runs what a coordinator
 would: ``init``, ``members import``, ``poll``, ``compile``, ``send-report``, ``status``, and
 yields the lines to print. It calls the same `App` methods as the CLI; it adds no rules.
+`console_account` gives the workspace a console login for ``mailflow demo --web``.
 """
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,8 @@ from pathlib import Path
 from mailflow import config
 from mailflow.app import App
 from mailflow.resources import sample_maildir
+
+DEMO_ACCOUNT = "demo"
 
 
 def write_config(workdir: Path, *, now: datetime) -> Path:
@@ -67,6 +71,18 @@ def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
         yield f"then try: mailflow --config {path} submissions list"
     finally:
         app.close()
+
+
+def console_account(workdir: Path) -> tuple[App, str, str]:
+    """The demo workspace's `App` with a coordinator account for the web console.
+
+    The account is ``demo`` with a fresh random password at every call (printed once, never
+    stored in clear): the console is only ever opened on loopback for the demo.
+    """
+    app = App(config.load(workdir.resolve() / "mailflow.toml", environ={}))
+    password = secrets.token_urlsafe(12)
+    app.add_web_user(DEMO_ACCOUNT, password, "coordinator")
+    return app, DEMO_ACCOUNT, password
 
 
 def _report_steps(app: App, workdir: Path) -> Iterator[str]:

@@ -6,7 +6,7 @@ the result (JSON with ``--json``). A `MailflowError` becomes ``Error: …`` on s
 
 The commands live by subject: `members`, `submissions` (with ``review``, ``export``,
 ``reprocess``), `campaign` (``call``, ``remind``, ``compile``, ``send-report``), `outbox`,
-`status`; this module holds the group, the error mapping and the commands about the setup
+`status`, `web` (the console and its accounts); this module holds the group, the error mapping and the commands about the setup
 (``init``, ``db``, ``poll``, ``serve``, ``demo``). Every command imports the core inside its
 body: `mailflow --help` then starts without SQLAlchemy.
 """
@@ -28,6 +28,7 @@ from mailflow.cli.members import members
 from mailflow.cli.outbox import outbox
 from mailflow.cli.status import status
 from mailflow.cli.submissions import export, reprocess, review, submissions
+from mailflow.cli.web import serve_console, web
 from mailflow.errors import MailflowError
 from mailflow.redact import redact
 
@@ -176,12 +177,21 @@ def serve(ctx: click.Context, log_format: str, log_level: str) -> None:
     show_default=True,
     help="Workspace to create.",
 )
-def demo(workdir: Path) -> None:
+@click.option("--web", "open_web", is_flag=True, help="Then open the web console on it.")
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def demo(ctx: click.Context, workdir: Path, open_web: bool, port: int) -> None:
     """Run the whole cycle on embedded defaults: sample Maildir, SQLite, .eml files."""
     from mailflow import demo as demo_module  # deferred: see the module docstring
 
     for line in demo_module.run(workdir):
         click.echo(line)
+    if not open_web:
+        return
+    app, name, password = demo_module.console_account(workdir)
+    ctx.call_on_close(app.close)
+    click.echo(f"console login: {name} / {password}  (a new password at every run)")
+    serve_console(app, "127.0.0.1", port, None)
 
 
 for _command in (
@@ -196,5 +206,6 @@ for _command in (
     status,
     export,
     reprocess,
+    web,
 ):
     main.add_command(_command)

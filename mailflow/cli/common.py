@@ -6,6 +6,7 @@ the ledger start without it (`get_app` loads the core on first use).
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -42,6 +43,14 @@ def get_app(ctx: click.Context) -> App:
         root.call_on_close(app.close)
     assert isinstance(app, App)
     return app
+
+
+def who() -> str:
+    """Who decides at the command line, for the decisions trail."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (OSError, KeyError):  # no login name in this environment
+        return "command line"
 
 
 def json_option(f: Callable[..., Any]) -> Callable[..., Any]:

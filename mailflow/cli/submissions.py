@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
+from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option, who
 from mailflow.untrusted import shown_name
 
 
@@ -78,6 +78,9 @@ def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> N
         click.echo(f"  {mail['direction']}{extra} {mail['message_id']} {mail['at']}")
         if mail.get("text"):
             click.echo(f"    “{' '.join(mail['text'].split())[:200]}”")
+    for decision in data["decisions"]:
+        note = f": {decision['note']}" if decision["note"] else ""
+        click.echo(f"  decided {decision['action']} by {decision['who']} at {decision['at']}{note}")
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -90,7 +93,9 @@ def review(ctx: click.Context, submission_id: int, decision: str | None, note: s
     """Decide on a held submission (an accept sends the confirmation)."""
     if decision is None:
         raise click.UsageError("give --accept or --reject")
-    status, delivery = get_app(ctx).review(submission_id, accept=decision == "accept", note=note)
+    status, delivery = get_app(ctx).review(
+        submission_id, accept=decision == "accept", note=note, who=who()
+    )
     sent = ", ".join(f"{n} {s}" for s, n in delivery.items())
     click.echo(f"submission {submission_id}: {status}" + (f"; confirmation {sent}" if sent else ""))
 

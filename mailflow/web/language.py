@@ -1,0 +1,123 @@
+"""The console's language: the coordinator's pick, its catalog, and dates and numbers in it.
+
+The pages speak the seven languages of the mail (`mailflow.i18n.SUPPORTED_LANGUAGES`), from the
+``web`` domain of the same Babel catalogs (``templates/locale/<lang>/LC_MESSAGES/web.po``, read
+at run time like the mail's). The language is the one the coordinator picked (kept in the
+session), else the browser's best match, else English. `extract_messages` lists what the
+catalogs must translate; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import babel.dates
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from flask import Flask, g, request, session
+
+from mailflow.answering import i18n
+
+DOMAIN = "web"
+#: Each language named in itself, for the picker.
+NAMES = {
+    "en": "English",
+    "vi": "Tiếng Việt",
+    "fr": "Français",
+    "es": "Español",
+    "ar": "العربية",
+    "zh": "中文",
+    "ru": "Русский",
+}
+
+
+def current() -> str:
+    """The language of this request."""
+    return str(g.get("language", i18n.DEFAULT_LANGUAGE))
+
+
+def gettext(message: str, **values: Any) -> str:
+    text = i18n.translations(current(), DOMAIN).gettext(message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    text = i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
+    return text % {"num": n, **values}
+
+
+_ = gettext
+
+
+def _pick() -> None:
+    chosen = i18n.normalize_language(session.get("language"))
+    g.language = chosen or request.accept_languages.best_match(
+        i18n.SUPPORTED_LANGUAGES, default=i18n.DEFAULT_LANGUAGE
+    )
+
+
+def format_when(value: datetime | str | None) -> str:
+    """A moment as the coordinator reads it, in the campaign deadline's time zone."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    zone = g.get("zone")
+    return str(babel.dates.format_datetime(value, "medium", tzinfo=zone, locale=current()))
+
+
+def format_left(seconds: int) -> str:
+    """``in 12 days`` / ``3 days ago`` in the page's language."""
+    return str(
+        babel.dates.format_timedelta(
+            timedelta(seconds=seconds), add_direction=True, threshold=1.5, locale=current()
+        )
+    )
+
+
+def install(flask_app: Flask) -> None:
+    """Pick each request's language and give the templates gettext and the formatters."""
+    flask_app.before_request(_pick)
+    env = flask_app.jinja_env
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=_jinja_gettext, ngettext=_jinja_ngettext, newstyle=True
+    )
+    env.filters["when"] = format_when
+    env.filters["left"] = format_left
+
+    @flask_app.context_processor
+    def _language() -> dict[str, Any]:
+        language = current()
+        return {
+            "language": language,
+            "direction": i18n.text_direction(language),
+            "language_names": NAMES,
+        }
+
+
+# Jinja2's newstyle wrappers format the result (escaping the values under autoescape).
+def _jinja_gettext(message: str) -> str:
+    return i18n.translations(current(), DOMAIN).gettext(message)
+
+
+def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
+
+
+def extract_messages() -> Catalog:
+    """Every translatable message of ``templates/web`` and ``mailflow/web``."""
+    catalog = Catalog(domain=DOMAIN)
+    found = extract_from_dir(
+        str(i18n.templates_dir() / "web"),
+        method_map=[("**.html", "jinja2.ext:babel_extract")],
+        options_map={"**.html": {"trimmed": "true", "extensions": "jinja2.ext.i18n"}},
+    )
+    for _file, _line, message, _comments, context in found:
+        catalog.add(message, context=context)
+    code = extract_from_dir(str(Path(__file__).parent), method_map=[("**.py", "python")])
+    for _file, _line, message, _comments, context in code:
+        catalog.add(message, context=context)
+    return catalog

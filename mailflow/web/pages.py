@@ -1,0 +1,203 @@
+"""The console's reading pages and the decisions taken on a submission.
+
+Dashboard (the campaign at a glance and what needs doing), the submissions list (filters,
+search, pages) and a submission's page (text, fields, issues, versions, mail, decisions, raw
+message), with the forms that review a held submission, edit the text that goes to IFLA, add an
+English version and attach it to a member. Each view reads through one `App` method and each
+form calls one; after a post the browser is sent back to the page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from mailflow.answering import i18n
+from mailflow.browse import Filters
+from mailflow.web import language
+from mailflow.web.guard import core, who
+from mailflow.web.language import _, ngettext
+
+blueprint = Blueprint("pages", __name__)
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@blueprint.app_context_processor
+def _account() -> dict[str, Any]:
+    return {"account": g.get("account")}
+
+
+@blueprint.route("/")
+def dashboard() -> str:
+    app = core()
+    status = app.status()
+    held = app.submission_page(Filters(status="held")).rows[:10]
+    failed = app.outbox_page("failed").rows[:10]
+    return render_template(
+        "dashboard.html",
+        status=status,
+        todo=todo(status),
+        held=held,
+        failed=failed,
+        deadline=app.settings.campaign.deadline,
+    )
+
+
+def todo(status: dict[str, Any]) -> list[dict[str, str]]:
+    """The status's open points as sentences, most urgent first, each with a link."""
+    items: list[dict[str, str]] = []
+
+    def add(level: str, text: str, url: str = "") -> None:
+        items.append({"level": level, "text": text, "url": url})
+
+    subs, outbox, report = status["submissions"], status["outbox"], status["report"]
+    if status["service"]["last_error"]:
+        add("bad", _("The last run failed: %(error)s", error=status["service"]["last_error"]))
+    if outbox.get("failed"):
+        add(
+            "bad",
+            ngettext(
+                "%(num)d mail could not be sent.",
+                "%(num)d mails could not be sent.",
+                outbox["failed"],
+            ),
+            url_for("manage.outbox", state="failed"),
+        )
+    if subs.get("held"):
+        add(
+            "warn",
+            ngettext(
+                "%(num)d submission is held for your review.",
+                "%(num)d submissions are held for your review.",
+                subs["held"],
+            ),
+            url_for("pages.submission_list", status="held"),
+        )
+    bouncing = status["members"]["undeliverable_addresses"]
+    if bouncing:
+        add(
+            "warn",
+            ngettext(
+                "%(num)d member address bounces.", "%(num)d member addresses bounce.", bouncing
+            ),
+            url_for("manage.members"),
+        )
+    if outbox.get("queued"):
+        add(
+            "info",
+            ngettext(
+                "%(num)d mail waits in the outbox.",
+                "%(num)d mails wait in the outbox.",
+                outbox["queued"],
+            ),
+            url_for("manage.outbox", state="queued"),
+        )
+    if report["state"] in (None, "draft") and subs.get("accepted"):
+        if status["campaign"]["deadline_passed"]:
+            add("warn", _("The deadline has passed: send the report."), url_for("manage.report"))
+        elif report["state"] is None:
+            add("info", _("The report is not compiled yet."), url_for("manage.report"))
+    if report["state"] == "bounced":
+        add("bad", _("The report bounced."), url_for("manage.report"))
+    return items
+
+
+@blueprint.route("/submissions")
+def submission_list() -> str:
+    args = request.args
+    filters = Filters(
+        status=args.get("status", ""),
+        action_line=args.get("action_line", ""),
+        language=args.get("language", ""),
+        country=args.get("country", ""),
+        query=args.get("q", "").strip(),
+    )
+    page = core().submission_page(filters, _page_number())
+    return render_template("submissions.html", page=page, filters=filters)
+
+
+@blueprint.route("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> str:
+    data = core().submission_detail(submission_id)
+    return render_template("submission.html", sub=data)
+
+
+@blueprint.route("/submissions/<int:submission_id>/raw")
+def raw(submission_id: int) -> Response:
+    name, data = core().raw_message(submission_id)
+    return Response(
+        data,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@blueprint.route("/submissions/<int:submission_id>/review", methods=["POST"])
+def review(submission_id: int) -> BaseResponse:
+    accept = request.form.get("decision") == "accept"
+    note = request.form.get("note", "").strip()
+    status, _delivery = core().review(submission_id, accept=accept, note=note, who=who())
+    flash(_("Submission %(id)s is now %(status)s.", id=submission_id, status=status_label(status)))
+    return redirect(url_for("pages.submission", submission_id=submission_id))
+
+
+def status_label(status: str) -> str:
+    labels = {
+        "accepted": _("accepted"),
+        "needs_revision": _("needs revision"),
+        "held": _("held"),
+        "rejected": _("rejected"),
+        "superseded": _("superseded"),
+    }
+    return labels.get(status, status)
+
+
+def outbox_label(state: str) -> str:
+    labels = {
+        "queued": _("queued"),
+        "sending": _("sending"),
+        "sent": _("sent"),
+        "failed": _("failed"),
+        "bounced": _("bounced"),
+    }
+    return labels.get(state, state)
+
+
+def decision_label(action: str) -> str:
+    labels = {
+        "accept": _("accepted"),
+        "reject": _("rejected"),
+        "edit_text": _("edited the text for the report"),
+        "english": _("added an English version"),
+        "attach_member": _("attached to a member"),
+        "member_add": _("added a member"),
+        "member_deactivate": _("deactivated a member"),
+        "member_import": _("imported members"),
+        "compile": _("compiled the report"),
+        "send_report": _("sent the report"),
+        "retry": _("sent a failed mail again"),
+    }
+    return labels.get(action, action)
+
+
+def section_label(section: str) -> str:
+    """A section's name in the page's language (the label members are asked to write)."""
+    return i18n.section_label(section, language.current())
+
+
+@blueprint.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "status_label": status_label,
+        "outbox_label": outbox_label,
+        "decision_label": decision_label,
+        "section_label": section_label,
+    }
