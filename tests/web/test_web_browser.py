@@ -1,0 +1,112 @@
+"""The console in a real browser: headless Chromium, driven by Selenium, against waitress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import COORDINATOR, Console, screenshot
+
+pytestmark = pytest.mark.slow
+
+
+def _by() -> Any:
+    from selenium.webdriver.common.by import By
+
+    return By
+
+
+def log_in(browser: Any, console: Console, name: str, password: str) -> None:
+    by = _by()
+    browser.get(console.url + "/")
+    assert browser.current_url == console.url + "/login?next=/"
+    browser.find_element(by.ID, "name").send_keys(name)
+    browser.find_element(by.ID, "password").send_keys(password)
+    click_and_wait(browser, browser.find_element(by.ID, "login"))
+
+
+def click_and_wait(browser: Any, element: Any) -> None:
+    """Click a submit button and wait until the browser shows the next page."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    page = browser.find_element(_by().TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(page))
+
+
+def submission_id(console: Console, sender: str) -> int:
+    page = console.workspace.app.submission_page(_filters(query=sender))
+    assert len(page.rows) == 1, page.rows
+    return int(page.rows[0]["id"])
+
+
+def _filters(**values: str) -> Any:
+    from mailflow.browse import Filters
+
+    return Filters(**values)
+
+
+def test_browser_login_shows_the_dashboard_and_lists(browser: Any, console: Console) -> None:
+    by = _by()
+    log_in(browser, console, *COORDINATOR)
+    assert browser.current_url == console.url + "/"
+    todo = browser.find_element(by.ID, "todo").text
+    assert "1 submission is held for your review." in todo
+    screenshot(browser, "dashboard")
+    browser.get(console.url + "/submissions")
+    rows = browser.find_elements(by.CSS_SELECTOR, "#submissions tbody tr")
+    assert len(rows) == 12
+    screenshot(browser, "submissions")
+    browser.get(console.url + "/members")
+    screenshot(browser, "members")
+    browser.get(console.url + "/outbox")
+    screenshot(browser, "outbox")
+    browser.set_window_size(390, 844)  # a phone
+    browser.get(console.url + "/")
+    screenshot(browser, "dashboard-phone")
+
+
+def test_browser_review_accepts_a_held_submission_and_sends_the_confirmation(
+    browser: Any, console: Console
+) -> None:
+    by = _by()
+    held = submission_id(console, "someone@elsewhere.example.net")
+    log_in(browser, console, *COORDINATOR)
+    browser.get(f"{console.url}/submissions/{held}")
+    screenshot(browser, "submission-held")
+    browser.find_element(by.ID, "note").send_keys("A new member, joining in October")
+    received = len(console.workspace.smtp.received)
+    click_and_wait(browser, browser.find_element(by.ID, "accept"))
+    assert browser.current_url == f"{console.url}/submissions/{held}"
+    assert browser.find_element(by.ID, "status").text == "accepted"
+    decisions = browser.find_element(by.ID, "decisions").text
+    assert decisions.endswith(" · anna · accepted: A new member, joining in October")
+    new = console.workspace.smtp.received[received:]
+    assert [m.rcpt_tos for m in new] == [("someone@elsewhere.example.net",)]
+    screenshot(browser, "submission-accepted")
+
+
+def test_browser_markup_from_a_member_is_shown_as_text_and_never_runs(
+    browser: Any, console: Console
+) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    by = _by()
+    sid = submission_id(console, "m.allory@bibliotheque-riviere.example.fr")
+    log_in(browser, console, *COORDINATOR)
+    for path in (f"/submissions/{sid}", "/submissions", "/members", "/outbox", "/"):
+        browser.get(console.url + path)
+        with pytest.raises(NoAlertPresentException):
+            browser.switch_to.alert.text  # noqa: B018 -- raises when no alert is open
+        assert "pwned" not in browser.title
+        assert browser.find_elements(by.TAG_NAME, "script") == []
+        assert (
+            browser.find_elements(by.CSS_SELECTOR, "main img, main svg, main a[href^=javascript]")
+            == []
+        )
+    browser.get(f"{console.url}/submissions/{sid}")
+    text = browser.find_element(by.ID, "text").text
+    assert "Obstacles: </textarea></pre><script>alert('xss')</script> <svg onload=alert(1)>" in text
+    assert "Future actions: {{ 7*7 }}" in text
+    screenshot(browser, "submission-markup")

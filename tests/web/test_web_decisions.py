@@ -1,0 +1,59 @@
+"""Decisions taken in the console are in the ledger with who and when, and `submissions show`
+prints them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from click.testing import CliRunner
+from conftest import COORDINATOR, Workspace, csrf_token, log_in
+from flask.testing import FlaskClient
+
+from mailflow.browse import Filters
+from mailflow.cli import main
+
+
+def test_review_in_the_console_is_kept_with_who_and_when(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    sid = workspace.app.submission_page(Filters(status="held")).rows[0]["id"]
+    log_in(client, *COORDINATOR)
+    page = client.get(f"/submissions/{sid}")
+    before = datetime.now(UTC)
+    response = client.post(
+        f"/submissions/{sid}/review",
+        data={"decision": "reject", "note": "not one of ours", "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 302
+    [decision] = workspace.app.submission_detail(sid)["decisions"]
+    assert {k: decision[k] for k in ("who", "action", "note", "submission_id")} == {
+        "who": "anna",
+        "action": "reject",
+        "note": "not one of ours",
+        "submission_id": sid,
+    }
+    assert before <= datetime.fromisoformat(decision["at"]) <= datetime.now(UTC)
+    shown = client.get(f"/submissions/{sid}").text
+    assert "<strong>anna</strong> · rejected: <q>not one of ours</q>" in shown
+
+
+def test_submissions_show_prints_the_decisions(workspace: Workspace) -> None:
+    sid = workspace.app.submission_page(Filters(status="held")).rows[0]["id"]
+    workspace.app.review(sid, accept=True, note="vouched for", who="anna")
+    config = workspace.path / "mailflow.toml"
+    config.write_text(f'[ledger]\nurl = "{workspace.app.settings.ledger.url}"\n', encoding="utf-8")
+    runner = CliRunner()
+    data = json.loads(
+        runner.invoke(
+            main, ["--config", str(config), "submissions", "show", str(sid), "--json"]
+        ).output
+    )
+    [decision] = data["decisions"]
+    assert (decision["who"], decision["action"], decision["note"]) == (
+        "anna",
+        "accept",
+        "vouched for",
+    )
+    text = runner.invoke(main, ["--config", str(config), "submissions", "show", str(sid)]).output
+    assert f"  decided accept by anna at {decision['at']}: vouched for\n" in text
