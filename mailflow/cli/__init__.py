@@ -6,9 +6,9 @@ the result (JSON with ``--json``). A `MailflowError` becomes ``Error: …`` on s
 
 The commands live by subject: `members`, `submissions` (with ``review``, ``export``,
 ``reprocess``), `campaign` (``call``, ``remind``, ``compile``, ``send-report``), `outbox`,
-`status`, `web` (the console and its accounts); this module holds the group, the error mapping and the commands about the setup
-(``init``, ``db``, ``poll``, ``serve``, ``demo``). Every command imports the core inside its
-body: `mailflow --help` then starts without SQLAlchemy.
+`status`, `web` (the console and its accounts); this module holds the group, the error mapping
+and the commands about the setup (``init``, ``db``, ``poll``, ``serve``, ``demo``). Every command
+imports the core inside its body: `mailflow --help` then starts without SQLAlchemy.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask
 from jinja2 import StrictUndefined
 
-from mailflow.app import App
 from mailflow.answering.i18n import templates_dir
+from mailflow.app import App
 from mailflow.web import guard, language, manage, pages
 
 __all__ = ["create_app", "serve"]

@@ -36,8 +36,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from mailflow.answering import i18n
 from mailflow.accounts import LoginRefused
+from mailflow.answering import i18n
 from mailflow.app import App
 from mailflow.errors import MailflowError, NotFoundError
 from mailflow.web.language import _

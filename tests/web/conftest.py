@@ -11,11 +11,9 @@ Screenshots of the pages go to ``tests/artifacts/web`` (ignored by git).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from smtp_server import SmtpTestServer
+from support.smtp_server import SmtpTestServer
+from support.web import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    COORDINATOR,
+    VIEWER,
+    Console,
+    Workspace,
+    markup_message,
+)
 from waitress.server import create_server
 
 from mailflow import members, pipeline
@@ -37,43 +44,6 @@ from mailflow.config import (
 )
 from mailflow.resources import sample_maildir
 from mailflow.web import create_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-COORDINATOR = ("anna", "correct horse battery")
-VIEWER = ("board", "only looking, thanks")
-
-#: A member's contribution that tries every way of running script in a page.
-MARKUP_TEXT = """\
-Organisation: <b>Bold</b> Library <script>document.title='pwned'</script>
-Action lines: C3 Access to information
-Why: <img src=x onerror="document.title='pwned'"> we open our doors &amp; more.
-Outputs: <a href="javascript:document.title='pwned'">click</a> https://example.org/report
-Obstacles: </textarea></pre><script>alert('xss')</script> <svg onload=alert(1)>
-Future actions: {{ 7*7 }} {% raw %}%(name)s{% endraw %}
-"""
-
-
-def markup_message() -> bytes:
-    body = MARKUP_TEXT.replace("\n", "\r\n")
-    return (
-        "From: Mallory <m.allory@bibliotheque-riviere.example.fr>\r\n"
-        "To: wsis@association.test\r\n"
-        "Subject: <script>alert('subject')</script> WSIS\r\n"
-        "Message-ID: <markup-1@bibliotheque-riviere.example.fr>\r\n"
-        "Date: Mon, 01 Sep 2025 10:00:00 +0000\r\n"
-        "MIME-Version: 1.0\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        "\r\n" + body
-    ).encode()
-
-
-@dataclass
-class Workspace:
-    app: App
-    path: Path
-    smtp: SmtpTestServer
 
 
 def _settings(base: Path, smtp: SmtpSettings) -> Settings:
@@ -142,23 +112,6 @@ def client(flask_app: Flask) -> FlaskClient:
     return flask_app.test_client()
 
 
-def csrf_token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None, "the page has no CSRF token"
-    return found.group(1)
-
-
-def log_in(client: FlaskClient, name: str, password: str) -> Any:
-    token = csrf_token(client.get("/login").text)
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": token})
-
-
-@dataclass
-class Console:
-    url: str
-    workspace: Workspace
-
-
 @pytest.fixture
 def console(flask_app: Flask, workspace: Workspace) -> Iterator[Console]:
     """The console served by waitress on a free loopback port."""
@@ -200,11 +153,3 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
-
-
-def screenshot(driver: Any, name: str) -> Path:
-    """Keep a screenshot of the page as a test artefact."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    driver.save_screenshot(str(path))
-    return path

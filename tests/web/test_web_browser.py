@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import COORDINATOR, Console, screenshot
+from support.web import COORDINATOR, Console, screenshot
 
 pytestmark = pytest.mark.slow
 

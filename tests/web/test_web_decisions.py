@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 
 from click.testing import CliRunner
-from conftest import COORDINATOR, Workspace, csrf_token, log_in
 from flask.testing import FlaskClient
+from support.web import COORDINATOR, Workspace, csrf_token, log_in
 
 from mailflow.browse import Filters
 from mailflow.cli import main

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import COORDINATOR, csrf_token, log_in
 from flask.testing import FlaskClient
+from support.web import COORDINATOR, csrf_token, log_in
 
-from mailflow.i18n import SUPPORTED_LANGUAGES, read_catalog
+from mailflow.answering.i18n import SUPPORTED_LANGUAGES, read_catalog
 from mailflow.web.language import DOMAIN, extract_messages
 
 TRANSLATED = [language for language in SUPPORTED_LANGUAGES if language != "en"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import COORDINATOR, VIEWER, Workspace, csrf_token, log_in
 from flask.testing import FlaskClient
+from support.web import COORDINATOR, VIEWER, Workspace, csrf_token, log_in
 
 from mailflow.browse import Filters
 
