@@ -5,7 +5,7 @@ loopback, writes realistic contributions (`bench/corpus.py`) straight into Maild
 one line per figure, then one summary line::
 
     bench: ingest_ratio=… incremental_ratio=… memory_ratio=… latency_p95_s=… outbox_ratio=…
-    compile_s=…   (on one line)
+    compile_s=… web_p95_ms=…   (on one line)
 
 Every ratio compares two runs taken minutes apart on the same machine, so the noise of a shared
 machine mostly cancels; absolute times are printed for context only. mailflow always runs as its
@@ -19,6 +19,7 @@ figures live in ``bench/RESULTS.md``; the plumbing in `bench/harness.py`.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -55,6 +56,8 @@ class Sizes:
     outbox: int  # queued confirmations flushed
     compile_small: int
     compile_large: int
+    web: int  # submissions in the ledger the console's pages are timed on
+    web_rounds: int  # requests of each page
 
 
 FULL = Sizes(
@@ -67,6 +70,8 @@ FULL = Sizes(
     outbox=1000,
     compile_small=1000,
     compile_large=10000,
+    web=10000,
+    web_rounds=40,
 )
 QUICK = Sizes(
     ingest=40,
@@ -78,11 +83,13 @@ QUICK = Sizes(
     outbox=10,
     compile_small=5,
     compile_large=50,
+    web=50,
+    web_rounds=3,
 )
 #: Contribution numbers of the members used by the delivery figures (apart from the others).
 LATENCY_BASE = 900_000
 #: What ``--only`` selects; "memory" also takes the incremental figure on the same ledger.
-FIGURES = ("ingest", "memory", "latency", "outbox", "compile")
+FIGURES = ("ingest", "memory", "latency", "outbox", "compile", "web")
 ORDER = ("ingest_ratio", "incremental_ratio", "memory_ratio", "latency_p95_s", "outbox_ratio")
 
 
@@ -239,6 +246,25 @@ class Bench:
             f"{s.compile_large // s.compile_small} the entries); target <= 5 s and <= 12x"
         )
         self.figures["compile_s"] = f"{big:.2f}"
+
+    def web(self) -> None:
+        """The console's pages on a ledger of `Sizes.web` submissions, timed in a fresh process."""
+        s = self.sizes
+        inst = self._polled("web", s.web)
+        probe = timed(
+            [PYTHON, str(harness.BENCH / "web_probe.py"), str(inst.config), str(s.web_rounds)],
+            env=inst.env,
+        )
+        result = json.loads(probe.stdout)
+        p95 = result["p95_ms"]
+        medians = ", ".join(f"{page} {ms:.0f}" for page, ms in result["median_ms"].items())
+        say(
+            f"web_p95_ms={p95:.0f}  server time of the dashboard, the submissions list and a "
+            f"submission's page with {result['submissions']} submissions in the ledger "
+            f"({s.web_rounds} requests each; medians ms: {medians}; a text search "
+            f"{result['search_ms']:.0f}); target <= 200"
+        )
+        self.figures["web_p95_ms"] = f"{p95:.0f}"
 
     # -- figures that need Postfix ----------------------------------------------------------------
     def with_postfix(self, figures: list[Callable[[object], None]]) -> None:
@@ -561,13 +587,15 @@ def main(argv: list[str] | None = None) -> int:
                 bench.compile()
             except NotMeasured as exc:
                 bench._not_measured("compile_s", str(exc))
+        if "web" in only:
+            bench.web()
     finally:
         bench.close()
         if args.keep:
             note(f"work folder kept: {base}")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    order = (*ORDER, "compile_s")
+    order = (*ORDER, "compile_s", "web_p95_ms")
     say("bench: " + " ".join(f"{name}={bench.figures.get(name, 'n/a')}" for name in order))
     note(f"whole run {time.perf_counter() - started:.0f}s")
     return 0
