@@ -7,6 +7,7 @@ import gc
 import io
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -321,3 +322,26 @@ def test_design_commands_exist() -> None:
         "status",
         "export",
     }
+
+
+def test_outbox_retry_puts_failed_mail_back_and_refuses_the_rest(workspace: Path) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll")
+    first, second, *_ = json.loads(ok("outbox", "list", "--json"))
+    db = sqlite3.connect(workspace / "ledger.sqlite3")
+    with db:
+        db.execute("UPDATE outbox SET state = 'failed' WHERE id = ?", (first["id"],))
+    db.close()
+
+    retried = ok("outbox", "retry", str(first["id"]))
+    none_left = ok("outbox", "retry", "--all-failed")
+    sent = run("outbox", "retry", str(second["id"]))
+    unknown = run("outbox", "retry", "99999")
+    neither = run("outbox", "retry")
+
+    assert retried == f"queued again: {first['id']}\n"
+    assert none_left == "no failed mail\n"
+    assert json.loads(ok("outbox", "list", "--json"))[0]["state"] == "queued"
+    assert (sent.exit_code, unknown.exit_code, neither.exit_code) == (1, 1, 2)
+    assert f"{second['id']}" in sent.output and "sent -> queued is not allowed" in sent.output
+    assert unknown.output == "Error: no outbox mail with id 99999\n"

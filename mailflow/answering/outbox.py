@@ -56,7 +56,7 @@ from mailflow.answering.sinks import (
 )
 from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
-from mailflow.errors import ConfigError, MailflowError
+from mailflow.errors import ConfigError, DeliveryError
 from mailflow.ledger.models import (
     OutboxMail,
     OutboxState,
@@ -150,28 +150,29 @@ def flush(
     # those put back for a retry need keeping out of the next claims.
     retried: set[int] = set()
     try:
-        while True:
-            moment = now or datetime.now(UTC)
-            batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=retried)
-            if not batch:
-                break
-            recorder = _Recorder(ledger, batch, settings.smtp, moment)
-            try:
-                if active is None:
-                    active = make_sink(settings.smtp)
-                results = active.deliver([_envelope(mail) for mail in batch], recorder)
-            except MailflowError:
-                _release(ledger, batch, moment)  # misconfiguration: nothing of it was tried
-                raise
-            outcomes = recorder.finish(results)
-            for mail, outcome in zip(batch, outcomes, strict=True):
-                counts[outcome] = counts.get(outcome, 0) + 1
-                if outcome == "retry":
-                    retried.add(mail.id)
-            # A batch with nothing delivered and everything retried means the server is down:
-            # stop here and let the schedule bring the rows back.
-            if all(r.outcome == Outcome.RETRY for r in results):
-                break
+        with ledger.hold() as held:  # one connection records every mail
+            while True:
+                moment = now or datetime.now(UTC)
+                batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=retried)
+                if not batch:
+                    break
+                recorder = _Recorder(ledger, held, batch, settings.smtp, moment)
+                try:
+                    if active is None:
+                        active = make_sink(settings.smtp)
+                    results = active.deliver([_envelope(mail) for mail in batch], recorder)
+                except (ConfigError, DeliveryError):
+                    _release(ledger, batch, moment)  # misconfiguration: nothing of it was tried
+                    raise
+                outcomes = recorder.finish(results)
+                for mail, outcome in zip(batch, outcomes, strict=True):
+                    counts[outcome] = counts.get(outcome, 0) + 1
+                    if outcome == "retry":
+                        retried.add(mail.id)
+                # A batch with nothing delivered and everything retried means the server is down:
+                # stop here and let the schedule bring the rows back.
+                if all(r.outcome == Outcome.RETRY for r in results):
+                    break
     finally:
         if own_sink and active is not None:
             active.close()
@@ -182,9 +183,14 @@ class _Recorder:
     """Records each result of a batch as the sink reports it, one commit per mail."""
 
     def __init__(
-        self, ledger: Ledger, batch: Sequence[_Claimed], smtp: SmtpSettings, now: datetime
+        self,
+        ledger: Ledger,
+        held: Connection,
+        batch: Sequence[_Claimed],
+        smtp: SmtpSettings,
+        now: datetime,
     ) -> None:
-        self.ledger, self.batch, self.smtp, self.now = ledger, batch, smtp, now
+        self.ledger, self.held, self.batch, self.smtp, self.now = ledger, held, batch, smtp, now
         self.outcomes: dict[int, str] = {}
 
     def __call__(self, index: int, result: DeliveryResult) -> None:
@@ -192,7 +198,7 @@ class _Recorder:
         # accepted: right after the end of DATA). A crash before it leaves only this mail in
         # ``sending``: after the lease it alone is sent again, with the same Message-ID (at
         # most one duplicate per crash).
-        with self.ledger.connection() as connection:
+        with self.ledger.connection(self.held) as connection:
             [outcome] = _record(connection, [self.batch[index]], [result], self.smtp, self.now)
         self.outcomes[index] = outcome
 

@@ -86,11 +86,26 @@ class Ledger:
             raise _plain(exc) from None
 
     @contextmanager
-    def connection(self) -> Iterator[Connection]:
+    def connection(self, held: Connection | None = None) -> Iterator[Connection]:
         """A Core connection in one transaction, without an ORM session: for a hot path of a
-        few statements (the outbox records each mail this way)."""
+        few statements (the outbox records each mail this way). ``held`` (from `hold`) is used
+        instead of a connection from the pool, which saves the check-out."""
         try:
-            with self.engine.begin() as connection:
+            if held is None:
+                with self.engine.begin() as connection:
+                    yield connection
+            else:
+                with held.begin():
+                    yield held
+        except OperationalError as exc:
+            raise _plain(exc) from None
+
+    @contextmanager
+    def hold(self) -> Iterator[Connection]:
+        """A Core connection kept for a series of `connection` transactions; none is open
+        between them, so holding it locks nothing."""
+        try:
+            with self.engine.connect() as connection:
                 yield connection
         except OperationalError as exc:
             raise _plain(exc) from None
