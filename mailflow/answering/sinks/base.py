@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
+
+from mailflow.redact import redact
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -24,6 +26,8 @@ __all__ = [
     "RecipientResult",
     "Sink",
     "outcome_for",
+    "redacted",
+    "reply_text",
     "uniform",
     "wire_format",
 ]
@@ -115,6 +119,17 @@ def wire_format(data: bytes) -> bytes:
     if data.count(b"\n") == crlf == data.count(b"\r"):  # no bare CR or LF: as composed
         return data
     return _LINE_END.sub(b"\r\n", data)
+
+
+def reply_text(reply: bytes | str) -> str:
+    """A server's reply as text (undecodable bytes replaced)."""
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+
+
+def redacted(result: DeliveryResult) -> DeliveryResult:
+    """``result`` with every registered secret a server echoed removed from its replies."""
+    recipients = tuple(replace(r, reply=redact(r.reply)) for r in result.recipients)
+    return replace(result, reply=redact(result.reply), recipients=recipients)
 
 
 def uniform(

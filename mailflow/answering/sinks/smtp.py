@@ -44,7 +44,7 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Self
 
 from mailflow.answering.sinks.base import (
@@ -54,6 +54,8 @@ from mailflow.answering.sinks.base import (
     Outcome,
     RecipientResult,
     outcome_for,
+    redacted,
+    reply_text,
     uniform,
     wire_format,
 )
@@ -91,23 +93,10 @@ class SmtpSettings:
         )
 
 
-def _redacted(result: DeliveryResult) -> DeliveryResult:
-    """``result`` with any registered secret the server echoed removed from its replies."""
-    recipients = tuple(replace(r, reply=redact(r.reply)) for r in result.recipients)
-    return replace(result, reply=redact(result.reply), recipients=recipients)
-
-
-def _words(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
 class _ConnectionFailed(Exception):
-    """No usable connection; every message not yet sent is RETRY (or misconfiguration).
-
-    ``misconfigured``: the settings cannot work (raised as `DeliveryError` before anything of a
-    batch was tried); ``configuration``: the failure lies in configuration or certificates, not
-    in the mail, so the results are marked `DeliveryResult.misconfigured` (no attempt counted).
-    """
+    """No usable connection: every message not yet sent is RETRY. ``misconfigured``: the
+    settings cannot work (`DeliveryError` if nothing was tried yet); ``configuration``: not the
+    mail's fault (results marked `DeliveryResult.misconfigured`, no attempt counted)."""
 
     def __init__(
         self,
@@ -206,7 +195,7 @@ class SmtpSink:
         results: list[DeliveryResult] = []
 
         def done(result: DeliveryResult) -> None:
-            result = _redacted(result)
+            result = redacted(result)
             results.append(result)
             if on_result is not None:
                 on_result(len(results) - 1, result)
@@ -351,7 +340,7 @@ class SmtpSink:
             if conn is not None:
                 conn.close()
             raise _ConnectionFailed(
-                f"{self._where}: {_words(exc.smtp_error)}", code=exc.smtp_code
+                f"{self._where}: {reply_text(exc.smtp_error)}", code=exc.smtp_code
             ) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, timeout, DNS, TLS, disconnect
             if conn is not None:
@@ -367,7 +356,7 @@ class SmtpSink:
         try:
             conn.login(s.user, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            words = _words(exc.smtp_error)
+            words = reply_text(exc.smtp_error)
             if outcome_for(exc.smtp_code) is Outcome.RETRY:
                 raise _ConnectionFailed(
                     f"{self._where}: AUTH: {words}", code=exc.smtp_code
@@ -414,7 +403,7 @@ class SmtpSink:
         except smtplib.SMTPServerDisconnected as exc:
             raise _Dropped(f"connection lost at MAIL FROM: {exc}", before_data=True) from exc
         if outcome_for(code) is not Outcome.SENT:
-            reply = _words(words)
+            reply = reply_text(words)
             return _Attempt(
                 uniform(envelope, outcome_for(code), code, reply), code == _SERVICE_CLOSING
             )
@@ -425,9 +414,11 @@ class SmtpSink:
                 code, words = conn.rcpt(recipient)
             except smtplib.SMTPServerDisconnected as exc:
                 raise _Dropped(f"connection lost at RCPT TO: {exc}", before_data=True) from exc
-            answers[recipient] = RecipientResult(recipient, code, _words(words), outcome_for(code))
+            answers[recipient] = RecipientResult(
+                recipient, code, reply_text(words), outcome_for(code)
+            )
             if code == _SERVICE_CLOSING:
-                return _Attempt(uniform(envelope, Outcome.RETRY, code, _words(words)), True)
+                return _Attempt(uniform(envelope, Outcome.RETRY, code, reply_text(words)), True)
         accepted = [r for r, a in answers.items() if a.outcome is Outcome.SENT]
         if not accepted:
             refusals = list(answers.values())
@@ -443,10 +434,10 @@ class SmtpSink:
 
         try:
             code, words = conn.data(data)
-            reply = _words(words)
+            reply = reply_text(words)
             self._check_before_use = False  # the transaction is over, whatever the reply
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            code, reply = exc.smtp_code, _words(exc.smtp_error)
+            code, reply = exc.smtp_code, reply_text(exc.smtp_error)
         except smtplib.SMTPServerDisconnected as exc:
             raise _Dropped(f"connection lost during DATA: {exc}", before_data=False) from exc
         outcome = outcome_for(code)
