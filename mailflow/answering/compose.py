@@ -30,6 +30,8 @@ from mailflow.answering.explain import action_line_name, explain_issue
 from mailflow.answering.i18n import (
     SECTIONS,
     SUPPORTED_LANGUAGES,
+    Number,
+    days_until,
     format_when,
     pick_language,
     render,
@@ -105,9 +107,11 @@ def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -
             (clean(code, 8), action_line_name(code, language)) for code in conf.action_lines
         ],
         "links": [link for link in (clean(link, 2000) for link in conf.links) if _is_web(link)],
-        "word_count": conf.word_count,
-        "word_limit": campaign.word_limit,
-        "version": conf.version,
+        "word_count": Number(conf.word_count, language),
+        "word_limit": Number(campaign.word_limit, language),
+        "version": Number(conf.version, language),
+        # Nothing was found to confirm: the short variant asks for the text instead.
+        "empty": [note.code for note in conf.issues] == ["empty"],
         "deadline": format_when(campaign.deadline, zone, language),
     }
     fallback = trans.gettext("Your contribution to %(campaign)s") % {"campaign": campaign.name}
@@ -165,8 +169,9 @@ def reminder(
         raise StateError(f"the deadline of {campaign.name} has passed; no reminder is sent")
     language = pick_language(language, None)
     trans = translations(language)
+    zone = campaign.deadline.tzinfo
     context = _campaign_context(to_name, language, campaign)
-    context["time_left"] = _time_left(left, language)
+    context["time_left"] = _time_left(left, language, days_until(campaign.deadline, now, zone))
     subject = trans.gettext("Reminder: %(campaign)s, deadline %(day)s") % {
         "campaign": campaign.name,
         "day": context["deadline_day"],
@@ -191,7 +196,7 @@ def _campaign_context(to_name: str, language: str, campaign: CampaignInfo) -> di
         "name": shown_name(to_name),
         "association": campaign.association,
         "campaign": campaign.name,
-        "word_limit": campaign.word_limit,
+        "word_limit": Number(campaign.word_limit, language),
         "deadline": format_when(campaign.deadline, zone, language),
         "deadline_day": format_date(campaign.deadline.astimezone(zone), "long", locale=language),
     }
@@ -271,11 +276,12 @@ def _thread(original_id: str | None, references: Sequence[str]) -> tuple[str, li
     return originals[0], chain
 
 
-def _time_left(left: timedelta, language: str) -> str:
-    """Whole days left ("20 days"), else whole hours, else minutes; never rounded up."""
+def _time_left(left: timedelta, language: str, calendar_days: int) -> str:
+    """Days left as a reader counts them on a calendar ("in 2 days" on the 28th for a deadline on
+    the 30th), else whole hours, else minutes when the deadline is today."""
     # A huge threshold keeps Babel from switching to larger units ("3 weeks").
-    if left >= timedelta(days=1):
-        days = timedelta(days=left.days)
+    if calendar_days >= 1:
+        days = timedelta(days=calendar_days)
         return format_timedelta(days, granularity="day", threshold=1e9, locale=language)
     if left >= timedelta(hours=1):
         hours = timedelta(hours=left.seconds // 3600)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 from mailflow.answering.i18n import (
     SECTIONS,
+    Number,
     format_when,
     pick_language,
     section_label,
@@ -47,7 +48,11 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
             "Your text has %(words)s words; the limit is %(limit)s. "
             "Please shorten it by %(num)s words.",
             over,
-        ) % {"words": words, "limit": limit, "num": over}
+        ) % {
+            "words": Number(words, language),
+            "limit": Number(limit, language),
+            "num": Number(over, language),
+        }
     if code == "no_action_line":
         example = f"{EXAMPLE_ACTION_LINE} {action_line_name(EXAMPLE_ACTION_LINE, language)}"
         return trans.gettext(

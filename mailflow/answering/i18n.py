@@ -27,6 +27,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 from jinja2 import nodes
 from jinja2.ext import InternationalizationExtension
@@ -44,6 +45,10 @@ DOMAIN = "mailflow"
 SECTIONS: tuple[str, ...] = wsis.FIELDS
 #: The msgctxt of section labels: their translations must be labels the contribution parser knows.
 SECTION_CONTEXT = "section label"
+#: The msgctxt of what follows a label in the fill-in template (": ", French " : ", Chinese "：").
+SEPARATOR_CONTEXT = "label separator"
+#: Languages written without spaces between sentences: a line break in HTML would show as one.
+UNSPACED_LANGUAGES: frozenset[str] = frozenset({"zh"})
 _JINJA_EXTRACTOR = "jinja2.ext:babel_extract"
 
 
@@ -164,6 +169,8 @@ def environment(language: str) -> jinja2.Environment:
     env.extend(mailflow_translations=catalog)  # read by _CompiledTranslations while compiling
     env.globals["language"] = language
     env.globals["direction"] = text_direction(language)
+    env.globals["label_separator"] = catalog.pgettext(SEPARATOR_CONTEXT, ":")
+    env.globals["sentence_gap"] = "" if language in UNSPACED_LANGUAGES else " "
     return env
 
 
@@ -196,18 +203,58 @@ _ENGLISH_LABELS: dict[str, str] = {
 def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
     """``moment`` in ``zone`` as a member of ``language`` reads it, with its UTC offset.
 
-    E.g. "September 30, 2025, 11:59 PM (GMT+07:00)" or "30 septembre 2025, 23:59 (UTC+07:00)".
-    Its day, minute and offset are each formatted once per language and kept (Babel's formatting
-    was a visible share of a poll's time).
+    E.g. "September 30, 2025, 11:59 PM (GMT+07:00)", "30 septembre 2025 à 23 h 59 (UTC+07:00)",
+    "lúc 23:59 ngày 30 tháng 9 năm 2025 (GMT+07:00)" or "2025年9月30日 23:59（GMT+07:00）"; a zero
+    offset is "UTC". Its day, minute and offset are each formatted once per language and kept
+    (Babel's formatting was a visible share of a poll's time).
     """
     language = normalize_language(language) or DEFAULT_LANGUAGE
     local = moment.astimezone(zone) if zone is not None else moment
     offset = local.utcoffset() or timedelta(0)
-    text = _datetime_pattern(language).replace(
-        "{0}", _time_text(time(local.hour, local.minute), language)
-    )
-    text = text.replace("{1}", _date_text(local.date(), language))
-    return f"{text} ({_gmt_text(offset, language)})"
+    minute = time(local.hour, local.minute)
+    if language == "fr":  # French writes the hour with "h": 07 h 48
+        text = f"{_date_text(local.date(), language)} à {minute:%H} h {minute:%M}"
+    elif language == "vi":  # "lúc 07:48 ngày 3 tháng 12 năm 2026", as Vietnamese letters write it
+        day = local.date()
+        text = f"lúc {minute:%H:%M} ngày {day.day} tháng {day.month} năm {day.year}"
+    else:
+        text = _datetime_pattern(language).replace("{0}", _time_text(minute, language))
+        text = text.replace("{1}", _date_text(local.date(), language))
+    gmt = "UTC" if offset == timedelta(0) else _gmt_text(offset, language)
+    if language in UNSPACED_LANGUAGES:
+        return f"{text}（{gmt}）"  # full-width parentheses in Chinese text
+    return f"{text} ({gmt})"
+
+
+class Number(int):
+    """A count that reads as the language writes numbers (1,234 / 1 234 / 1.234) and still
+    chooses the plural form as the number it is."""
+
+    language: str
+
+    def __new__(cls, value: int, language: str) -> Number:
+        number = super().__new__(cls, value)
+        number.language = normalize_language(language) or DEFAULT_LANGUAGE
+        return number
+
+    def __str__(self) -> str:
+        return _number_text(int(self), self.language)
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else format(int(self), spec)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_text(value: int, language: str) -> str:
+    return str(format_decimal(value, locale=language))
+
+
+def days_until(moment: datetime, now: datetime, zone: tzinfo | None) -> int:
+    """Calendar days from ``now`` to ``moment`` in ``zone``, as a reader counts them: a deadline
+    on the 30th is "in 2 days" on the 28th, whatever the hour."""
+    here = now.astimezone(zone) if zone is not None else now
+    there = moment.astimezone(zone) if zone is not None else moment
+    return (there.date() - here.date()).days
 
 
 @functools.lru_cache(maxsize=16)
@@ -250,4 +297,5 @@ def extract_messages() -> Catalog:
             catalog.add(message, context=context)
     for label in _ENGLISH_LABELS.values():
         catalog.add(label, context=SECTION_CONTEXT)
+    catalog.add(":", context=SEPARATOR_CONTEXT)
     return catalog

@@ -181,7 +181,7 @@ def test_reply_subject_keeps_forward_prefix() -> None:
 def test_confirmation_empty_subject_uses_translated_fallback() -> None:
     message = confirm(original_subject="  ", language="fr")
 
-    assert message["Subject"] == "Re: Votre contribution à WSIS 2025"
+    assert message["Subject"] == "Re: Votre contribution à la campagne WSIS 2025"
 
 
 def test_confirmation_long_subject_is_shortened() -> None:
@@ -388,7 +388,7 @@ def test_confirmation_text_part_shows_untrusted_text_verbatim() -> None:
 def test_confirmation_lists_only_web_links() -> None:
     message = confirm(links=("javascript:alert(1)", "https://ok.example/x", "ftp://a.example/"))
 
-    assert '<a href="https://ok.example/x">https://ok.example/x</a>' in html_of(message)
+    assert '<a href="https://ok.example/x" dir="ltr">https://ok.example/x</a>' in html_of(message)
     assert "javascript" not in html_of(message)
     assert "ftp://" not in text_of(message)
 
@@ -414,6 +414,7 @@ def test_confirmation_accepted_text_in_english() -> None:
         "\n"
         "Links:\n"
         "- https://library.example/report\n"
+        "\n"
         "Length: 154 words (the limit is 200).\n"
         "\n"
         "If you want to change anything, reply to this message with the full corrected text "
@@ -462,7 +463,7 @@ def test_confirmation_accepted_with_warnings_says_suggestions_are_optional() -> 
 def test_confirmation_without_action_lines_or_links_says_none() -> None:
     text = text_of(confirm(action_lines=(), links=(), word_count=1))
 
-    assert "Action lines:\n- none recognised\n\nLinks:\n- none\nLength: 1 word (the limit" in text
+    assert "Action lines:\n- none recognised\n\nLinks:\n- none\n\nLength: 1 word (the limit" in text
 
 
 def test_confirmation_version_two_says_it_replaced_the_earlier() -> None:
@@ -475,19 +476,20 @@ def test_confirmation_version_two_says_it_replaced_the_earlier() -> None:
 def test_confirmation_dates_in_member_locale_and_campaign_zone() -> None:
     text = text_of(confirm(language="fr"))
 
-    assert "Nous avons reçu votre message « WSIS contribution » le 10 septembre 2025, 08:30 " in (
-        text
+    assert (
+        "Nous avons reçu votre message « WSIS contribution » le 10 septembre 2025 à 08 h 30 "
+        in (text)
     )
-    assert "La date limite est le 30 septembre 2025, 23:59 (UTC+07:00)." in text
+    assert "La date limite est le 30 septembre 2025 à 23 h 59 (UTC+07:00)." in text
 
 
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("vi", "Kính gửi Hoa Nguyen,"),
+        ("vi", "Kính gửi Ông/Bà Hoa Nguyen,"),
         ("fr", "Bonjour Hoa Nguyen,"),
         ("es", "Estimado/a Hoa Nguyen:"),
-        ("ar", "مرحبًا Hoa Nguyen،"),
+        ("ar", "مرحبًا \u2068Hoa Nguyen\u2069،"),
         ("zh", "Hoa Nguyen，您好："),
         ("ru", "Здравствуйте, Hoa Nguyen!"),
         ("de", "Dear Hoa Nguyen,"),
@@ -573,7 +575,9 @@ def test_explain_word_limit_russian_plurals(over: int, ending: str) -> None:
     assert explain_issue(note, "ru", CAMPAIGN).endswith(f"сократите его на {ending}")
 
 
-@pytest.mark.parametrize(("over", "ending"), [(2, "2 كلمتين."), (5, "5 كلمات."), (43, "43 كلمة.")])
+@pytest.mark.parametrize(
+    ("over", "ending"), [(1, "كلمة واحدة."), (2, "كلمتين."), (5, "5 كلمات."), (43, "43 كلمة.")]
+)
 def test_explain_word_limit_arabic_plurals(over: int, ending: str) -> None:
     note = IssueNote("word_limit", "error", {"words": 200 + over, "limit": 200, "over": over})
 
@@ -592,9 +596,10 @@ def test_explain_word_limit_numbers_in_every_language(language: str) -> None:
 def test_explain_no_action_line_gives_example_in_member_language(language: str) -> None:
     text = explain_issue(IssueNote("no_action_line", "error", {}), language, CAMPAIGN)
 
-    assert text.endswith(f"C3 {wsis.action_line('C3').name(language)}.") or text.endswith(
-        f"C3 {wsis.action_line('C3').name(language)}。"
-    )
+    example = f"C3 {wsis.action_line('C3').name(language)}"
+    if language == "ar":  # a left-to-right code inside right-to-left text is isolated
+        example = f"\u2068{example}\u2069"
+    assert text.endswith(f"{example}.") or text.endswith(f"{example}。")
 
 
 def test_explain_missing_section_names_section_in_member_language() -> None:
@@ -725,7 +730,8 @@ def test_confirmation_explains_every_issue_in_every_language(code: str, language
     generic = translations(language).gettext(GENERIC_FALLBACK) % {"code": code}
     text = text_of(confirm(language=language, status="needs_revision", issues=(note,)))
 
-    assert f"- {explained}\n" in text
+    # An empty mail gets the short variant, which says the one thing without a list.
+    assert (f"\n{explained}\n" if code == "empty" else f"- {explained}\n") in text
     assert (explained != english) is (language != "en")
     assert explained != generic
 
@@ -752,8 +758,9 @@ def test_call_has_rules_action_lines_and_fill_in_template(language: str) -> None
     assert "200" in text
     for line in wsis.ACTION_LINES:
         assert f"{line.code}  {line.name(language)}\n" in text
+    separator = {"fr": " :", "zh": "："}.get(language, ":")
     for section in SECTIONS:
-        assert f"\n{section_label(section, language)}:\n" in text
+        assert f"\n{section_label(section, language)}{separator}\n" in text
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
@@ -841,3 +848,40 @@ def test_confirmation_parts_are_8bit_unless_a_line_is_too_long() -> None:
     assert "Nguyễn Thị Hằng" in short_parts[0].get_content()
     assert long_link in long_parts[0].get_content()
     assert all(not p.defects for p in (*short_parts, *long_parts))
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_confirmation_of_an_empty_mail_is_the_short_variant(language: str) -> None:
+    note = IssueNote("empty", "error", {})
+    message = confirm(language=language, status="needs_revision", issues=(note,), word_count=0)
+    trans = translations(language)
+    thanks = trans.gettext("Thank you for your contribution to %(campaign)s.") % {
+        "campaign": "WSIS 2025"
+    }
+
+    for part in (text_of(message), html_of(message)):
+        assert explain_issue(note, language, CAMPAIGN).split(" ")[0] in part
+        assert thanks not in part
+        assert trans.gettext("What we understood:") not in part
+
+
+def test_confirmation_html_wraps_its_content_in_a_div_with_direction_and_language() -> None:
+    html = html_of(confirm(language="ar"))
+    assert '<div dir="rtl" lang="ar">' in html
+    assert '<bdi dir="ltr">C3</bdi>' in html
+
+
+def test_confirmation_html_in_chinese_joins_sentences_without_a_break() -> None:
+    html = html_of(confirm(language="zh"))
+    assert "感谢您为WSIS 2025投稿。我们已于" in html
+
+
+def test_confirmation_numbers_are_written_as_the_language_writes_them() -> None:
+    text = text_of(confirm(language="fr", word_count=1234))
+    assert "Longueur : 1\u202f234 mots (la limite est de 200)." in text
+
+
+def test_reminder_days_left_are_calendar_days() -> None:
+    late_evening = datetime(2025, 9, 28, 16, 0, tzinfo=UTC)  # 23:00 in the deadline's zone
+    text = text_of(parse(reminder("a@b.test", "Ann", "en", CAMPAIGN, now=late_evening).data))
+    assert "that is in 2 days." in text
