@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mailflow.answering.i18n import normalize_language
 from mailflow.errors import MailflowError, NotFoundError
 from mailflow.ledger.models import Member, MemberAddress
 
@@ -32,6 +33,8 @@ class RosterError(MailflowError):
 class ImportResult:
     added: int
     updated: int
+    # (address, language) of members who prefer a language mailflow cannot write: they get English.
+    unanswerable: tuple[tuple[str, str], ...] = ()
 
 
 def normalise_address(value: str) -> str:
@@ -55,6 +58,7 @@ def import_csv(session: Session, path: Path) -> ImportResult:
         raise RosterError(f"{path}: needs a header row with at least: {','.join(CSV_COLUMNS)}")
     reader.fieldnames = header
     added = updated = 0
+    unanswerable: list[tuple[str, str]] = []
     for line, row in enumerate(reader, start=2):
         raw_addresses = (row.get("email") or "").replace(",", ";").split(";")
         addresses = [normalise_address(a) for a in raw_addresses if a.strip()]
@@ -70,7 +74,10 @@ def import_csv(session: Session, path: Path) -> ImportResult:
         )
         added += created
         updated += not created
-    return ImportResult(added=added, updated=updated)
+        language = (row.get("language") or "").strip()
+        if language and normalize_language(language) is None:
+            unanswerable.append((addresses[0], language))
+    return ImportResult(added=added, updated=updated, unanswerable=tuple(unanswerable))
 
 
 def upsert(

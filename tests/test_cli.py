@@ -139,6 +139,23 @@ def test_members_import_and_list_json(workspace: Path) -> None:
     }
 
 
+def test_members_import_warns_about_languages_mailflow_cannot_write(workspace: Path) -> None:
+    (workspace / "more.csv").write_text(
+        "email,name,organisation,country,language\n"
+        "anna@bib.example.de,Anna,Stadtbibliothek,Germany,de\n"
+        "hoa@members.test,Hoa,Thu vien,Viet Nam,vi-VN\n"
+        "joao@bib.example.pt,João,Biblioteca,Portugal,pt\n",
+        encoding="utf-8",
+    )
+    result = run("members", "import", "more.csv")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "3 added, 0 updated\n",
+        "Warning: mailflow cannot write in de, pt; 2 member(s) will get English: "
+        "anna@bib.example.de, joao@bib.example.pt\n",
+    )
+
+
 def test_members_import_bad_address_names_the_line(workspace: Path) -> None:
     (workspace / "bad.csv").write_text("email,name\nok@members.test,A\nnot-an-address,B\n")
     result = run("members", "import", "bad.csv")
