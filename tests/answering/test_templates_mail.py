@@ -225,7 +225,7 @@ def test_english_uses_the_msgids() -> None:
     ("language", "expected"),
     [
         ("en", "Hello,"),
-        ("vi", "Xin chào,"),
+        ("vi", "Kính gửi Quý vị,"),
         ("fr", "Bonjour,"),
         ("es", "Hola:"),
         ("ar", "مرحبًا،"),
