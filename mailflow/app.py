@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mailflow import accounts, browse, campaign, members, pipeline, submissions, views
+from mailflow import accounts, browse, campaign, decisions, members, pipeline, submissions, views
 from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.errors import MailflowError
@@ -245,37 +245,72 @@ class App:
         """Deliver queued mail now, whatever its retry schedule says; counts by outcome."""
         return outbox.flush(self.settings, self.ledger(), ignore_schedule=True)
 
-    def retry_outbox(self, ids: Iterable[int] = (), *, all_failed: bool = False) -> list[int]:
-        """Put failed mail back in the queue (the rows named, or every failed one); their ids."""
+    def retry_outbox(
+        self, ids: Iterable[int] = (), *, all_failed: bool = False, who: str
+    ) -> list[int]:
+        """Put failed mail back in the queue (the rows named, or every failed one); their ids.
+        Each retry is kept in the decisions trail with ``who``."""
         with self.ledger().transaction() as session:
             mails = outbox.retry(session, list(ids), all_failed=all_failed, now=datetime.now(UTC))
+            for mail in mails:
+                decisions.record(
+                    session, who, "retry", outbox_id=mail.id, submission_id=mail.submission_id
+                )
             return [mail.id for mail in mails]
 
     # -- the report -----------------------------------------------------------------------------
-    def compile_report(self, outdir: Path, *, delimiter: str | None = None) -> campaign.Compiled:
+    def compile_report(
+        self, outdir: Path, *, delimiter: str | None = None, who: str
+    ) -> campaign.Compiled:
         """Render the report from accepted submissions into ``outdir``, with its manifest;
-        ``delimiter`` (``,`` or ``;``) overrides ``[campaign] csv_dialect``."""
-        return campaign.compile_report(self.settings, self.ledger(), outdir, delimiter=delimiter)
+        ``delimiter`` (``,`` or ``;``) overrides ``[campaign] csv_dialect``. The compile is kept
+        in the decisions trail with ``who`` once the folder is written."""
+        compiled = campaign.compile_report(
+            self.settings, self.ledger(), outdir, delimiter=delimiter
+        )
+        with self.ledger().transaction() as session:
+            note = f"{compiled.entries} contribution(s) in {outdir.resolve()}"
+            decisions.record(session, who, "compile", note=note)
+        return compiled
 
     def send_report(
-        self, *, dry_run: bool = False, resend: bool = False, allow_empty: bool = False
+        self,
+        *,
+        dry_run: bool = False,
+        resend: bool = False,
+        allow_empty: bool = False,
+        who: str,
     ) -> campaign.Sent:
-        """Send the compiled folder, byte for byte, to the campaign recipient."""
-        return campaign.send_report(
+        """Send the compiled folder, byte for byte, to the campaign recipient; a send (not a
+        dry run) is kept in the decisions trail with ``who`` once the report is queued."""
+        sent = campaign.send_report(
             self.settings,
             self.ledger(),
             dry_run=dry_run,
             resend=resend,
             allow_empty=allow_empty,
         )
+        if not dry_run:
+            with self.ledger().transaction() as session:
+                decisions.record(session, who, "send_report", note=sent.message_id or "")
+        return sent
+
+    def report_state(self) -> dict[str, Any]:
+        """The compiled report (its files, and why it may not be sent as it is) and the last
+        report sent; reads only."""
+        return campaign.report_state(self.settings, self.ledger())
 
     def coordinator_draft(self, submission_id: int, kind: str) -> str:
         """The text an edit (``kind`` "edit") or an English version ("translation") starts from."""
         with self.ledger().transaction() as session:
             return submissions.coordinator_draft(session, submission_id, kind)
 
-    def set_coordinator_text(self, submission_id: int, kind: str, text: str) -> int:
+    def set_coordinator_text(self, submission_id: int, kind: str, text: str, *, who: str) -> int:
         """Keep the coordinator's edit or English version of a submission; the member's text and
-        earlier versions stay. Returns how many versions of that kind there are now."""
+        earlier versions stay. Returns how many versions of that kind there are now. Kept in the
+        decisions trail with ``who``."""
         with self.ledger().transaction() as session:
-            return submissions.set_coordinator_text(session, submission_id, kind, text)
+            versions = submissions.set_coordinator_text(session, submission_id, kind, text)
+            action = "edit_text" if kind == "edit" else "english"
+            decisions.record(session, who, action, submission_id=submission_id)
+            return versions

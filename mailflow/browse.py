@@ -211,6 +211,11 @@ def submission_detail(session: Session, submission_id: int) -> dict[str, Any]:
     ]
     data["decisions"] = decisions.for_submission(session, sub.id)
     data["member_id"] = sub.member_id
+    # What the edit and English-version forms start from (the text in use, else the member's).
+    data["drafts"] = {
+        kind: submissions.coordinator_draft(session, sub.id, kind)
+        for kind in submissions.COORDINATOR_KINDS
+    }
     return data
 
 

@@ -86,9 +86,9 @@ def console_account(workdir: Path) -> tuple[App, str, str]:
 
 
 def _report_steps(app: App, workdir: Path) -> Iterator[str]:
-    compiled = app.compile_report(workdir / "report")
+    compiled = app.compile_report(workdir / "report", who=DEMO_ACCOUNT)
     yield f"compile: {len(compiled.files)} files in {workdir / 'report'}"
     for warning in compiled.warnings:
         yield f"  warning: {warning}"
-    sent = app.send_report()
+    sent = app.send_report(who=DEMO_ACCOUNT)
     yield f"send-report: {sent.message}"

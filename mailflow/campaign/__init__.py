@@ -13,6 +13,7 @@ from mailflow.campaign.reporting import (
     compile_report,
     export,
     report_entries,
+    report_state,
     send_report,
 )
 from mailflow.campaign.review import reprocess, review
@@ -25,6 +26,7 @@ __all__ = [
     "compile_report",
     "export",
     "report_entries",
+    "report_state",
     "reprocess",
     "review",
     "send_call",

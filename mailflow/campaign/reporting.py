@@ -48,6 +48,7 @@ __all__ = [
     "compile_report",
     "export",
     "report_entries",
+    "report_state",
     "send_report",
 ]
 
@@ -208,6 +209,57 @@ def _describe(found: list[Change]) -> str:
     return f"{shown}{more}"
 
 
+def _check(
+    session: Session, draft: Report, campaign_id: int, previous: Report | None
+) -> tuple[dict[str, bytes], list[str]]:
+    """The compiled files, and every reason they may not be sent as they are."""
+    files, problems = _read_folder(draft)
+    found = _ledger_changes(session, draft, campaign_id)
+    if found:
+        problems.append(
+            f"{len(found)} contribution{'s' if len(found) != 1 else ''} changed in the "
+            f"ledger since the compile ({_describe(found)})"
+        )
+    if previous is not None and (draft.manifest or {}).get("replaces") != previous.id:
+        problems.append(f"a report was sent after this one was compiled ({previous.message_id})")
+    return files, problems
+
+
+def report_state(settings: Settings, ledger: Ledger) -> dict[str, Any]:
+    """The compiled report as `send_report` would send it, and the one sent last, as plain data:
+    ``{"draft": {subject, folder, compiled_at, contributions, files, attachments, problems} or
+    None, "sent": {message_id, state, sent_at, acknowledged_at, subject} or None}``. Reads only.
+    """
+    with ledger.transaction() as session:
+        campaign = sync_campaign(session, settings.campaign)
+        previous = _last_sent(session, campaign.id)
+        draft = _draft(session, campaign.id)
+        shown: dict[str, Any] | None = None
+        if draft is not None and draft.manifest:
+            files, problems = _check(session, draft, campaign.id, previous)
+            shown = {
+                "subject": draft.subject,
+                "folder": draft.folder,
+                "compiled_at": draft.compiled_at,
+                "contributions": len(draft.manifest.get("contributions", {})),
+                "files": {name: len(data) for name, data in files.items()},
+                "attachments": [name for name, _ in draft.manifest.get("attachments", [])],
+                "problems": problems,
+            }
+        sent = (
+            {
+                "subject": previous.subject,
+                "message_id": previous.message_id,
+                "state": previous.state,
+                "sent_at": previous.sent_at,
+                "acknowledged_at": previous.acknowledged_at,
+            }
+            if previous is not None
+            else None
+        )
+        return {"draft": shown, "sent": sent}
+
+
 def send_report(
     settings: Settings,
     ledger: Ledger,
@@ -231,17 +283,7 @@ def send_report(
         draft = _draft(session, campaign.id)
         if draft is None or not draft.manifest:
             raise StateError("no compiled report: run `mailflow compile` first")
-        files, problems = _read_folder(draft)
-        found = _ledger_changes(session, draft, campaign.id)
-        if found:
-            problems.append(
-                f"{len(found)} contribution{'s' if len(found) != 1 else ''} changed in the "
-                f"ledger since the compile ({_describe(found)})"
-            )
-        if previous is not None and draft.manifest.get("replaces") != previous.id:
-            problems.append(
-                f"a report was sent after this one was compiled ({previous.message_id})"
-            )
+        files, problems = _check(session, draft, campaign.id, previous)
         count = len(draft.manifest.get("contributions", {}))
         if dry_run:
             verdict = (

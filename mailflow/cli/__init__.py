@@ -191,7 +191,7 @@ def demo(ctx: click.Context, workdir: Path, open_web: bool, port: int) -> None:
     app, name, password = demo_module.console_account(workdir)
     ctx.call_on_close(app.close)
     click.echo(f"console login: {name} / {password}  (a new password at every run)")
-    serve_console(app, "127.0.0.1", port, None)
+    serve_console(app, "127.0.0.1", port, None, workdir / "report")
 
 
 for _command in (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, delivery_line, get_app
+from mailflow.cli.common import CONTEXT_SETTINGS, delivery_line, get_app, who
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
@@ -57,7 +57,7 @@ def remind(ctx: click.Context, days_before: int | None) -> None:
 def compile_command(ctx: click.Context, outdir: Path, excel_dialect: str | None) -> None:
     """Render the report from accepted submissions into a folder, with a manifest."""
     delimiter = {"comma": ",", "semicolon": ";"}[excel_dialect] if excel_dialect else None
-    result = get_app(ctx).compile_report(outdir, delimiter=delimiter)
+    result = get_app(ctx).compile_report(outdir, delimiter=delimiter, who=who())
     for path in result.files:
         click.echo(str(path))
     for warning in result.warnings:
@@ -75,5 +75,7 @@ def compile_command(ctx: click.Context, outdir: Path, excel_dialect: str | None)
 @click.pass_context
 def send_report(ctx: click.Context, dry_run: bool, resend: bool, allow_empty: bool) -> None:
     """Send the compiled folder, exactly as compiled, to the campaign recipient."""
-    result = get_app(ctx).send_report(dry_run=dry_run, resend=resend, allow_empty=allow_empty)
+    result = get_app(ctx).send_report(
+        dry_run=dry_run, resend=resend, allow_empty=allow_empty, who=who()
+    )
     click.echo(result.message)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, delivery_line, echo_json, get_app, json_option
+from mailflow.cli.common import (
+    CONTEXT_SETTINGS,
+    delivery_line,
+    echo_json,
+    get_app,
+    json_option,
+    who,
+)
 
 
 @click.group("outbox", context_settings=CONTEXT_SETTINGS)
@@ -52,7 +59,7 @@ def outbox_retry(ctx: click.Context, ids: tuple[int, ...], all_failed: bool) -> 
     """Put failed mail back in the queue (by id, or --all-failed); the next flush sends it."""
     if bool(ids) == all_failed:
         raise click.UsageError("give the ids of failed mails, or --all-failed")
-    retried = get_app(ctx).retry_outbox(ids, all_failed=all_failed)
+    retried = get_app(ctx).retry_outbox(ids, all_failed=all_failed, who=who())
     if retried:
         click.echo(f"queued again: {', '.join(str(i) for i in retried)}")
     else:

@@ -132,7 +132,7 @@ def _coordinator_text(ctx: click.Context, submission_id: int, kind: str, file: s
         if edited is None:
             raise click.ClickException("the editor was closed without saving; nothing was kept")
         text = edited
-    versions = app.set_coordinator_text(submission_id, kind, text)
+    versions = app.set_coordinator_text(submission_id, kind, text, who=who())
     what = "edit" if kind == "edit" else "English version"
     click.echo(
         f"submission {submission_id}: the coordinator's {what} is kept (version {versions}); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -24,14 +25,21 @@ LOOPBACK = ("127.0.0.1", "::1", "localhost")
     help="Address of the reverse proxy in front, which speaks TLS: its X-Forwarded-For and "
     "X-Forwarded-Proto headers are trusted and the session cookie is marked Secure.",
 )
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Folder the console compiles the report into (as compile --out).",
+)
 @click.pass_context
-def web(ctx: click.Context, host: str, port: int, proxy: str | None) -> None:
+def web(ctx: click.Context, host: str, port: int, proxy: str | None, report_dir: Path) -> None:
     """Run the coordinators' web console until interrupted (accounts: web user add)."""
     if ctx.invoked_subcommand is None:
-        serve_console(get_app(ctx), host, port, proxy)
+        serve_console(get_app(ctx), host, port, proxy, report_dir)
 
 
-def serve_console(app: App, host: str, port: int, proxy: str | None) -> None:
+def serve_console(app: App, host: str, port: int, proxy: str | None, report_dir: Path) -> None:
     """Say where the console is, then serve it until Ctrl-C."""
     from mailflow import web as console  # deferred: Flask and waitress, only to serve
 
@@ -45,7 +53,7 @@ def serve_console(app: App, host: str, port: int, proxy: str | None) -> None:
         )
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"console: http://{shown}:{port}/  (Ctrl-C stops it)")
-    console.serve(app, host, port, proxy=proxy)
+    console.serve(app, host, port, proxy=proxy, report_dir=report_dir)
 
 
 @web.group("user", context_settings=CONTEXT_SETTINGS)

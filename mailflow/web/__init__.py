@@ -10,6 +10,7 @@ lives in `mailflow.web.guard` (login, roles, CSRF, headers, throttling); the pag
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -22,9 +23,12 @@ from mailflow.web import guard, language, manage, pages
 __all__ = ["create_app", "serve"]
 
 
-def create_app(app: App, *, secure_cookies: bool = False) -> Flask:
+def create_app(
+    app: App, *, report_dir: Path = Path("report"), secure_cookies: bool = False
+) -> Flask:
     """The console's WSGI application over ``app``.
 
+    ``report_dir`` is the folder the report is compiled into (as ``mailflow compile --out``).
     ``secure_cookies`` marks the session cookie Secure: the browser then sends it over HTTPS
     only (behind a reverse proxy that speaks TLS).
     """
@@ -54,6 +58,7 @@ def create_app(app: App, *, secure_cookies: bool = False) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     flask_app.extensions["mailflow.app"] = app
+    flask_app.extensions["mailflow.report_dir"] = report_dir.resolve()
     language.install(flask_app)
     guard.install(flask_app)
     flask_app.register_blueprint(pages.blueprint)
@@ -61,7 +66,15 @@ def create_app(app: App, *, secure_cookies: bool = False) -> Flask:
     return flask_app
 
 
-def serve(app: App, host: str, port: int, *, proxy: str | None = None, threads: int = 4) -> None:
+def serve(
+    app: App,
+    host: str,
+    port: int,
+    *,
+    report_dir: Path = Path("report"),
+    proxy: str | None = None,
+    threads: int = 4,
+) -> None:
     """Serve the console with waitress until interrupted.
 
     ``proxy`` is the address of a reverse proxy in front (TLS ends there): its
@@ -77,7 +90,7 @@ def serve(app: App, host: str, port: int, *, proxy: str | None = None, threads: 
             "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
         }
     waitress_serve(
-        create_app(app, secure_cookies=proxy is not None),
+        create_app(app, report_dir=report_dir, secure_cookies=proxy is not None),
         host=host,
         port=port,
         threads=threads,

@@ -38,12 +38,12 @@ def current() -> str:
     return str(g.get("language", i18n.DEFAULT_LANGUAGE))
 
 
-def gettext(message: str, **values: Any) -> str:
+def gettext(message: str, /, **values: Any) -> str:
     text = i18n.translations(current(), DOMAIN).gettext(message)
     return text % values if values else text
 
 
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
     text = i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
     return text % {"num": n, **values}
 

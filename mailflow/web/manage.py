@@ -1,18 +1,39 @@
 """The console's pages for the roster, the report and the outbox, with their forms.
 
-Members (list, search, add, deactivate, import a CSV after a preview), the report (as IFLA
-will read it, its files, whether the ledger changed since the compile, and sending it behind a
-confirmation step) and the outbox (mail by state with the reasons of failures). Each view reads
-through one `App` method and each form calls one.
+Members (list and search), the report (as IFLA will read it, its files, whether the folder or
+the ledger changed since the compile, compiling it, and sending it behind a confirmation step
+with the same rules as ``mailflow send-report``) and the outbox (mail by state with the reasons
+of failures; a failed mail can be sent again). Each view reads through one `App` method and
+each form calls one.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+import mimetypes
+from pathlib import Path
 
-from mailflow.web.guard import core
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from mailflow.web.guard import core, who
+from mailflow.web.language import _
 
 blueprint = Blueprint("manage", __name__)
+
+#: The report's HTML is the mail IFLA reads: inline styles, no script, framed by the console only.
+REPORT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+)
 
 
 def _page_number() -> int:
@@ -29,6 +50,7 @@ def members() -> str:
     return render_template("members.html", page=page, query=query)
 
 
+# -- the outbox ------------------------------------------------------------------------------------
 @blueprint.route("/outbox")
 def outbox() -> str:
     state = request.args.get("state", "")
@@ -36,6 +58,90 @@ def outbox() -> str:
     return render_template("outbox.html", page=page, state=state)
 
 
+@blueprint.route("/outbox/retry", methods=["POST"])
+def retry() -> BaseResponse:
+    """Queue failed mail again (one, or every failed one) and send the outbox now."""
+    app = core()
+    if request.form.get("all") == "failed":
+        retried = app.retry_outbox(all_failed=True, who=who())
+    else:
+        try:
+            ids = [int(request.form.get("id", ""))]
+        except ValueError:
+            abort(400)
+        retried = app.retry_outbox(ids, who=who())
+    delivery = app.flush_outbox() if retried else {}
+    flash(
+        _(
+            "Queued again: %(count)s; sent now: %(sent)s.",
+            count=len(retried),
+            sent=delivery.get("sent", 0),
+        )
+    )
+    return redirect(url_for("manage.outbox", state=request.form.get("state", "")))
+
+
+# -- the report ------------------------------------------------------------------------------------
+def _report_dir() -> Path:
+    folder = current_app.extensions["mailflow.report_dir"]
+    assert isinstance(folder, Path)
+    return folder
+
+
 @blueprint.route("/report")
 def report() -> str:
-    return render_template("report.html", status=core().status())
+    return render_template("report.html", state=core().report_state(), report_dir=_report_dir())
+
+
+def _compiled_file(name: str) -> bytes:
+    """A file of the compiled report, by a name its manifest lists (and no other)."""
+    draft = core().report_state()["draft"]
+    if draft is None or name not in draft["files"] or not draft["folder"]:
+        abort(404)
+    try:
+        return (Path(draft["folder"]) / name).read_bytes()
+    except OSError:
+        abort(404)
+
+
+@blueprint.route("/report/view")
+def report_view() -> Response:
+    """The compiled report.html, shown inside the report page (sandboxed, no script)."""
+    response = Response(_compiled_file("report.html"), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = REPORT_POLICY
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@blueprint.route("/report/files/<name>")
+def report_file(name: str) -> Response:
+    return Response(
+        _compiled_file(name),
+        mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@blueprint.route("/report/compile", methods=["POST"])
+def compile_report() -> BaseResponse:
+    compiled = core().compile_report(_report_dir(), who=who())
+    flash(_("The report is compiled (contributions: %(count)s).", count=compiled.entries))
+    for warning in compiled.warnings:
+        flash(warning)
+    return redirect(url_for("manage.report"))
+
+
+@blueprint.route("/report/send", methods=["GET", "POST"])
+def send_report() -> str | BaseResponse:
+    """A confirmation page, then the send itself (refused as ``send-report`` refuses)."""
+    app = core()
+    if request.method == "GET":
+        return render_template(
+            "send_report.html", state=app.report_state(), recipient=app.settings.campaign.recipient
+        )
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that the report should go to IFLA now."))
+        return redirect(url_for("manage.send_report"))
+    sent = app.send_report(resend=request.form.get("resend") == "yes", who=who())
+    flash(_("The report was sent: %(message)s", message=sent.message))
+    return redirect(url_for("manage.report"))

@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from mailflow.answering import i18n
@@ -147,6 +157,19 @@ def review(submission_id: int) -> BaseResponse:
     status, _delivery = core().review(submission_id, accept=accept, note=note, who=who())
     flash(_("Submission %(id)s is now %(status)s.", id=submission_id, status=status_label(status)))
     return redirect(url_for("pages.submission", submission_id=submission_id))
+
+
+@blueprint.route("/submissions/<int:submission_id>/text/<kind>", methods=["POST"])
+def coordinator_text(submission_id: int, kind: str) -> BaseResponse:
+    if kind not in ("edit", "translation"):
+        abort(404)
+    text = request.form.get("text", "")
+    versions = core().set_coordinator_text(submission_id, kind, text, who=who())
+    if kind == "edit":
+        flash(_("The text for the report is kept (version %(n)s).", n=versions))
+    else:
+        flash(_("The English version is kept (version %(n)s).", n=versions))
+    return redirect(url_for("pages.submission", submission_id=submission_id, _anchor=kind))
 
 
 def status_label(status: str) -> str:

@@ -104,7 +104,7 @@ def workspace(
 
 @pytest.fixture
 def flask_app(workspace: Workspace) -> Flask:
-    return create_app(workspace.app)
+    return create_app(workspace.app, report_dir=workspace.path / "report")
 
 
 @pytest.fixture

@@ -110,3 +110,46 @@ def test_browser_markup_from_a_member_is_shown_as_text_and_never_runs(
     assert "Obstacles: </textarea></pre><script>alert('xss')</script> <svg onload=alert(1)>" in text
     assert "Future actions: {{ 7*7 }}" in text
     screenshot(browser, "submission-markup")
+
+
+def test_browser_edit_compile_and_send_the_report_to_the_smtp_server(
+    browser: Any, console: Console
+) -> None:
+    import email
+    from email import policy
+
+    by = _by()
+    app = console.workspace.app
+    sid = submission_id(console, "minh.tv@thuvien-supham.example.vn")
+    log_in(browser, console, *COORDINATOR)
+    browser.get(f"{console.url}/submissions/{sid}")
+    box = browser.find_element(by.ID, "edit-text")
+    box.clear()
+    box.send_keys("Organisation: Thư viện Sư phạm\nWhy: edited for IFLA by the coordinator")
+    click_and_wait(browser, browser.find_element(by.ID, "save-edit"))
+    assert "The text for the report is kept (version 1)." in browser.page_source
+    browser.get(console.url + "/report")
+    click_and_wait(browser, browser.find_element(by.ID, "compile"))
+    assert browser.find_element(by.ID, "report-current").text == (
+        "The folder and the ledger are as they were at the compile."
+    )
+    screenshot(browser, "report")
+    click_and_wait(browser, browser.find_element(by.ID, "to-send"))
+    screenshot(browser, "send-report")
+    browser.find_element(by.ID, "confirm").click()
+    before = len(console.workspace.smtp.received)
+    click_and_wait(browser, browser.find_element(by.ID, "send"))
+    [flash] = [e.text for e in browser.find_elements(by.CSS_SELECTOR, ".flash")]
+    assert flash.startswith("The report was sent: report <")
+    assert flash.endswith("> to report@ifla.test: 10 contributions; 1 sent")
+    [mail] = console.workspace.smtp.received[before:]
+    assert mail.rcpt_tos == ("report@ifla.test",)
+    message = email.message_from_bytes(mail.data, policy=policy.default)
+    texts = [
+        part.get_content()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain" and part.get_filename() is None
+    ]
+    assert any("edited for IFLA by the coordinator" in text for text in texts)
+    actions = [(d["who"], d["action"]) for d in app.submission_detail(sid)["decisions"]]
+    assert actions == [("anna", "edit_text")]

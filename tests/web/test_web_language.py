@@ -13,7 +13,7 @@ from mailflow.web.language import DOMAIN, extract_messages
 
 TRANSLATED = [language for language in SUPPORTED_LANGUAGES if language != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-PAGES = ("/", "/submissions", "/submissions/1", "/members", "/outbox", "/report")
+PAGES = ("/", "/submissions", "/submissions/1", "/members", "/outbox", "/report", "/report/send")
 
 
 def _ids(value: str | tuple[str, ...]) -> tuple[str, ...]:

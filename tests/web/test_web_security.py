@@ -126,8 +126,8 @@ def test_pages_send_a_strict_content_security_policy(client: FlaskClient) -> Non
     log_in(client, *COORDINATOR)
     response = client.get("/")
     assert response.headers["Content-Security-Policy"] == (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; frame-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"

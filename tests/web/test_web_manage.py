@@ -1,0 +1,112 @@
+"""The report, outbox and coordinator-text forms of the console, through the test client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from support.web import COORDINATOR, VIEWER, Workspace, csrf_token, log_in
+
+from mailflow.browse import Filters
+
+
+def _logged_in(client: FlaskClient, account: tuple[str, str] = COORDINATOR) -> str:
+    log_in(client, *account)
+    return csrf_token(client.get("/").text)
+
+
+def _sid(workspace: Workspace, sender: str) -> int:
+    return int(workspace.app.submission_page(Filters(query=sender)).rows[0]["id"])
+
+
+def test_english_version_is_kept_and_shown(client: FlaskClient, workspace: Workspace) -> None:
+    token = _logged_in(client)
+    sid = _sid(workspace, "h.dubois@bm-saintclair.example.fr")
+    response = client.post(
+        f"/submissions/{sid}/text/translation",
+        data={"text": "Why: we train readers in media literacy.", "csrf_token": token},
+    )
+    assert response.headers["Location"] == f"/submissions/{sid}#translation"
+    page = client.get(f"/submissions/{sid}").text
+    assert "The English version is kept (version 1)." in page
+    assert "we train readers in media literacy.</textarea>" in page
+    [decision] = workspace.app.submission_detail(sid)["decisions"]
+    assert (decision["who"], decision["action"]) == ("anna", "english")
+
+
+def test_unchanged_edit_is_refused_with_the_reason(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    token = _logged_in(client)
+    sid = _sid(workspace, "h.dubois@bm-saintclair.example.fr")
+    data = {"text": "Why: a text.", "csrf_token": token}
+    client.post(f"/submissions/{sid}/text/edit", data=data)
+    again = client.post(f"/submissions/{sid}/text/edit", data=data)
+    assert again.status_code == 409
+    assert f"the edit of submission {sid} is unchanged; nothing was kept" in again.text
+
+
+def test_report_page_says_the_ledger_changed_since_the_compile(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    token = _logged_in(client)
+    assert client.post("/report/compile", data={"csrf_token": token}).status_code == 302
+    page = client.get("/report").text
+    assert 'id="report-current"' in page
+    assert client.get("/report/files/report.txt").status_code == 200
+    framed = client.get("/report/view")
+    assert framed.headers["Content-Security-Policy"].endswith("frame-ancestors 'self'; sandbox")
+    sid = _sid(workspace, "h.dubois@bm-saintclair.example.fr")
+    client.post(f"/submissions/{sid}/text/edit", data={"text": "Why: new.", "csrf_token": token})
+    page = client.get("/report").text
+    assert "The report can no longer be sent as it is; compile it again:" in page
+    assert "1 contribution changed in the ledger since the compile" in page
+    refused = client.post("/report/send", data={"confirm": "yes", "csrf_token": token})
+    assert refused.status_code == 409
+    assert "the report was not sent" in refused.text
+
+
+def test_report_file_outside_the_manifest_is_not_served(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    token = _logged_in(client)
+    client.post("/report/compile", data={"csrf_token": token})
+    assert client.get("/report/files/..%2Fledger.sqlite3").status_code == 404
+    assert client.get("/report/files/secrets.txt").status_code == 404
+
+
+def test_send_needs_the_confirmation_box(client: FlaskClient, workspace: Workspace) -> None:
+    token = _logged_in(client)
+    client.post("/report/compile", data={"csrf_token": token})
+    response = client.post("/report/send", data={"csrf_token": token})
+    assert response.headers["Location"] == "/report/send"
+    assert workspace.smtp.received == []
+
+
+def test_failed_mail_is_sent_again_from_the_outbox(
+    client: FlaskClient, workspace: Workspace, tmp_path: Path
+) -> None:
+    held = int(workspace.app.submission_page(Filters(status="held")).rows[0]["id"])
+    workspace.smtp.fail("RCPT", 550, "5.1.1 mailbox unavailable")
+    workspace.app.review(held, accept=True, who="anna")
+    [failed] = workspace.app.outbox_page("failed").rows
+    token = _logged_in(client)
+    page = client.get("/outbox?state=failed").text
+    assert f'id="retry-{failed["id"]}"' in page
+    response = client.post(
+        "/outbox/retry", data={"id": str(failed["id"]), "state": "failed", "csrf_token": token}
+    )
+    assert response.headers["Location"] == "/outbox?state=failed"
+    assert "Queued again: 1; sent now: 1." in client.get("/outbox").text
+    assert [m.rcpt_tos for m in workspace.smtp.received] == [("someone@elsewhere.example.net",)]
+    assert workspace.app.outbox_page("failed").rows == []
+
+
+def test_viewer_sees_no_forms_and_cannot_compile(client: FlaskClient, workspace: Workspace) -> None:
+    token = _logged_in(client, VIEWER)
+    sid = _sid(workspace, "h.dubois@bm-saintclair.example.fr")
+    page = client.get(f"/submissions/{sid}").text
+    assert 'id="edit-text"' not in page
+    assert 'id="compile"' not in client.get("/report").text
+    assert client.post("/report/compile", data={"csrf_token": token}).status_code == 403
+    assert workspace.app.report_state()["draft"] is None
