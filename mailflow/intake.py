@@ -30,26 +30,30 @@ from mailflow.errors import DeliveryError
 from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
-    InboundState,
     Member,
     MemberAddress,
-    MessageKind,
     OutboxMail,
     Report,
-    ReportState,
     Submission,
 )
 from mailflow.ledger.store import PendingRows, sync_campaign
 from mailflow.reading import headers, mime
-from mailflow.reading.classify import Kind
 from mailflow.reading.contribution import extract
 from mailflow.reading.prepare import Known, Prepared
-from mailflow.reading.validate import Issue, Rules, Severity, Status, Verdict, is_note, judge
+from mailflow.reading.validate import Issue, Rules, Severity, Verdict, is_note, judge
+from mailflow.states import (
+    CONFIRMED_STATUSES,
+    REPORT,
+    InboundState,
+    MessageKind,
+    ReportState,
+    SubmissionStatus,
+    move,
+)
 
 log = logging.getLogger(__name__)
 
 #: Submission statuses that get a confirmation mail.
-CONFIRMED_STATUSES = (Status.ACCEPTED.value, Status.NEEDS_REVISION.value)
 
 
 @dataclass
@@ -216,7 +220,7 @@ def process(
                 "message %s could not be processed: %s", inbound.message_id, exc, exc_info=True
             )
             return _failed(inbound, f"{exc.__class__.__name__}: {exc}")
-    inbound.state = InboundState.PROCESSED.value
+    move(inbound, InboundState.PROCESSED)
     inbound.error = ""
     inbound.processed_at = datetime.now(UTC)
     if outcome.submission is not None:
@@ -225,7 +229,7 @@ def process(
 
 
 def _failed(inbound: InboundMessage, error: str) -> Outcome:
-    inbound.state = InboundState.FAILED.value
+    move(inbound, InboundState.FAILED)
     inbound.error = error[:2000]
     inbound.processed_at = datetime.now(UTC)
     return Outcome()
@@ -244,7 +248,7 @@ def _process(
     inbound.kind = found.kind.value
     inbound.kind_reason = found.reason[:200]
     at = inbound.internal_date or datetime.now(UTC)
-    if found.kind == Kind.BOUNCE:
+    if found.kind == MessageKind.BOUNCE:
         bounced = outbox.mark_bounced(
             session,
             found.original_message_ids,
@@ -255,19 +259,20 @@ def _process(
         for mail in bounced:
             if mail.report_id is not None:
                 report = session.get(Report, mail.report_id)
-                if report is not None:
-                    report.state = ReportState.BOUNCED.value
+                # An acknowledged report stays so: a person's reply outweighs a bounce.
+                if report is not None and REPORT.allows(report.state, ReportState.BOUNCED):
+                    move(report, ReportState.BOUNCED)
                     report.bounced_at = at
         return Outcome()
-    if found.kind == Kind.ACKNOWLEDGEMENT:
+    if found.kind == MessageKind.ACKNOWLEDGEMENT:
         for report in session.scalars(
             select(Report).where(Report.message_id.in_(found.original_message_ids))
         ):
-            if report.state in (ReportState.SENT.value, ReportState.BOUNCED.value):
-                report.state = ReportState.ACKNOWLEDGED.value
+            if REPORT.allows(report.state, ReportState.ACKNOWLEDGED):
+                move(report, ReportState.ACKNOWLEDGED)
                 report.acknowledged_at = at
         return Outcome()
-    if found.kind != Kind.CONTRIBUTION:
+    if found.kind != MessageKind.CONTRIBUTION:
         return Outcome()
     return handle_contribution(session, inbound, prepared, context, pending=pending)
 
@@ -473,11 +478,11 @@ def reprocess(session: Session, submission: Submission, context: Context) -> boo
     submission.word_count_method = contribution.word_count_method
     submission.language = contribution.language
     decided = submission.reviewed_at is not None or submission.status in (
-        Status.SUPERSEDED.value,
-        Status.REJECTED.value,
+        SubmissionStatus.SUPERSEDED.value,
+        SubmissionStatus.REJECTED.value,
     )
-    if not decided:
-        submission.status = verdict.status.value
+    if not decided and submission.status != verdict.status:
+        move(submission, verdict.status)
     after = (
         submission.text,
         submission.action_lines,

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from mailflow.config import Settings
 from mailflow.errors import LedgerError
-from mailflow.ledger.models import InboundMessage, InboundState, ServiceEvent
+from mailflow.ledger.models import InboundMessage, ServiceEvent
 from mailflow.ledger.store import (
     Ledger,
     PendingRows,
@@ -43,6 +43,7 @@ from mailflow.ledger.store import (
 )
 from mailflow.redact import redact
 from mailflow.sources import FetchedMessage, Source, open_source
+from mailflow.states import InboundState
 
 if TYPE_CHECKING:
     from mailflow.intake import Context

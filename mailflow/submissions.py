@@ -19,23 +19,14 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow import decisions
 from mailflow.errors import NotFoundError, StateError
-from mailflow.ledger.models import (
-    CoordinatorText,
-    InboundMessage,
-    Member,
-    MessageKind,
-    OutboxMail,
-    Submission,
-)
+from mailflow.ledger.models import CoordinatorText, InboundMessage, Member, OutboxMail, Submission
 from mailflow.ledger.store import PendingRows
 from mailflow.reading.contribution import Contribution
 from mailflow.reading.mime import read_message
 from mailflow.reading.quotes import strip_reply
-from mailflow.reading.validate import Issue, Status, Verdict
+from mailflow.reading.validate import Issue, Verdict
 from mailflow.report.content import editable, read_content
-
-#: Statuses a later version replaces.
-REPLACEABLE = {Status.ACCEPTED.value, Status.NEEDS_REVISION.value, Status.HELD.value}
+from mailflow.states import REPLACEABLE_STATUSES, MessageKind, SubmissionStatus, move
 
 
 def latest_for(
@@ -138,8 +129,8 @@ def record(
         charset_fallback=charset_fallback,
         received_at=received_at,
     )
-    if previous is not None and previous.status in REPLACEABLE:
-        previous.status = Status.SUPERSEDED.value
+    if previous is not None and previous.status in REPLACEABLE_STATUSES:
+        move(previous, SubmissionStatus.SUPERSEDED)
     if pending is not None:
         pending.add(submission)
     else:
@@ -153,15 +144,15 @@ def review(session: Session, submission_id: int, *, accept: bool, note: str) -> 
     submission = session.get(Submission, submission_id)
     if submission is None:
         raise NotFoundError(f"no submission {submission_id}")
-    if submission.status != Status.HELD.value:
+    if submission.status != SubmissionStatus.HELD.value:
         raise StateError(
             f"submission {submission_id} is {submission.status}; only held submissions are reviewed"
         )
     blocking = [i for i in submission.issues if i.get("severity") == "error"]
     if accept:
-        submission.status = Status.NEEDS_REVISION.value if blocking else Status.ACCEPTED.value
+        move(submission, SubmissionStatus.NEEDS_REVISION if blocking else SubmissionStatus.ACCEPTED)
     else:
-        submission.status = Status.REJECTED.value
+        move(submission, SubmissionStatus.REJECTED)
     submission.review_note = note
     submission.reviewed_at = datetime.now(UTC)
     return submission
@@ -185,7 +176,7 @@ def listing(
     if campaign_id is not None:
         query = query.where(Submission.campaign_id == campaign_id)
     if not history:
-        query = query.where(Submission.status != Status.SUPERSEDED.value)
+        query = query.where(Submission.status != SubmissionStatus.SUPERSEDED.value)
     if status:
         query = query.where(Submission.status == status)
     return list(session.scalars(query))

@@ -17,15 +17,14 @@ from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
     MemberAddress,
-    MessageKind,
     OutboxMail,
-    OutboxState,
     Report,
     ServiceEvent,
     Submission,
 )
 from mailflow.reading import headers
 from mailflow.reading.validate import authserv_id
+from mailflow.states import MessageKind, OutboxState
 
 SUBMISSION_STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
 MESSAGE_KINDS = (

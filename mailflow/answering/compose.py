@@ -43,6 +43,7 @@ from mailflow.answering.wire import Raw, make_message_id
 from mailflow.errors import StateError
 from mailflow.reading import wsis
 from mailflow.reading.headers import message_ids
+from mailflow.states import CONFIRMED_STATUSES
 from mailflow.untrusted import clean, shown_name
 
 __all__ = [
@@ -61,8 +62,6 @@ __all__ = [
 ]
 
 ACTION_LINE_CODES: tuple[str, ...] = tuple(line.code for line in wsis.ACTION_LINES)
-#: The statuses a member is told about; held and rejected submissions get no automatic mail.
-CONFIRMED_STATUSES: tuple[str, ...] = ("accepted", "needs_revision")
 #: At most this many References ids are kept (the first and the most recent ones).
 MAX_REFERENCES = 20
 

@@ -40,11 +40,9 @@ from mailflow.answering.outbox_rows import (
     as_dict,
     automatic_mail_counts,
     automatic_mails_today,
-    check,
     mark_bounced,
     queue,
     retry,
-    transition,
 )
 from mailflow.answering.sinks import (
     DeliveryResult,
@@ -57,12 +55,10 @@ from mailflow.answering.sinks import (
 from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import ConfigError, DeliveryError
-from mailflow.ledger.models import (
-    OutboxMail,
-    OutboxState,
-)
+from mailflow.ledger.models import OutboxMail
 from mailflow.ledger.store import Ledger
 from mailflow.redact import redact
+from mailflow.states import OutboxState, check
 
 __all__ = [
     "AUTOMATIC_KINDS",
@@ -78,7 +74,6 @@ __all__ = [
     "mark_bounced",
     "queue",
     "retry",
-    "transition",
 ]
 
 log = logging.getLogger(__name__)
@@ -278,7 +273,7 @@ def _claim(
             query = query.with_for_update(skip_locked=True)
         claimed = []
         for row in session.execute(query):
-            check(row.message_id, OutboxState(row.state), OutboxState.SENDING)
+            check(row.message_id, row.state, OutboxState.SENDING)
             claimed.append(
                 _Claimed(
                     row.id, row.message_id, row.sender, row.recipient, row.data, row.attempts + 1

@@ -1,5 +1,5 @@
-"""Outbox rows outside delivery: queueing a mail, the loop breaker's counts, the state machine's
-checked moves, a coordinator's retry of failed mail, bounces of our own mail, listing.
+"""Outbox rows outside delivery: queueing a mail, the loop breaker's counts, a coordinator's
+retry of failed mail, bounces of our own mail, listing (every move through `mailflow.states`).
 
 `mailflow.answering.outbox` re-exports all of these and owns delivery (claiming, sending through
 a sink, recording each result).
@@ -13,15 +13,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mailflow.errors import NotFoundError, StateError
-from mailflow.ledger.models import (
-    OUTBOX_TRANSITIONS,
-    MemberAddress,
-    OutboxMail,
-    OutboxState,
-    Submission,
-)
+from mailflow.errors import NotFoundError
+from mailflow.ledger.models import MemberAddress, OutboxMail, Submission
 from mailflow.ledger.store import PendingRows
+from mailflow.states import OutboxState, move
 
 __all__ = [
     "AUTOMATIC_KINDS",
@@ -29,26 +24,13 @@ __all__ = [
     "as_dict",
     "automatic_mail_counts",
     "automatic_mails_today",
-    "check",
     "mark_bounced",
     "queue",
     "retry",
-    "transition",
 ]
 
 #: Kinds of automatic mail that count toward the per-address daily loop breaker.
 AUTOMATIC_KINDS = ("confirmation",)
-
-
-def transition(mail: OutboxMail, target: OutboxState) -> None:
-    """Move ``mail`` to ``target`` or raise `StateError` if the state machine forbids it."""
-    check(mail.message_id, OutboxState(mail.state), target)
-    mail.state = target.value
-
-
-def check(message_id: str, current: OutboxState, target: OutboxState) -> None:
-    if target not in OUTBOX_TRANSITIONS[current]:
-        raise StateError(f"outbox mail {message_id}: {current} -> {target} is not allowed")
 
 
 def queue(
@@ -140,7 +122,7 @@ def retry(
             raise NotFoundError(f"no outbox mail with id {', '.join(missing)}")
         mails = [found[i] for i in dict.fromkeys(ids)]
     for mail in mails:
-        transition(mail, OutboxState.QUEUED)
+        move(mail, OutboxState.QUEUED, what=mail.message_id)
         mail.attempts = 0
         mail.next_attempt_at = now
         mail.updated_at = now
@@ -176,7 +158,7 @@ def mark_bounced(
         )
     )
     for mail in mails:
-        transition(mail, OutboxState.BOUNCED)
+        move(mail, OutboxState.BOUNCED, what=mail.message_id)
         for address in session.scalars(
             select(MemberAddress).where(MemberAddress.address == mail.recipient)
         ):

@@ -16,13 +16,9 @@ from mailflow.answering import compose, outbox
 from mailflow.config import Settings
 from mailflow.errors import StateError
 from mailflow.intake import campaign_info
-from mailflow.ledger.models import (
-    Member,
-    OutboxMail,
-    Submission,
-)
+from mailflow.ledger.models import Member, OutboxMail, Submission
 from mailflow.ledger.store import Ledger, sync_campaign
-from mailflow.reading.validate import Status
+from mailflow.states import SubmissionStatus
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,7 @@ def send_reminders(
             session.scalars(
                 select(Submission.member_id).where(
                     Submission.campaign_id == campaign.id,
-                    Submission.status == Status.ACCEPTED.value,
+                    Submission.status == SubmissionStatus.ACCEPTED.value,
                     Submission.member_id.is_not(None),
                 )
             )

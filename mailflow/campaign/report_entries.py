@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from mailflow import report
 from mailflow.ledger.models import CoordinatorText, Member, Submission
-from mailflow.reading.validate import Status
+from mailflow.states import SubmissionStatus
 
 __all__ = ["Change", "changes", "fingerprints", "report_entries", "silent_members"]
 
@@ -80,7 +80,7 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
         .outerjoin(Member, Member.id == Submission.member_id)
         .where(
             Submission.campaign_id == campaign_id,
-            Submission.status == Status.ACCEPTED.value,
+            Submission.status == SubmissionStatus.ACCEPTED.value,
         )
         .order_by(Submission.id)
     ).all()
@@ -131,7 +131,7 @@ def silent_members(session: Session, campaign_id: int) -> tuple[int, tuple[str, 
     """The number of active members, and those without an accepted contribution, by name."""
     answered = select(Submission.member_id).where(
         Submission.campaign_id == campaign_id,
-        Submission.status == Status.ACCEPTED.value,
+        Submission.status == SubmissionStatus.ACCEPTED.value,
         Submission.member_id.is_not(None),
     )
     members = session.execute(

@@ -37,8 +37,9 @@ from mailflow.campaign.report_entries import (
 )
 from mailflow.config import Settings
 from mailflow.errors import MailflowError, StateError
-from mailflow.ledger.models import Report, ReportState
+from mailflow.ledger.models import Report
 from mailflow.ledger.store import Ledger, sync_campaign
+from mailflow.states import ReportState, move
 from mailflow.untrusted import csv_cell
 
 __all__ = [
@@ -333,7 +334,7 @@ def send_report(
         )
         draft.message_id = message_id
         # The report counts as sent once the outbox row is committed; delivery retries from there.
-        draft.state = ReportState.SENT.value
+        move(draft, ReportState.SENT)
         draft.sent_at = now
         outbox.queue(
             session,

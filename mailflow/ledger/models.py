@@ -1,15 +1,15 @@
 """The ledger's tables as SQLAlchemy 2.x declarative models.
 
-Slim models: columns, keys and constraints, plus the state enums with their allowed transitions
-(`OUTBOX_TRANSITIONS`, `REPORT_TRANSITIONS`). No queries and no business rules live here: sessions
-and idempotent writes are in `mailflow.ledger.store`, the order of work in `mailflow.pipeline`.
+Slim models: columns, keys and constraints. The words their kind, state and status columns hold,
+and the moves allowed between them, are in `mailflow.states`. No queries and no business rules
+live here: sessions and idempotent writes are in `mailflow.ledger.store`, the order of work in
+`mailflow.pipeline`.
 Every change to these models needs an Alembic revision under ``db/versions``; a test compares a
 database upgraded to head with this metadata.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from mailflow.states import InboundState, MessageKind, OutboxState, ReportState
 
 # Constraint names are fixed by convention so migrations stay portable to PostgreSQL and SQLite's
 # batch mode can find constraints by name.
@@ -66,58 +68,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class MessageKind(enum.StrEnum):
-    CONTRIBUTION = "contribution"
-    AUTO_REPLY = "auto_reply"
-    BOUNCE = "bounce"
-    AUTOMATED = "automated"
-    ACKNOWLEDGEMENT = "acknowledgement"
-    MEMBER_NOTE = "member_note"  # a member's short reply ("Thanks!"): shown, never a version
-    OTHER = "other"
-    UNKNOWN = "unknown"  # recorded, not yet classified
-
-
-class InboundState(enum.StrEnum):
-    RECORDED = "recorded"  # raw bytes stored, later stages not yet run
-    PROCESSED = "processed"
-    FAILED = "failed"  # a later stage raised; error says why; the message stays recorded
-
-
-class OutboxState(enum.StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    BOUNCED = "bounced"
-
-
-#: The outbox state machine: every allowed move, and nothing else.
-OUTBOX_TRANSITIONS: dict[OutboxState, frozenset[OutboxState]] = {
-    OutboxState.QUEUED: frozenset({OutboxState.SENDING, OutboxState.FAILED}),
-    # sending -> queued: a 4xx or connection error, retried later; also crash recovery.
-    OutboxState.SENDING: frozenset({OutboxState.SENT, OutboxState.QUEUED, OutboxState.FAILED}),
-    OutboxState.SENT: frozenset({OutboxState.BOUNCED}),
-    # failed -> queued: the coordinator puts it back (`mailflow outbox retry`).
-    OutboxState.FAILED: frozenset({OutboxState.QUEUED}),
-    OutboxState.BOUNCED: frozenset(),
-}
-
-
-class ReportState(enum.StrEnum):
-    DRAFT = "draft"
-    SENT = "sent"
-    ACKNOWLEDGED = "acknowledged"
-    BOUNCED = "bounced"
-
-
-REPORT_TRANSITIONS: dict[ReportState, frozenset[ReportState]] = {
-    ReportState.DRAFT: frozenset({ReportState.SENT}),
-    ReportState.SENT: frozenset({ReportState.ACKNOWLEDGED, ReportState.BOUNCED, ReportState.SENT}),
-    ReportState.ACKNOWLEDGED: frozenset({ReportState.SENT}),
-    ReportState.BOUNCED: frozenset({ReportState.SENT}),
-}
 
 
 class Campaign(Base):

@@ -43,6 +43,7 @@ from mailflow.errors import LedgerBusyError, LedgerError
 from mailflow.ledger.models import Base, Campaign, InboundMessage, MailboxCursor
 from mailflow.resources import db_dir
 from mailflow.sources.base import FetchedMessage
+from mailflow.states import InboundState, MessageKind
 
 if TYPE_CHECKING:  # alembic costs a second to import: load it only when migrating
     from alembic.config import Config as AlembicConfig
@@ -417,6 +418,8 @@ def record_inbound(
         internal_date=fetched.internal_date,
         sender=sender[:320],
         subject=subject,
+        kind=MessageKind.UNKNOWN.value,
+        state=InboundState.RECORDED.value,
     )
     if pending is not None:
         pending.add(message)

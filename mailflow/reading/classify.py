@@ -49,30 +49,19 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 from email.message import EmailMessage
-from enum import StrEnum
 
 from mailflow.reading import bounces, headers
 from mailflow.reading.parts import ARCHIVE_TYPES, Facts, param
+from mailflow.states import MessageKind
 
-__all__ = ["Classification", "Kind", "classify"]
-
-
-class Kind(StrEnum):
-    """The kinds of inbound mail mailflow tells apart."""
-
-    CONTRIBUTION = "contribution"
-    AUTO_REPLY = "auto_reply"
-    BOUNCE = "bounce"
-    AUTOMATED = "automated"
-    ACKNOWLEDGEMENT = "acknowledgement"
-    OTHER = "other"
+__all__ = ["Classification", "classify"]
 
 
 @dataclass(frozen=True)
 class Classification:
     """The verdict on one message, with what a bounce or acknowledgement refers to."""
 
-    kind: Kind
+    kind: MessageKind
     reason: str
     original_message_ids: tuple[str, ...] = ()
     failed_recipients: tuple[str, ...] = ()
@@ -155,7 +144,7 @@ def classify(
         return _bounce(bounces.describe(message, facts, "mailer-daemon"))
     from_address = headers.sender(message)[1]
     if from_address and from_address in own_addresses:
-        return Classification(Kind.OTHER, "own-address")
+        return Classification(MessageKind.OTHER, "own-address")
     if not (_AUTO_REPLY_SUBJECT.search(facts.subject) or _FORWARD_PREFIX.match(facts.subject)):
         evidence = bounces.by_evidence(message, facts)
         if evidence is not None:
@@ -165,7 +154,7 @@ def classify(
         return automated
     auto_reply = _auto_reply(message, facts)
     if auto_reply is not None:
-        return Classification(Kind.AUTO_REPLY, auto_reply)
+        return Classification(MessageKind.AUTO_REPLY, auto_reply)
     if from_address not in member_addresses:
         notification = _notification(message, facts, from_address)
         if notification is not None:
@@ -177,20 +166,22 @@ def classify(
     )
     matched = tuple(dict.fromkeys(i for i in replied_to if i in report_message_ids))
     if matched:
-        return Classification(Kind.ACKNOWLEDGEMENT, "reply-to-report", original_message_ids=matched)
+        return Classification(
+            MessageKind.ACKNOWLEDGEMENT, "reply-to-report", original_message_ids=matched
+        )
     if facts.calendar:
-        return Classification(Kind.OTHER, "calendar")
+        return Classification(MessageKind.OTHER, "calendar")
     if facts.content_type == "message/partial":
-        return Classification(Kind.OTHER, "message-partial")
-    return Classification(Kind.CONTRIBUTION, "default")
+        return Classification(MessageKind.OTHER, "message-partial")
+    return Classification(MessageKind.CONTRIBUTION, "default")
 
 
 def _bounce(found: bounces.Bounce) -> Classification:
     """A bounce's classification (a DSN that reports only deliveries is automated)."""
     if found.delivered:
-        return Classification(Kind.AUTOMATED, "dsn-success")
+        return Classification(MessageKind.AUTOMATED, "dsn-success")
     return Classification(
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         found.reason,
         original_message_ids=found.original_message_ids,
         failed_recipients=found.failed_recipients,
@@ -210,11 +201,11 @@ def _by_report(message: EmailMessage, facts: Facts) -> Classification | None:
     ):
         return _bounce(bounces.describe(message, facts, "dsn"))
     if report_type == "feedback-report":
-        return Classification(Kind.AUTOMATED, "arf")
+        return Classification(MessageKind.AUTOMATED, "arf")
     if report_type == "tlsrpt":
-        return Classification(Kind.AUTOMATED, "tlsrpt")
+        return Classification(MessageKind.AUTOMATED, "tlsrpt")
     if report_type == "disposition-notification":
-        return Classification(Kind.AUTOMATED, "mdn")
+        return Classification(MessageKind.AUTOMATED, "mdn")
     return None
 
 
@@ -223,32 +214,32 @@ def _automated(message: EmailMessage, facts: Facts) -> Classification | None:
     if any(
         t == "application/tlsrpt+gzip" or t == "application/tlsrpt+json" for t, _ in facts.parts
     ):
-        return Classification(Kind.AUTOMATED, "tlsrpt")
+        return Classification(MessageKind.AUTOMATED, "tlsrpt")
     if any(_RUA_FILENAME.match(name) for name in facts.archive_names):
-        return Classification(Kind.AUTOMATED, "dmarc")
+        return Classification(MessageKind.AUTOMATED, "dmarc")
     if _DMARC_SUBJECT.match(facts.subject) and any(t in ARCHIVE_TYPES for t, _ in facts.parts):
-        return Classification(Kind.AUTOMATED, "dmarc")
+        return Classification(MessageKind.AUTOMATED, "dmarc")
     if _READ_RECEIPT_SUBJECT.match(facts.subject) and (
         facts.content_type == "application/ms-tnef"
         or any(t == "message/disposition-notification" for t, _ in facts.parts)
     ):
-        return Classification(Kind.AUTOMATED, "read-receipt")
+        return Classification(MessageKind.AUTOMATED, "read-receipt")
     return None
 
 
 def _notification(message: EmailMessage, facts: Facts, from_address: str) -> Classification | None:
     """Step 6b: a program's mail that sets no RFC 3834 header but says what it is."""
     if _GENERATED_SUBJECT.match(facts.subject):
-        return Classification(Kind.AUTOMATED, "subject")
+        return Classification(MessageKind.AUTOMATED, "subject")
     local = re.sub(r"[-_.]", "", from_address.split("@")[0])
     if from_address and (local in _NO_PERSON_LOCALS or local.startswith("noreply")):
-        return Classification(Kind.AUTOMATED, "sender")
+        return Classification(MessageKind.AUTOMATED, "sender")
     present = {key.lower() for key in message}
     notifier = next((name for name in _NOTIFIER_HEADERS if name in present), None)
     if notifier is not None:
-        return Classification(Kind.AUTOMATED, "header:" + notifier)
+        return Classification(MessageKind.AUTOMATED, "header:" + notifier)
     if _CRON_SUBJECT.match(facts.subject):
-        return Classification(Kind.AUTOMATED, "cron")
+        return Classification(MessageKind.AUTOMATED, "cron")
     return None
 
 

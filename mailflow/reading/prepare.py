@@ -26,8 +26,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 from mailflow.reading import headers, mime
-from mailflow.reading.classify import Classification, Kind, classify
+from mailflow.reading.classify import Classification, classify
 from mailflow.reading.contribution import Contribution, extract
+from mailflow.states import MessageKind
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def prepare(raw: bytes, known: Known) -> Prepared:
             member_addresses=known.member_addresses,
         )
         found = replace(found, classification=classification)
-        if classification.kind != Kind.CONTRIBUTION:
+        if classification.kind != MessageKind.CONTRIBUTION:
             return found
         text = mime.read_message(raw, parsed=message)
         return replace(

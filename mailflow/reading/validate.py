@@ -22,16 +22,9 @@ from enum import StrEnum
 
 from mailflow.errors import ConfigError
 from mailflow.reading.contribution import COVER_NOTE_WORDS, Contribution
+from mailflow.states import SubmissionStatus
 
 LATE_POLICIES = ("accept", "hold", "reject")
-
-
-class Status(StrEnum):
-    ACCEPTED = "accepted"
-    NEEDS_REVISION = "needs_revision"
-    HELD = "held"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"
 
 
 class Severity(StrEnum):
@@ -81,7 +74,7 @@ class Rules:
 
 @dataclass(frozen=True)
 class Verdict:
-    status: Status
+    status: SubmissionStatus
     issues: tuple[Issue, ...]
 
     def codes(self) -> tuple[str, ...]:
@@ -323,11 +316,11 @@ def judge(
     return Verdict(_status(issues), tuple(issues))
 
 
-def _status(issues: Sequence[Issue]) -> Status:
+def _status(issues: Sequence[Issue]) -> SubmissionStatus:
     if any(issue.code == "late" and issue.severity is Severity.ERROR for issue in issues):
-        return Status.REJECTED
+        return SubmissionStatus.REJECTED
     if any(issue.severity is Severity.HOLD for issue in issues):
-        return Status.HELD
+        return SubmissionStatus.HELD
     if any(issue.severity is Severity.ERROR for issue in issues):
-        return Status.NEEDS_REVISION
-    return Status.ACCEPTED
+        return SubmissionStatus.NEEDS_REVISION
+    return SubmissionStatus.ACCEPTED

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from support import CORPUS
 
 from mailflow.reading import headers
-from mailflow.reading.classify import Classification, Kind, classify
+from mailflow.reading.classify import Classification, classify
+from mailflow.states import MessageKind
 
 
 def _mail(head: str, body: str = "Hello, here is our contribution.\n") -> EmailMessage:
@@ -29,26 +30,26 @@ PLAIN = "From: Hoa <hoa@lib.example.vn>\nTo: wsis@association.example\nSubject: 
 
 
 def test_classify_plain_member_mail_is_contribution() -> None:
-    assert classify(_mail(PLAIN)) == Classification(Kind.CONTRIBUTION, "default")
+    assert classify(_mail(PLAIN)) == Classification(MessageKind.CONTRIBUTION, "default")
 
 
 def test_classify_auto_submitted_no_is_contribution() -> None:
-    assert classify(_mail(PLAIN + "\nAuto-Submitted: no")).kind is Kind.CONTRIBUTION
+    assert classify(_mail(PLAIN + "\nAuto-Submitted: no")).kind is MessageKind.CONTRIBUTION
 
 
 def test_classify_outlook_auto_response_suppress_alone_is_contribution() -> None:
     message = _mail(PLAIN + "\nX-Auto-Response-Suppress: All")
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 def test_classify_postmaster_without_bounce_content_is_contribution() -> None:
     message = _mail("From: Bob <postmaster@lib.example.org>\nSubject: Our WSIS report")
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 def test_classify_forwarded_bounce_from_member_is_contribution() -> None:
     message = _mail(PLAIN.replace("WSIS 2025", "Fwd: Undelivered Mail Returned to Sender"))
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 # --- bounces ---------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ Subject: Re: WSIS 2025
 def test_classify_dsn_failed_is_permanent_bounce() -> None:
     message = headers.parse(DSN.format(action="failed", status="5.1.1").encode())
     assert classify(message) == Classification(
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         "dsn",
         original_message_ids=("<confirm-1@association.example>",),
         failed_recipients=("hoa@lib.example.vn",),
@@ -101,7 +102,7 @@ def test_classify_dsn_delayed_is_temporary_bounce() -> None:
     message = headers.parse(DSN.format(action="delayed", status="4.4.1").encode())
     result = classify(message)
     assert (result.kind, result.permanent, result.failed_recipients) == (
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         False,
         ("hoa@lib.example.vn",),
     )
@@ -109,13 +110,13 @@ def test_classify_dsn_delayed_is_temporary_bounce() -> None:
 
 def test_classify_dsn_delivered_is_automated_success_notice() -> None:
     message = headers.parse(DSN.format(action="delivered", status="2.0.0").encode())
-    assert classify(message) == Classification(Kind.AUTOMATED, "dsn-success")
+    assert classify(message) == Classification(MessageKind.AUTOMATED, "dsn-success")
 
 
 def test_classify_bounce_wins_over_auto_submitted() -> None:
     message = headers.parse(DSN.format(action="failed", status="5.1.1").encode())
     assert "auto-replied" in headers.header(message, "Auto-Submitted")
-    assert classify(message).kind is Kind.BOUNCE
+    assert classify(message).kind is MessageKind.BOUNCE
 
 
 def test_classify_mailer_daemon_plain_text_bounce() -> None:
@@ -127,7 +128,7 @@ def test_classify_mailer_daemon_plain_text_bounce() -> None:
     )
     result = classify(message)
     assert (result.kind, result.reason, result.original_message_ids) == (
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         "mailer-daemon",
         ("<confirm-2@association.example>",),
     )
@@ -140,7 +141,7 @@ def test_classify_mailer_daemon_return_path_is_bounce() -> None:
 
 def test_classify_postmaster_with_bounce_subject_is_bounce() -> None:
     result = classify(_mail("From: postmaster@lib.example.org\nSubject: Undeliverable: Re: WSIS"))
-    assert (result.kind, result.reason) == (Kind.BOUNCE, "postmaster")
+    assert (result.kind, result.reason) == (MessageKind.BOUNCE, "postmaster")
 
 
 def test_classify_null_sender_with_failure_text_is_bounce() -> None:
@@ -149,7 +150,7 @@ def test_classify_null_sender_with_failure_text_is_bounce() -> None:
         "Your message to hoa@lib.example.vn was rejected: mailbox full.\n",
     )
     result = classify(message)
-    assert (result.kind, result.reason) == (Kind.BOUNCE, "null-sender")
+    assert (result.kind, result.reason) == (MessageKind.BOUNCE, "null-sender")
 
 
 def test_classify_bounce_in_reply_to_gives_original_id() -> None:
@@ -178,7 +179,7 @@ def _report(report_type: str) -> EmailMessage:
     [("feedback-report", "arf"), ("tlsrpt", "tlsrpt"), ("disposition-notification", "mdn")],
 )
 def test_classify_report_types_are_automated(report_type: str, reason: str) -> None:
-    assert classify(_report(report_type)) == Classification(Kind.AUTOMATED, reason)
+    assert classify(_report(report_type)) == Classification(MessageKind.AUTOMATED, reason)
 
 
 def test_classify_dmarc_aggregate_report_is_automated() -> None:
@@ -187,12 +188,12 @@ def test_classify_dmarc_aggregate_report_is_automated() -> None:
         b"Submitter: example.org\nMIME-Version: 1.0\nContent-Type: application/zip\n"
         b"Content-Transfer-Encoding: base64\n\nUEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\n"
     )
-    assert classify(message) == Classification(Kind.AUTOMATED, "dmarc")
+    assert classify(message) == Classification(MessageKind.AUTOMATED, "dmarc")
 
 
 def test_classify_report_domain_subject_without_archive_is_contribution() -> None:
     message = _mail("From: Hoa <hoa@lib.example.vn>\nSubject: Report domain: our library")
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 # --- auto-replies ----------------------------------------------------------------------------
@@ -219,7 +220,9 @@ def test_classify_report_domain_subject_without_archive_is_contribution() -> Non
     ],
 )
 def test_classify_auto_reply_headers(header_line: str, reason: str) -> None:
-    assert classify(_mail(PLAIN + "\n" + header_line)) == Classification(Kind.AUTO_REPLY, reason)
+    assert classify(_mail(PLAIN + "\n" + header_line)) == Classification(
+        MessageKind.AUTO_REPLY, reason
+    )
 
 
 @pytest.mark.parametrize(
@@ -252,7 +255,7 @@ def test_classify_auto_reply_headers(header_line: str, reason: str) -> None:
 )
 def test_classify_auto_reply_subjects(subject: str) -> None:
     message = _mail(f"From: Hoa <hoa@lib.example.vn>\nSubject: {subject}")
-    assert classify(message) == Classification(Kind.AUTO_REPLY, "subject")
+    assert classify(message) == Classification(MessageKind.AUTO_REPLY, "subject")
 
 
 @pytest.mark.parametrize(
@@ -287,18 +290,18 @@ def test_classify_auto_reply_subjects(subject: str) -> None:
     ],
 )
 def test_classify_mail_a_program_wrote_is_automated(head: str, reason: str) -> None:
-    assert classify(_mail(head)) == Classification(Kind.AUTOMATED, reason)
+    assert classify(_mail(head)) == Classification(MessageKind.AUTOMATED, reason)
 
 
 def test_classify_a_members_own_noreply_looking_address_is_a_contribution() -> None:
     message = _mail("From: Library <mailer@lib.example.vn>\nSubject: [AUTO] WSIS 2025 text")
     found = classify(message, member_addresses=frozenset({"mailer@lib.example.vn"}))
-    assert found == Classification(Kind.CONTRIBUTION, "default")
+    assert found == Classification(MessageKind.CONTRIBUTION, "default")
 
 
 def test_classify_subject_mentioning_office_is_contribution() -> None:
     message = _mail("From: Hoa <hoa@lib.example.vn>\nSubject: Our office of digital services")
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 # --- acknowledgements, own mail, other -------------------------------------------------------
@@ -312,7 +315,7 @@ def test_classify_reply_to_report_is_acknowledgement() -> None:
     )
     result = classify(message, report_message_ids={"<report-7@association.example>"})
     assert result == Classification(
-        Kind.ACKNOWLEDGEMENT,
+        MessageKind.ACKNOWLEDGEMENT,
         "reply-to-report",
         original_message_ids=("<report-7@association.example>",),
     )
@@ -321,7 +324,7 @@ def test_classify_reply_to_report_is_acknowledgement() -> None:
 def test_classify_reply_to_other_mail_is_contribution() -> None:
     message = _mail(PLAIN + "\nIn-Reply-To: <call-1@association.example>")
     result = classify(message, report_message_ids={"<report-7@association.example>"})
-    assert result.kind is Kind.CONTRIBUTION
+    assert result.kind is MessageKind.CONTRIBUTION
 
 
 def test_classify_out_of_office_reply_to_report_is_auto_reply() -> None:
@@ -330,7 +333,7 @@ def test_classify_out_of_office_reply_to_report_is_auto_reply() -> None:
         "In-Reply-To: <report-7@association.example>"
     )
     result = classify(message, report_message_ids={"<report-7@association.example>"})
-    assert result.kind is Kind.AUTO_REPLY
+    assert result.kind is MessageKind.AUTO_REPLY
 
 
 def test_classify_own_address_is_other() -> None:
@@ -339,7 +342,7 @@ def test_classify_own_address_is_other() -> None:
         "Auto-Submitted: auto-replied"
     )
     result = classify(message, own_addresses={"wsis@association.example"})
-    assert result == Classification(Kind.OTHER, "own-address")
+    assert result == Classification(MessageKind.OTHER, "own-address")
 
 
 def test_classify_calendar_invitation_is_other() -> None:
@@ -350,7 +353,7 @@ def test_classify_calendar_invitation_is_other() -> None:
         b"--B\nContent-Type: text/calendar; method=REQUEST\n\nBEGIN:VCALENDAR\nEND:VCALENDAR\n"
         b"--B--\n"
     )
-    assert classify(message) == Classification(Kind.OTHER, "calendar")
+    assert classify(message) == Classification(MessageKind.OTHER, "calendar")
 
 
 def test_classify_ics_attachment_without_method_is_contribution() -> None:
@@ -361,7 +364,7 @@ def test_classify_ics_attachment_without_method_is_contribution() -> None:
         b"--B\nContent-Type: text/calendar\nContent-Disposition: attachment; filename=e.ics\n\n"
         b"BEGIN:VCALENDAR\nEND:VCALENDAR\n--B--\n"
     )
-    assert classify(message).kind is Kind.CONTRIBUTION
+    assert classify(message).kind is MessageKind.CONTRIBUTION
 
 
 # --- robustness ------------------------------------------------------------------------------
@@ -389,81 +392,90 @@ _VALUES = st.text(
 def test_classify_arbitrary_headers_never_raise(pairs: list[tuple[str, str]], body: bytes) -> None:
     raw = "".join(f"{name}: {value}\n" for name, value in pairs).encode("utf-8", "replace")
     result = classify(headers.parse(raw + b"\n" + body), report_message_ids={"<a@b>"})
-    assert isinstance(result.kind, Kind)
+    assert isinstance(result.kind, MessageKind)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2000))
 def test_classify_arbitrary_bytes_never_raise(raw: bytes) -> None:
     result = classify(headers.parse(raw), own_addresses={"wsis@association.example"})
-    assert isinstance(result.kind, Kind)
+    assert isinstance(result.kind, MessageKind)
 
 
 # --- the third-party corpus ------------------------------------------------------------------
 
 # Files whose expected kind is not the one their source or MANIFEST features suggest, and why.
-EXCEPTIONS: dict[str, tuple[Kind, str]] = {
+EXCEPTIONS: dict[str, tuple[MessageKind, str]] = {
     "sisimai-set-of-emails/bsd/lhost-fml-02.eml": (
-        Kind.AUTO_REPLY,
+        MessageKind.AUTO_REPLY,
         "an fml list manager's 'you are not a member' reply with list headers, not an MTA bounce",
     ),
     "sisimai-set-of-emails/not/rb-issue-368-bug.eml": (
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         "a postmaster's 'mailbox full' notice with a null sender: a bounce for mailflow",
     ),
     "apache-james-mime4j/mimetools-testmsgs/badbound.msg": (
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         "a Postmaster 'Returned Mail' notice with the original attached",
     ),
-    "zbateson-mail-mime-parser/m4006.txt": (Kind.AUTOMATED, "an Outlook read receipt (TNEF)"),
-    "MimeKit/partial/message-partial.0.eml": (Kind.OTHER, "a message/partial fragment"),
-    "MimeKit/partial/message-partial.1.eml": (Kind.OTHER, "a message/partial fragment"),
-    "MimeKit/partial/message-partial.2.eml": (Kind.OTHER, "a message/partial fragment"),
-    "MimeKit/partial/rfc2046.0.eml": (Kind.OTHER, "a message/partial fragment"),
-    "MimeKit/partial/rfc2046.1.eml": (Kind.OTHER, "a message/partial fragment"),
-    "SpamScope-mail-parser/mail_test_5": (Kind.AUTO_REPLY, "bulk mail: Precedence: bulk"),
-    "SpamScope-mail-parser/mail_test_6": (Kind.AUTO_REPLY, "a newsletter with List-Id"),
-    "SpamScope-mail-parser/mail_test_13": (Kind.AUTO_REPLY, "a newsletter with List-Id"),
-    "mailgun-flanker/apache-message-news-mime.eml": (Kind.AUTO_REPLY, "list mail: Precedence"),
-    "mailgun-flanker/message-external-body.eml": (Kind.AUTO_REPLY, "list mail: Precedence"),
-    "stalwart-mail-parser/thirdparty/014.eml": (Kind.AUTO_REPLY, "a mailing-list post"),
-    "enmime/mail/multipart-wo-boundary.raw": (Kind.BOUNCE, "from Mailer-Daemon"),
-    "cpython-test_email/msg_05.txt": (Kind.BOUNCE, "multipart/report; delivery-status"),
-    "php-mime-mail-parser/failure.eml": (Kind.BOUNCE, "multipart/report; delivery-status"),
-    "mikel-mail/error_emails/encoding_madness.eml": (Kind.AUTOMATED, "from no-reply@ (a CRM)"),
-    "nodemailer-mailparser/spam.eml": (Kind.AUTOMATED, "from noreply@ (spam)"),
+    "zbateson-mail-mime-parser/m4006.txt": (
+        MessageKind.AUTOMATED,
+        "an Outlook read receipt (TNEF)",
+    ),
+    "MimeKit/partial/message-partial.0.eml": (MessageKind.OTHER, "a message/partial fragment"),
+    "MimeKit/partial/message-partial.1.eml": (MessageKind.OTHER, "a message/partial fragment"),
+    "MimeKit/partial/message-partial.2.eml": (MessageKind.OTHER, "a message/partial fragment"),
+    "MimeKit/partial/rfc2046.0.eml": (MessageKind.OTHER, "a message/partial fragment"),
+    "MimeKit/partial/rfc2046.1.eml": (MessageKind.OTHER, "a message/partial fragment"),
+    "SpamScope-mail-parser/mail_test_5": (MessageKind.AUTO_REPLY, "bulk mail: Precedence: bulk"),
+    "SpamScope-mail-parser/mail_test_6": (MessageKind.AUTO_REPLY, "a newsletter with List-Id"),
+    "SpamScope-mail-parser/mail_test_13": (MessageKind.AUTO_REPLY, "a newsletter with List-Id"),
+    "mailgun-flanker/apache-message-news-mime.eml": (
+        MessageKind.AUTO_REPLY,
+        "list mail: Precedence",
+    ),
+    "mailgun-flanker/message-external-body.eml": (MessageKind.AUTO_REPLY, "list mail: Precedence"),
+    "stalwart-mail-parser/thirdparty/014.eml": (MessageKind.AUTO_REPLY, "a mailing-list post"),
+    "enmime/mail/multipart-wo-boundary.raw": (MessageKind.BOUNCE, "from Mailer-Daemon"),
+    "cpython-test_email/msg_05.txt": (MessageKind.BOUNCE, "multipart/report; delivery-status"),
+    "php-mime-mail-parser/failure.eml": (MessageKind.BOUNCE, "multipart/report; delivery-status"),
+    "mikel-mail/error_emails/encoding_madness.eml": (
+        MessageKind.AUTOMATED,
+        "from no-reply@ (a CRM)",
+    ),
+    "nodemailer-mailparser/spam.eml": (MessageKind.AUTOMATED, "from noreply@ (spam)"),
 }
 
 # Known defects outside this module: the test documents them and fails once they are fixed.
 KNOWN_FAILURES: dict[str, str] = {}
 
 
-def _expected_kind(path: str, features: set[str]) -> Kind:
+def _expected_kind(path: str, features: set[str]) -> MessageKind:
     """The kind a corpus file should get, from its source path and MANIFEST features."""
     name = path.rsplit("/", 1)[-1]
     if path in EXCEPTIONS:
         return EXCEPTIONS[path][0]
     if path.startswith("sisimai-set-of-emails/"):
         if name.startswith(("lhost-", "rhost-", "rfc3464-")):
-            return Kind.BOUNCE
+            return MessageKind.BOUNCE
         if name.startswith("rfc3834-"):
-            return Kind.AUTO_REPLY
+            return MessageKind.AUTO_REPLY
         if name.startswith("arf-"):
-            return Kind.AUTOMATED
-        return Kind.CONTRIBUTION  # not/: messages that only look like bounces
+            return MessageKind.AUTOMATED
+        return MessageKind.CONTRIBUTION  # not/: messages that only look like bounces
     if path.startswith(("flufl.bounce/", "enmime/dsn/", "mailgun-flanker/bounce/")):
-        return Kind.BOUNCE
+        return MessageKind.BOUNCE
     if path == "gitlab-foss/auto_reply.eml":
-        return Kind.AUTO_REPLY
+        return MessageKind.AUTO_REPLY
     if path.startswith(("mox/dmarc-reports/", "mox/tlsreports/")):
-        return Kind.AUTOMATED
+        return MessageKind.AUTOMATED
     if {"arf", "mdn"} & features:
-        return Kind.AUTOMATED
+        return MessageKind.AUTOMATED
     if "dsn" in features and "multipart/report" in features:
-        return Kind.BOUNCE
+        return MessageKind.BOUNCE
     if "calendar" in features:
-        return Kind.OTHER
-    return Kind.CONTRIBUTION
+        return MessageKind.OTHER
+    return MessageKind.CONTRIBUTION
 
 
 def _corpus_cases() -> list[object]:
@@ -484,7 +496,7 @@ def _corpus_cases() -> list[object]:
 
 @pytest.mark.skipif(not CORPUS.exists(), reason="the shared corpus is not on this machine")
 @pytest.mark.parametrize(("path", "expected"), _corpus_cases())
-def test_classify_corpus_file_kind(path: str, expected: Kind) -> None:
+def test_classify_corpus_file_kind(path: str, expected: MessageKind) -> None:
     result = classify(headers.parse((CORPUS / path).read_bytes()))
     assert result.kind is expected, f"{path}: {result}"
 
@@ -507,7 +519,7 @@ def test_classify_corpus_bounce_recipients(
 ) -> None:
     result = classify(headers.parse((CORPUS / path).read_bytes()))
     assert (result.kind, tuple(sorted(result.failed_recipients)), result.permanent) == (
-        Kind.BOUNCE,
+        MessageKind.BOUNCE,
         failed,
         permanent,
     )

@@ -23,8 +23,8 @@ from mailflow import members, pipeline
 from mailflow.config import Settings
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
-from mailflow.reading.classify import Kind
 from mailflow.reading.prepare import Known, Preparer, prepare
+from mailflow.states import MessageKind
 
 MEMBER = "From: {name} <m{n}@members.test>\r\nTo: wsis@association.test\r\n"
 CONTRIBUTION = (
@@ -81,7 +81,9 @@ def test_prepare_reports_a_failing_stage(monkeypatch: pytest.MonkeyPatch) -> Non
     assert found.error == "ValueError: stage broke"
     assert "stage broke" in found.trace
     assert found.message_id == "<p1@members.test>"
-    assert found.classification is not None and found.classification.kind == Kind.CONTRIBUTION
+    assert (
+        found.classification is not None and found.classification.kind == MessageKind.CONTRIBUTION
+    )
 
 
 def deliver(maildir: str, name: str, raw: str) -> None:

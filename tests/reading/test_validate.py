@@ -13,12 +13,12 @@ from mailflow.reading.validate import (
     Issue,
     Rules,
     Severity,
-    Status,
     Verdict,
     authentication_failure,
     is_note,
     judge,
 )
+from mailflow.states import SubmissionStatus
 
 DEADLINE = datetime(2025, 9, 30, 23, 59, 59, tzinfo=timezone(timedelta(hours=7)))
 ON_TIME = datetime(2025, 9, 10, 8, 30, tzinfo=UTC)
@@ -72,13 +72,13 @@ def changed(**changes: object) -> Contribution:
 
 
 def test_judge_good_contribution_is_accepted_without_issues() -> None:
-    assert verdict() == Verdict(Status.ACCEPTED, ())
+    assert verdict() == Verdict(SubmissionStatus.ACCEPTED, ())
 
 
 def test_judge_word_limit_message_and_params() -> None:
     result = verdict(changed(word_count=243))
     assert (result.status, result.issues) == (
-        Status.NEEDS_REVISION,
+        SubmissionStatus.NEEDS_REVISION,
         (
             Issue(
                 "word_limit",
@@ -103,7 +103,7 @@ def test_judge_word_limit_follows_the_rules() -> None:
 def test_judge_no_action_line_needs_revision() -> None:
     result = verdict(changed(action_lines=()))
     assert (result.status, result.codes(), result.issues[0].severity) == (
-        Status.NEEDS_REVISION,
+        SubmissionStatus.NEEDS_REVISION,
         ("no_action_line",),
         Severity.ERROR,
     )
@@ -112,7 +112,7 @@ def test_judge_no_action_line_needs_revision() -> None:
 def test_judge_empty_reports_only_empty() -> None:
     empty = changed(word_count=0, action_lines=(), fields={}, links=(), labelled=False)
     result = verdict(empty)
-    assert (result.status, result.codes()) == (Status.NEEDS_REVISION, ("empty",))
+    assert (result.status, result.codes()) == (SubmissionStatus.NEEDS_REVISION, ("empty",))
 
 
 def test_judge_empty_labelled_template_reports_no_missing_sections() -> None:
@@ -130,7 +130,7 @@ def test_judge_not_member_is_held() -> None:
         sender="stranger@elsewhere.example",
     )
     assert (result.status, result.issues) == (
-        Status.HELD,
+        SubmissionStatus.HELD,
         (
             Issue(
                 "not_member",
@@ -146,7 +146,7 @@ def test_judge_not_member_is_held() -> None:
 def test_judge_held_wins_over_needs_revision() -> None:
     result = verdict(changed(word_count=300, action_lines=()), is_member=False)
     assert (result.status, result.codes()) == (
-        Status.HELD,
+        SubmissionStatus.HELD,
         ("word_limit", "no_action_line", "not_member"),
     )
 
@@ -154,12 +154,14 @@ def test_judge_held_wins_over_needs_revision() -> None:
 @pytest.mark.parametrize(
     ("policy", "status", "severity"),
     [
-        ("hold", Status.HELD, Severity.HOLD),
-        ("reject", Status.REJECTED, Severity.ERROR),
-        ("accept", Status.ACCEPTED, Severity.WARNING),
+        ("hold", SubmissionStatus.HELD, Severity.HOLD),
+        ("reject", SubmissionStatus.REJECTED, Severity.ERROR),
+        ("accept", SubmissionStatus.ACCEPTED, Severity.WARNING),
     ],
 )
-def test_judge_late_follows_the_policy(policy: str, status: Status, severity: Severity) -> None:
+def test_judge_late_follows_the_policy(
+    policy: str, status: SubmissionStatus, severity: Severity
+) -> None:
     result = verdict(received_at=LATE, rules=Rules(deadline=DEADLINE, late_policy=policy))
     assert (result.status, result.codes(), result.issues[0].severity) == (
         status,
@@ -192,7 +194,9 @@ def test_judge_late_is_judged_across_time_zones() -> None:
 
 def test_judge_rejected_wins_over_held() -> None:
     rules = Rules(deadline=DEADLINE, late_policy="reject")
-    assert verdict(is_member=False, received_at=LATE, rules=rules).status is Status.REJECTED
+    assert (
+        verdict(is_member=False, received_at=LATE, rules=rules).status is SubmissionStatus.REJECTED
+    )
 
 
 def test_judge_without_deadline_is_never_late() -> None:
@@ -211,7 +215,7 @@ def test_judge_missing_section_is_a_warning(section: str) -> None:
     fields = {name: text for name, text in ALL_SECTIONS.items() if name != section}
     result = verdict(changed(fields=fields))
     assert (result.status, result.codes(), result.issues[0].severity) == (
-        Status.ACCEPTED,
+        SubmissionStatus.ACCEPTED,
         (f"missing_section:{section}",),
         Severity.WARNING,
     )
@@ -234,7 +238,7 @@ def test_judge_free_text_reports_no_missing_sections() -> None:
 def test_judge_outputs_without_link_is_a_warning() -> None:
     result = verdict(changed(links=()))
     assert (result.status, result.codes(), result.issues[0].severity) == (
-        Status.ACCEPTED,
+        SubmissionStatus.ACCEPTED,
         ("no_link",),
         Severity.WARNING,
     )
@@ -286,7 +290,7 @@ def test_authentication_failure_reads_one_header(value: str, failure: str | None
 def test_judge_spoofed_from_the_trusted_topmost_header_is_held() -> None:
     result = verdict(authentication_results=(FAIL_DMARC, PASS_ALL))
     assert (result.status, result.issues) == (
-        Status.HELD,
+        SubmissionStatus.HELD,
         (
             Issue(
                 "spoofed",
@@ -330,7 +334,7 @@ def test_rules_reject_bad_values(changes: dict[str, object]) -> None:
 
 
 def test_status_and_severity_values_are_stable_strings() -> None:
-    assert ([str(s) for s in Status], [str(s) for s in Severity]) == (
+    assert ([str(s) for s in SubmissionStatus], [str(s) for s in Severity]) == (
         ["accepted", "needs_revision", "held", "rejected", "superseded"],
         ["error", "hold", "warning"],
     )
@@ -377,7 +381,7 @@ def test_judge_unreadable_attachment_under_a_cover_note_is_the_one_error() -> No
     sent = dataclasses.replace(NOTE, word_count=9, unreadable=("WSIS 2025.pages",))
     result = verdict(sent)
     assert (result.status, result.codes(), result.issues[0].severity) == (
-        Status.NEEDS_REVISION,
+        SubmissionStatus.NEEDS_REVISION,
         ("unreadable_attachment",),
         Severity.ERROR,
     )
@@ -389,4 +393,7 @@ def test_judge_unreadable_attachment_under_a_cover_note_is_the_one_error() -> No
 
 def test_judge_unreadable_attachment_beside_a_full_text_is_a_warning() -> None:
     result = verdict(dataclasses.replace(GOOD, unreadable=("photo.heic",)))
-    assert (result.status, result.codes()) == (Status.ACCEPTED, ("unreadable_attachment",))
+    assert (result.status, result.codes()) == (
+        SubmissionStatus.ACCEPTED,
+        ("unreadable_attachment",),
+    )
