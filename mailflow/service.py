@@ -24,10 +24,7 @@ import fcntl
 import logging
 import os
 import random
-import select
 import signal
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +32,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from imap_tools.errors import ImapToolsError
 from sqlalchemy.engine import make_url
@@ -46,7 +42,6 @@ from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, MailflowError, SourceError
 from mailflow.ledger.store import Ledger
-from mailflow.redact import redact
 from mailflow.sources import ImapSource, Source, open_source
 from mailflow.sources.base import FetchedMessage
 from mailflow.sources.imap import CONNECTION_ERRORS
@@ -251,8 +246,8 @@ class _Service:
         source.__enter__()
         self.source = source
         if isinstance(source, ImapSource):
-            _keepalive(_box(source).client.sock)
-        self.idle = self.use_idle and isinstance(source, ImapSource) and _has_idle(source)
+            source.keep_alive()
+        self.idle = self.use_idle and isinstance(source, ImapSource) and source.offers_idle()
         self.connected_at = time.monotonic()
         log.info(
             "connected to %s; waiting by %s",
@@ -265,24 +260,16 @@ class _Service:
         self.connected_at = None
         if source is None:
             return
-        box = source._box if isinstance(source, ImapSource) else None
         try:
             source.__exit__(None, None, None)
         except Exception:  # the connection may be dead already; nothing is lost
             log.debug("closing the mailbox failed", exc_info=True)
-        if box is not None:
-            # imaplib skips closing its socket when LOGOUT fails on a dead connection.
-            for part in (box.client.file, box.client.sock):
-                try:
-                    part.close()
-                except OSError:
-                    log.debug("closing the IMAP socket failed", exc_info=True)
 
     # -- work ---------------------------------------------------------------------------------
     def _pass(self) -> None:
         assert self.source is not None
         if isinstance(self.source, ImapSource):
-            _take_news(self.source)  # what arrives from now on asks for another pass
+            self.source.take_news()  # what arrives from now on asks for another pass
 
         def progress(_done: int, _total: int) -> None:
             if self.stop.is_set():  # called right after a chunk's commit
@@ -323,7 +310,7 @@ class _Service:
                 assert isinstance(self.source, ImapSource)
                 until = min(next_pass, now + t.idle_max_s)
                 log.debug("IDLE for up to %.1f s", until - now)
-                if _idle(self.source, self.stop, until, t.check_s, self._flush_if_due):
+                if self.source.idle(self.stop, until, t.check_s, self._flush_if_due):
                     log.debug("IDLE: new mail announced")
                     return
             else:
@@ -349,91 +336,6 @@ def plain_error(exc: BaseException) -> BaseException:
 
 def _name(exc: BaseException) -> str:
     return exc.__class__.__name__
-
-
-# -- IMAP IDLE ----------------------------------------------------------------------------------
-def _box(source: ImapSource) -> Any:
-    # imap-tools' MailBox behind the source; IDLE needs its socket, which the source's own
-    # `idle_wait` (IDLE and DONE on every call) would not let a stop request interrupt cheaply.
-    box = source._box
-    if box is None:
-        raise SourceError("IMAP connection is closed")
-    return box
-
-
-def _keepalive(sock: socket.socket) -> None:
-    """Probe a quiet connection so a peer that vanished is noticed in about 90 s, even in IDLE."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
-        if hasattr(socket, name):  # Linux; elsewhere the system's keepalive timers apply
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
-
-
-def _has_idle(source: ImapSource) -> bool:
-    """Whether the server offers IDLE (asked after login: capabilities may change with it)."""
-    client = _box(source).client
-    try:
-        typ, data = client.capability()
-    except CONNECTION_ERRORS as exc:
-        raise SourceError(redact(f"IMAP CAPABILITY: {exc}")) from None
-    words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
-    return typ == "OK" and b"IDLE" in words
-
-
-def _take_news(source: ImapSource) -> bool:
-    """Whether imaplib collected EXISTS/RECENT between commands; forgets all it collected.
-
-    Nothing else reads those leftovers (EXPUNGE after moves, FETCH of flags changed by other
-    clients…), and on a connection held for months they would only pile up.
-    """
-    untagged = _box(source).client.untagged_responses
-    news = any(untagged.get(name) for name in ("EXISTS", "RECENT"))
-    untagged.clear()
-    return news
-
-
-def _idle(
-    source: ImapSource,
-    stop: threading.Event,
-    until: float,
-    check_s: float,
-    tick: Callable[[], None],
-) -> bool:
-    """IDLE until new mail is announced (True), ``until`` passes or ``stop`` is set (False).
-
-    The socket is watched with ``select`` in steps of ``check_s`` so nothing is sent to the
-    server while waiting, and ``tick`` runs after each quiet step; a socket that turns readable
-    with nothing to read was closed by the server.
-    """
-    box = _box(source)
-    try:
-        box.idle.start()
-        # A server may announce mail before its "+ idling"; imaplib then keeps it aside.
-        news = _take_news(source)
-        sock = box.client.sock
-        while not news and not stop.is_set():
-            remaining = until - time.monotonic()
-            if remaining <= 0:
-                break
-            pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
-            if not pending:
-                ready, _, _ = select.select([sock], [], [], min(check_s, remaining))
-                if not ready:
-                    tick()
-                    continue
-            responses = box.idle.poll(timeout=0)
-            if not responses:
-                raise SourceError("IMAP server closed the connection")
-            for line in responses:
-                if line.startswith(b"* BYE"):
-                    raise SourceError(f"IMAP server hung up: {line[:200]!r}")
-                words = line.upper().split()
-                if len(words) >= 3 and words[2] in (b"EXISTS", b"RECENT"):
-                    news = True
-        box.idle.stop()
-    except CONNECTION_ERRORS as exc:
-        raise SourceError(f"IMAP IDLE: {exc or exc.__class__.__name__}") from None
-    return news
 
 
 class _Lent:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import select
 import socket
 import ssl
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -111,9 +114,16 @@ class ImapSource:
         self._select()
 
     def close(self) -> None:
-        if self._box is not None:
-            _quietly_logout(self._box)
-            self._box = None
+        box, self._box = self._box, None
+        if box is None:
+            return
+        _quietly_logout(box)
+        # imaplib skips closing its socket when LOGOUT fails on a dead connection.
+        for part in (box.client.file, box.client.sock):
+            try:
+                part.close()
+            except OSError:
+                log.debug("closing the IMAP socket failed", exc_info=True)
 
     def _select(self) -> None:
         try:
@@ -194,13 +204,82 @@ class ImapSource:
             log.warning("could not move %d message(s) to %s: %s", len(keys), target, exc)
 
     # -- IDLE (used by serve) -----------------------------------------------------------------
-    def idle_wait(self, timeout_s: float) -> bool:
-        """Wait up to ``timeout_s`` in IMAP IDLE; True when the server announced a change."""
+    # imap-tools' own ``idle.wait`` sends IDLE and DONE on every call and cannot be interrupted
+    # by a stop request cheaply, so `idle` watches the socket of imap-tools' client itself.
+    def keep_alive(self) -> None:
+        """Probe a quiet connection so a peer that vanished is noticed in about 90 s, even in
+        IDLE."""
+        sock = self._open().client.sock
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+            if hasattr(socket, name):  # Linux; elsewhere the system's keepalive timers apply
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+    def offers_idle(self) -> bool:
+        """Whether the server offers IDLE (asked after login: capabilities may change with it)."""
+        client = self._open().client
         try:
-            responses = self._box.idle.wait(timeout=timeout_s)
+            typ, data = client.capability()
         except CONNECTION_ERRORS as exc:
-            raise SourceError(f"IMAP IDLE: {_describe(exc)}") from None
-        return bool(responses)
+            raise SourceError(redact(f"IMAP CAPABILITY: {exc}")) from None
+        words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
+        return typ == "OK" and b"IDLE" in words
+
+    def take_news(self) -> bool:
+        """Whether imaplib collected EXISTS/RECENT between commands; forgets all it collected.
+
+        Nothing else reads those leftovers (EXPUNGE after moves, FETCH of flags changed by other
+        clients…), and on a connection held for months they would only pile up.
+        """
+        untagged = self._open().client.untagged_responses
+        news = any(untagged.get(name) for name in ("EXISTS", "RECENT"))
+        untagged.clear()
+        return news
+
+    def idle(
+        self, stop: threading.Event, until: float, check_s: float, tick: Callable[[], None]
+    ) -> bool:
+        """IDLE until new mail is announced (True), ``until`` (a `time.monotonic` value) passes
+        or ``stop`` is set (False).
+
+        The socket is watched with ``select`` in steps of ``check_s`` so nothing is sent to the
+        server while waiting, and ``tick`` runs after each quiet step; a socket that turns
+        readable with nothing to read was closed by the server.
+        """
+        box = self._open()
+        try:
+            box.idle.start()
+            # A server may announce mail before its "+ idling"; imaplib then keeps it aside.
+            news = self.take_news()
+            sock = box.client.sock
+            while not news and not stop.is_set():
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    break
+                pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+                if not pending:
+                    ready, _, _ = select.select([sock], [], [], min(check_s, remaining))
+                    if not ready:
+                        tick()
+                        continue
+                responses = box.idle.poll(timeout=0)
+                if not responses:
+                    raise SourceError("IMAP server closed the connection")
+                for line in responses:
+                    if line.startswith(b"* BYE"):
+                        raise SourceError(f"IMAP server hung up: {line[:200]!r}")
+                    words = line.upper().split()
+                    if len(words) >= 3 and words[2] in (b"EXISTS", b"RECENT"):
+                        news = True
+            box.idle.stop()
+        except CONNECTION_ERRORS as exc:
+            raise SourceError(f"IMAP IDLE: {exc or exc.__class__.__name__}") from None
+        return news
+
+    def _open(self) -> Any:
+        if self._box is None:
+            raise SourceError("IMAP connection is closed")
+        return self._box
 
 
 def _parse_fetch(data: list[Any]) -> Iterator[FetchedMessage]:
