@@ -1,6 +1,6 @@
 """Alembic environment for the mailflow ledger.
 
-mailflow runs migrations programmatically (`mailflow.ledger.store.Ledger.upgrade`), passing its
+mailflow runs migrations programmatically (`mailflow.ledger.Ledger.upgrade`), passing its
 engine in ``config.attributes["engine"]``; batch mode keeps ALTERs working on SQLite.
 """
 

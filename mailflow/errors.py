@@ -2,14 +2,18 @@
 
 Every failure a user can act on is a `MailflowError`; the CLI catches the root once, prints
 ``Error: <message>`` on stderr and exits 1. Each subclass carries what a user needs to act on it.
-This module defines the errors only; it does not log or print them.
+The boundaries translate what their libraries raise: `mailflow.ledger.engine` turns SQLAlchemy's
+errors into `LedgerError`, `mailflow.sources.imap` turns imaplib's, imap-tools' and the socket's
+into `SourceError`; so `mailflow.service` retries on `MailflowError` alone. This module defines
+the errors only; it does not log or print them.
 
     MailflowError
      ├── ConfigError        a setting is missing or invalid (names the key)
      ├── SourceError        the mailbox (IMAP server or Maildir) could not be read
-     ├── ParseError         a message could not be read (recorded, never raised past the pipeline)
+     ├── RosterError        a members file cannot be imported (names the file and line)
      ├── LedgerError        the database could not be opened, migrated or written
-     │    └── LedgerBusyError  another writer holds the lock; retrying may help
+     │    ├── LedgerBusyError     another writer holds the lock; retrying may help
+     │    └── LedgerRefusedError  the database refused a row (a key, a value that does not fit)
      ├── DeliveryError      a mail could not be handed to the SMTP server or file sink
      ├── StateError         a forbidden state transition (outbox, submission, report)
      └── NotFoundError      a submission, member or message the user named does not exist
@@ -20,9 +24,6 @@ from __future__ import annotations
 
 class MailflowError(Exception):
     """Root of every error mailflow reports to its user."""
-
-    #: Exit status the CLI uses for this error.
-    exit_code = 1
 
 
 class ConfigError(MailflowError):
@@ -41,16 +42,30 @@ class SourceError(MailflowError):
         super().__init__(message)
 
 
-class ParseError(MailflowError):
-    """A message could not be decoded or understood."""
+class RosterError(MailflowError):
+    """A members file is not usable; the message names the file and line."""
 
 
 class LedgerError(MailflowError):
-    """The ledger database could not be opened, upgraded or written."""
+    """The ledger database could not be opened, upgraded or written.
+
+    ``detail`` is the database's own one-line reason, without SQL or parameters.
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        self.detail = detail or message
+        super().__init__(message)
 
 
 class LedgerBusyError(LedgerError):
     """Another process holds the ledger's write lock (SQLite) and did not release it in time."""
+
+
+class LedgerRefusedError(LedgerError):
+    """The database refused a row: a unique or foreign key, or a value that does not fit.
+
+    A poll then writes the chunk again message by message, so only the refused one fails.
+    """
 
 
 class DeliveryError(MailflowError):

@@ -3,7 +3,7 @@
 The pure stages (parse, classify, read, understand) ran before, in `mailflow.reading.prepare`; what
 they found arrives as a `Prepared`. `process` runs inside the pipeline's transaction: a failure the
 pure stages reported is recorded as state ``failed`` with the error. A poll first writes a chunk's
-new rows together (`mailflow.ledger.store.PendingRows`); if the database refuses that, each message
+new rows together (`mailflow.ledger.PendingRows`); if the database refuses that, each message
 runs again in a savepoint of its own, so whatever a stage raises, the message stays recorded with
 state ``failed`` and the rest of the chunk goes on. `Context.prime` loads per chunk the members,
 latest submissions and daily counts the messages will ask for. Contributions become submissions
@@ -27,6 +27,7 @@ from mailflow import members, submissions
 from mailflow.answering import compose, outbox
 from mailflow.config import Settings
 from mailflow.errors import DeliveryError
+from mailflow.ledger import PendingRows, sync_campaign
 from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
@@ -36,7 +37,6 @@ from mailflow.ledger.models import (
     Report,
     Submission,
 )
-from mailflow.ledger.store import PendingRows, sync_campaign
 from mailflow.reading import headers, mime
 from mailflow.reading.contribution import extract
 from mailflow.reading.prepare import Known, Prepared

@@ -19,14 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mailflow.answering.i18n import normalize_language
-from mailflow.errors import MailflowError, NotFoundError
+from mailflow.errors import NotFoundError, RosterError
 from mailflow.ledger.models import Member, MemberAddress
 
 CSV_COLUMNS = ("email", "name", "organisation", "country", "language")
-
-
-class RosterError(MailflowError):
-    """A members file is not usable; the message names the file and line."""
 
 
 @dataclass(frozen=True)

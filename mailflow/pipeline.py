@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from mailflow.config import Settings
-from mailflow.errors import LedgerError
-from mailflow.ledger.models import InboundMessage, ServiceEvent
-from mailflow.ledger.store import (
+from mailflow.errors import LedgerError, LedgerRefusedError
+from mailflow.ledger import (
     Ledger,
     PendingRows,
     RecordedIndex,
@@ -41,8 +40,10 @@ from mailflow.ledger.store import (
     record_inbound,
     sync_campaign,
 )
+from mailflow.ledger.models import InboundMessage, ServiceEvent
 from mailflow.redact import redact
 from mailflow.sources import FetchedMessage, Source, open_source
+from mailflow.sources.base import source_key
 from mailflow.states import InboundState
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def run_once(
         with ledger.transaction() as session:
             after = cursor_for(session, mailbox.account, mailbox.folder, uidvalidity).last_uid
             keys = mailbox.new_keys(after)
-            full = {_full_key(uidvalidity, key, mailbox): key for key in keys}
+            full = {source_key(uidvalidity, key, uses_uids=mailbox.uses_uids): key for key in keys}
             seen = known_keys(session, mailbox.account, mailbox.folder, list(full))
         todo = [key for full_key, key in full.items() if full_key not in seen]
         summary.already_recorded += len(keys) - len(todo)
@@ -213,9 +214,9 @@ def _record_chunk(
     """
     try:
         part = _write_chunk(ledger, mailbox, uidvalidity, batch, prepared, context, False)
-    except LedgerError:
-        raise  # the ledger itself (locked, unreachable): nothing to gain by writing again
     except Exception as exc:
+        if isinstance(exc, LedgerError) and not isinstance(exc, LedgerRefusedError):
+            raise  # the ledger itself (locked, unreachable): nothing to gain by writing again
         log.warning(
             "a chunk of %d messages could not be written at once (%s: %s); "
             "writing it message by message",
@@ -315,8 +316,3 @@ def _note(session: object, name: str, detail: str) -> None:
     event = get_or_create(session, query, lambda: ServiceEvent(name=name, detail=detail))
     event.detail = detail
     event.at = datetime.now(UTC)
-
-
-def _full_key(uidvalidity: int, key: str, source: Source) -> str:
-    """The ledger's ``source_key`` for a key the source listed (as `record_inbound` stores it)."""
-    return f"{uidvalidity}:{key}" if source.uses_uids else key

@@ -8,9 +8,10 @@ request is noticed within about a second; TCP keepalive and the IMAP socket time
 connection that died silently fail instead of hang. Servers without IDLE, and the Maildir source,
 are polled every ``imap.poll_interval_s``; with IDLE a full pass still runs every ``full_pass_s``.
 The outbox is delivered after each pass and on its own timer, so retries leave on their schedule.
-Any connection, server or ledger error (`SourceError`, `LedgerBusyError`, `OSError`, imaplib
-errors…) is recorded for ``mailflow status`` with `pipeline.note_error`, the connection is dropped,
-and the service reconnects after an exponential backoff with jitter: it never exits on one.
+Any connection, server or ledger error (a `MailflowError`: the source and the ledger translate
+what their libraries raise) is recorded for ``mailflow status`` with `pipeline.note_error`, the
+connection is dropped, and the service reconnects after an exponential backoff with jitter: it
+never exits on one.
 SIGTERM/SIGINT set a stop event; a pass stops after the chunk it is committing, connections are
 closed and `serve` returns (a second signal stops at once). On SQLite only one `serve` may run per
 ledger: an ``fcntl.flock`` on a lock file beside the database enforces it (the kernel releases it
@@ -33,28 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from imap_tools.errors import ImapToolsError
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from mailflow import pipeline
 from mailflow.answering import outbox
 from mailflow.config import Settings
-from mailflow.errors import LedgerError, MailflowError, SourceError
-from mailflow.ledger.store import Ledger
+from mailflow.errors import MailflowError, SourceError
+from mailflow.ledger import Ledger
 from mailflow.sources import ImapSource, Source, open_source
 from mailflow.sources.base import FetchedMessage
-from mailflow.sources.imap import CONNECTION_ERRORS
 
 log = logging.getLogger("mailflow.service")  # also when run as `python -m mailflow.service`
 
-#: Errors after which the service drops its connections, waits and tries again.
-RETRYABLE: tuple[type[BaseException], ...] = (
-    MailflowError,
-    SQLAlchemyError,
-    ImapToolsError,
-    *CONNECTION_ERRORS,
-)
+#: Errors after which the service drops its connections, waits and tries again: mailflow's own,
+#: since the ledger and the sources translate what their libraries raise.
+RETRYABLE: tuple[type[BaseException], ...] = (MailflowError,)
 
 
 @dataclass(frozen=True)
@@ -222,13 +216,12 @@ class _Service:
                     lived = self.connected_for()
                     failures = 1 if lived > self.timings.backoff_max_s else failures + 1
                     self._disconnect()
-                    error = plain_error(exc)
                     # A refused login or an untrusted certificate needs a person: retry slowly.
-                    hopeless = isinstance(error, SourceError) and not error.retryable
+                    hopeless = isinstance(exc, SourceError) and not exc.retryable
                     delay = backoff_delay(failures if not hopeless else 64, self.timings)
                     level = logging.ERROR if hopeless else logging.WARNING
-                    log.log(level, "%s: %s; retrying in %.0f s", _name(error), error, delay)
-                    pipeline.note_error(self.ledger, error)
+                    log.log(level, "%s: %s; retrying in %.0f s", _name(exc), exc, delay)
+                    pipeline.note_error(self.ledger, exc)
                     self.stop.wait(delay)
                 except Exception as exc:  # a bug: say so, and let the supervisor restart us
                     log.exception("unexpected error; stopping")
@@ -288,9 +281,8 @@ class _Service:
         try:
             counts = outbox.flush(self.settings, self.ledger)
         except RETRYABLE as exc:
-            error = plain_error(exc)
-            log.warning("outbox: %s: %s", _name(error), error)
-            pipeline.note_error(self.ledger, error)
+            log.warning("outbox: %s: %s", _name(exc), exc)
+            pipeline.note_error(self.ledger, exc)
             return
         if counts:
             text = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
@@ -320,18 +312,6 @@ class _Service:
     def _flush_if_due(self) -> None:
         if time.monotonic() >= self.last_flush + self.timings.flush_s:
             self._flush()
-
-
-def plain_error(exc: BaseException) -> BaseException:
-    """The error as a user should read it: database errors without their SQL and parameters.
-
-    SQLAlchemy's own text quotes the statement and its parameters, which can hold a message body.
-    """
-    if isinstance(exc, SQLAlchemyError):
-        orig = getattr(exc, "orig", None)
-        detail = str(orig).splitlines()[0] if orig is not None else exc.__class__.__name__
-        return LedgerError(f"ledger error: {detail[:300]}")
-    return exc
 
 
 def _name(exc: BaseException) -> str:

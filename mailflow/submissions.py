@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, defer, selectinload
 
 from mailflow import decisions
 from mailflow.errors import NotFoundError, StateError
+from mailflow.ledger import PendingRows
 from mailflow.ledger.models import CoordinatorText, InboundMessage, Member, OutboxMail, Submission
-from mailflow.ledger.store import PendingRows
 from mailflow.reading.contribution import Contribution
 from mailflow.reading.mime import read_message
 from mailflow.reading.quotes import strip_reply

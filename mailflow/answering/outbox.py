@@ -55,8 +55,8 @@ from mailflow.answering.sinks import (
 from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import ConfigError, DeliveryError
+from mailflow.ledger import Ledger
 from mailflow.ledger.models import OutboxMail
-from mailflow.ledger.store import Ledger
 from mailflow.redact import redact
 from mailflow.states import OutboxState, check
 

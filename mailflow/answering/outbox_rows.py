@@ -14,8 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mailflow.errors import NotFoundError
+from mailflow.ledger import PendingRows
 from mailflow.ledger.models import MemberAddress, OutboxMail, Submission
-from mailflow.ledger.store import PendingRows
 from mailflow.states import OutboxState, move
 
 __all__ = [

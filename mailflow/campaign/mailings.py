@@ -16,8 +16,8 @@ from mailflow.answering import compose, outbox
 from mailflow.config import Settings
 from mailflow.errors import StateError
 from mailflow.intake import campaign_info
+from mailflow.ledger import Ledger, sync_campaign
 from mailflow.ledger.models import Member, OutboxMail, Submission
-from mailflow.ledger.store import Ledger, sync_campaign
 from mailflow.states import SubmissionStatus
 
 

@@ -37,8 +37,8 @@ from mailflow.campaign.report_entries import (
 )
 from mailflow.config import Settings
 from mailflow.errors import MailflowError, StateError
+from mailflow.ledger import Ledger, sync_campaign
 from mailflow.ledger.models import Report
-from mailflow.ledger.store import Ledger, sync_campaign
 from mailflow.states import ReportState, move
 from mailflow.untrusted import csv_cell
 

@@ -12,10 +12,10 @@ from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.intake import Context, queue_confirmation
 from mailflow.intake import reprocess as reprocess_one
+from mailflow.ledger import Ledger
 from mailflow.ledger.models import (
     Submission,
 )
-from mailflow.ledger.store import Ledger
 
 
 def review(

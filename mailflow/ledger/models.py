@@ -2,8 +2,8 @@
 
 Slim models: columns, keys and constraints. The words their kind, state and status columns hold,
 and the moves allowed between them, are in `mailflow.states`. No queries and no business rules
-live here: sessions and idempotent writes are in `mailflow.ledger.store`, the order of work in
-`mailflow.pipeline`.
+live here: sessions and idempotent writes are in the other modules of `mailflow.ledger`, the
+order of work in `mailflow.pipeline`.
 Every change to these models needs an Alembic revision under ``db/versions``; a test compares a
 database upgraded to head with this metadata.
 """

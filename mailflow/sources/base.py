@@ -23,7 +23,7 @@ class FetchedMessage:
     """One message as the server holds it: the exact bytes and their location."""
 
     uid: int | None  # IMAP UID; None for a Maildir file (or a server that gave none)
-    key: str  # stable identity within (account, folder): "<uidvalidity>:<uid>" or Maildir name
+    key: str  # the IMAP UID or the Maildir name (`source_key` makes the ledger's key of it)
     raw: bytes
     internal_date: datetime | None  # server arrival time (IMAP INTERNALDATE, Maildir mtime)
 
@@ -48,6 +48,12 @@ def in_arrival_order(messages: Iterable[FetchedMessage]) -> list[FetchedMessage]
             natural_key(m.key),
         ),
     )
+
+
+def source_key(uidvalidity: int, key: str, *, uses_uids: bool) -> str:
+    """The ledger's ``source_key`` for a key a source listed: an IMAP UID is only unique within
+    its UIDVALIDITY, so it is stored as ``"<uidvalidity>:<uid>"``; a Maildir name as it is."""
+    return f"{uidvalidity}:{key}" if uses_uids else key
 
 
 class Source(Protocol):

@@ -20,11 +20,12 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
-from imap_tools.errors import MailboxLoginError
+from imap_tools.errors import ImapToolsError, MailboxFolderSelectError, MailboxLoginError
 
 from mailflow.config import ImapSettings
 from mailflow.errors import ConfigError, SourceError
@@ -38,13 +39,25 @@ _UID = re.compile(rb"UID (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
-#: Errors that mean "the connection or the server failed; try again later".
+#: What the socket, imaplib and imap-tools raise when the connection or the server failed: this
+#: module is the boundary that turns each of them into a `SourceError` (`source_errors`), so no
+#: caller needs to know them.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes socket.timeout, ConnectionError, ssl.SSLError
     imaplib.IMAP4.abort,
     imaplib.IMAP4.error,
     EOFError,
+    ImapToolsError,  # an unexpected reply to a command (imap-tools checks every status)
 )
+
+
+@contextmanager
+def source_errors(what: str) -> Iterator[None]:
+    """Raise a `CONNECTION_ERRORS` error inside as a `SourceError` that says ``what`` failed."""
+    try:
+        yield
+    except CONNECTION_ERRORS as exc:
+        raise SourceError(f"{what}: {_describe(exc)}") from None
 
 
 def tls_context(ca_file: str = "") -> ssl.SSLContext:
@@ -128,9 +141,14 @@ class ImapSource:
     def _select(self) -> None:
         try:
             self._box.folder.set(self.folder)
+        except MailboxFolderSelectError as exc:  # a missing folder: a person must fix the config
+            raise SourceError(
+                f"IMAP folder {self.folder!r} cannot be selected: {_describe(exc)}",
+                retryable=False,
+            ) from None
         except CONNECTION_ERRORS as exc:
             raise SourceError(f"IMAP folder {self.folder!r}: {_describe(exc)}") from None
-        except Exception as exc:  # imap-tools raises MailboxFolderSelectError for a missing folder
+        except Exception as exc:  # anything else imap-tools refuses is not worth retrying
             raise SourceError(
                 f"IMAP folder {self.folder!r} cannot be selected: {_describe(exc)}",
                 retryable=False,
@@ -138,18 +156,14 @@ class ImapSource:
 
     # -- reading ----------------------------------------------------------------------------
     def uidvalidity(self) -> int:
-        try:
-            status = self._box.folder.status(self.folder, ["UIDVALIDITY"])
-        except CONNECTION_ERRORS as exc:
-            raise SourceError(f"IMAP STATUS {self.folder!r}: {_describe(exc)}") from None
+        with source_errors(f"IMAP STATUS {self.folder!r}"):
+            status = self._open().folder.status(self.folder, ["UIDVALIDITY"])
         return int(status["UIDVALIDITY"])
 
     def new_keys(self, after_uid: int) -> list[str]:
-        try:
+        with source_errors("IMAP UID SEARCH"):
             # "N:*" always matches the highest UID even when it is below N, so filter again.
-            uids = self._box.uids(AND(uid=U(str(after_uid + 1), "*")))
-        except CONNECTION_ERRORS as exc:
-            raise SourceError(f"IMAP UID SEARCH: {_describe(exc)}") from None
+            uids = self._open().uids(AND(uid=U(str(after_uid + 1), "*")))
         return sorted((uid for uid in uids if int(uid) > after_uid), key=int)
 
     def fetch(
@@ -161,10 +175,8 @@ class ImapSource:
                 yield in_arrival_order(_parse_fetch(data))
 
     def _uid_fetch(self, uids: Sequence[str], items: str) -> list[Any]:
-        try:
-            typ, data = self._box.client.uid("FETCH", ",".join(uids), items)
-        except CONNECTION_ERRORS as exc:
-            raise SourceError(f"IMAP UID FETCH: {_describe(exc)}") from None
+        with source_errors("IMAP UID FETCH"):
+            typ, data = self._open().client.uid("FETCH", ",".join(uids), items)
         if typ != "OK":
             raise SourceError(f"IMAP UID FETCH refused: {data!r:.200}")
         return list(data)
@@ -210,18 +222,16 @@ class ImapSource:
         """Probe a quiet connection so a peer that vanished is noticed in about 90 s, even in
         IDLE."""
         sock = self._open().client.sock
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
-            if hasattr(socket, name):  # Linux; elsewhere the system's keepalive timers apply
-                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+        with source_errors("IMAP keepalive"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            for name, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+                if hasattr(socket, name):  # Linux; elsewhere the system's keepalive timers apply
+                    sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
 
     def offers_idle(self) -> bool:
         """Whether the server offers IDLE (asked after login: capabilities may change with it)."""
-        client = self._open().client
-        try:
-            typ, data = client.capability()
-        except CONNECTION_ERRORS as exc:
-            raise SourceError(redact(f"IMAP CAPABILITY: {exc}")) from None
+        with source_errors("IMAP CAPABILITY"):
+            typ, data = self._open().client.capability()
         words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
         return typ == "OK" and b"IDLE" in words
 
@@ -247,7 +257,7 @@ class ImapSource:
         readable with nothing to read was closed by the server.
         """
         box = self._open()
-        try:
+        with source_errors("IMAP IDLE"):
             box.idle.start()
             # A server may announce mail before its "+ idling"; imaplib then keeps it aside.
             news = self.take_news()
@@ -272,8 +282,6 @@ class ImapSource:
                     if len(words) >= 3 and words[2] in (b"EXISTS", b"RECENT"):
                         news = True
             box.idle.stop()
-        except CONNECTION_ERRORS as exc:
-            raise SourceError(f"IMAP IDLE: {exc or exc.__class__.__name__}") from None
         return news
 
     def _open(self) -> Any:

@@ -64,9 +64,12 @@ class MaildirSource:
             folder = self.path / sub
             if not folder.is_dir():
                 continue
-            for entry in os.scandir(folder):
-                if entry.is_file() and not entry.name.startswith("."):
-                    self._files[entry.name.split(":", 1)[0]] = Path(entry.path)
+            try:
+                for entry in os.scandir(folder):
+                    if entry.is_file() and not entry.name.startswith("."):
+                        self._files[entry.name.split(":", 1)[0]] = Path(entry.path)
+            except OSError as exc:
+                raise SourceError(f"{folder}: cannot be listed: {exc.strerror}") from None
         return sorted(self._files, key=arrival_key)
 
     def fetch(

@@ -10,13 +10,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from mailflow.config import Settings
-from mailflow.errors import LedgerError
-from mailflow.ledger import Ledger
+from mailflow.errors import LedgerError, LedgerRefusedError
+from mailflow.ledger import HEAD_REVISION, Ledger, PendingRows, record_inbound, sync_campaign
 from mailflow.ledger.models import Base, InboundMessage, OutboxMail, Submission
-from mailflow.ledger.store import HEAD_REVISION, PendingRows, record_inbound, sync_campaign
 from mailflow.sources.base import FetchedMessage
 
 
@@ -235,7 +233,7 @@ def test_pending_rows_the_database_refuses_leave_nothing_written(ledger: Ledger)
     pending.add(_inbound(1))
     pending.add(_inbound(1))  # the same mailbox location twice: a unique constraint refuses it
 
-    with pytest.raises(IntegrityError), ledger.transaction() as session:
+    with pytest.raises(LedgerRefusedError), ledger.transaction() as session:
         pending.write(session)
 
     with ledger.transaction() as session:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mailflow import campaign, members, pipeline
 from mailflow.config import Settings
-from mailflow.ledger.store import Ledger, sync_campaign
+from mailflow.ledger import Ledger, sync_campaign
 
 
 def deliver(settings: Settings, name: str, sender: str, body: str, minute: int) -> None:

@@ -47,9 +47,8 @@ from mailflow.answering.sinks import DeliveryResult, Envelope, OnResult, Sink
 from mailflow.cli import main
 from mailflow.config import Settings
 from mailflow.errors import LedgerBusyError, SourceError
-from mailflow.ledger import Ledger
+from mailflow.ledger import Ledger, sha256
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
-from mailflow.ledger.store import sha256
 from mailflow.reading import headers
 from mailflow.sources import MaildirSource
 from mailflow.sources.base import FetchedMessage

@@ -30,7 +30,7 @@ from support.smtp_server import SmtpTestServer
 
 from mailflow import members, pipeline
 from mailflow.config import Settings, SmtpSettings
-from mailflow.ledger import Ledger
+from mailflow.ledger import Ledger, cursor_for, record_inbound, sync_campaign
 from mailflow.ledger.models import (
     InboundMessage,
     MailboxCursor,
@@ -38,7 +38,6 @@ from mailflow.ledger.models import (
     ServiceEvent,
     Submission,
 )
-from mailflow.ledger.store import cursor_for, record_inbound, sync_campaign
 from mailflow.sources.base import FetchedMessage
 
 BOTH = pytest.mark.parametrize(

@@ -23,14 +23,13 @@ from pathlib import Path
 import pytest
 from imap_tools import MailBoxUnencrypted
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from support.servers import SHARED_PASSWORD, Dovecot, Mailbox, dovecot_available, free_port
 from support.settings import imap_settings
 
 from mailflow import logs, service
 from mailflow.answering import outbox
 from mailflow.config import LedgerSettings, Settings
-from mailflow.errors import LedgerError, MailflowError, SourceError
+from mailflow.errors import MailflowError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, ServiceEvent
 
@@ -168,23 +167,10 @@ def test_lock_path_is_none_for_postgresql() -> None:
         ledger.close()
 
 
-def test_plain_error_drops_sql_and_parameters_from_database_errors() -> None:
-    error = IntegrityError(
-        "INSERT INTO inbound_messages (raw) VALUES (%(raw)s)",
-        {"raw": b"the member's contribution"},
-        Exception('duplicate key value violates unique constraint "uq"\nDETAIL:  Key (x)=(1)'),
-    )
-
-    plain = service.plain_error(error)
-
-    assert isinstance(plain, LedgerError)
-    assert str(plain) == 'ledger error: duplicate key value violates unique constraint "uq"'
-
-
-def test_plain_error_keeps_mailflow_errors() -> None:
-    error = SourceError("IMAP IDLE: timed out")
-
-    assert service.plain_error(error) is error
+def test_service_retries_on_mailflow_errors_only() -> None:
+    """The ledger and the sources translate their libraries' errors (tests/ledger/test_errors.py,
+    tests/sources/test_imap_errors.py), so the service needs to know no other."""
+    assert (MailflowError,) == service.RETRYABLE
 
 
 def test_stop_on_signals_sets_the_event_on_sigterm() -> None:
