@@ -30,6 +30,7 @@ from mailflow.redact import register
 ENV_PREFIX = "MAILFLOW_"
 DEFAULT_FILE = "mailflow.toml"
 SECURITY_MODES = ("ssl", "starttls", "none")
+#: What happens to a contribution that arrives after the deadline (`mailflow.reading.validate`).
 LATE_POLICIES = ("accept", "hold", "reject")
 CSV_DIALECTS = ("comma", "semicolon")
 DEFAULT_DEADLINE = datetime.fromisoformat("2025-09-30T23:59:59+07:00")

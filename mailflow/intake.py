@@ -176,7 +176,9 @@ def campaign_info(settings: Settings) -> compose.CampaignInfo:
 
 
 @dataclass
-class Outcome:
+class Processed:
+    """What processing one message produced (a delivery's outcome is `sinks.Outcome`)."""
+
     status: str | None = None  # the submission's status, for contributions
     confirmations_queued: int = 0
     submission: Submission | None = None
@@ -189,7 +191,7 @@ def process(
     context: Context,
     *,
     pending: PendingRows | None = None,
-) -> Outcome:
+) -> Processed:
     """Act on a just-recorded message the pure stages prepared; never raises for bad input.
 
     Without ``pending``, the message's rows are written in a savepoint of their own, so an error
@@ -228,11 +230,11 @@ def process(
     return outcome
 
 
-def _failed(inbound: InboundMessage, error: str) -> Outcome:
+def _failed(inbound: InboundMessage, error: str) -> Processed:
     move(inbound, InboundState.FAILED)
     inbound.error = error[:2000]
     inbound.processed_at = datetime.now(UTC)
-    return Outcome()
+    return Processed()
 
 
 def _process(
@@ -242,7 +244,7 @@ def _process(
     context: Context,
     *,
     pending: PendingRows | None,
-) -> Outcome:
+) -> Processed:
     found = prepared.classification
     assert found is not None  # set whenever there is no error
     inbound.kind = found.kind.value
@@ -263,7 +265,7 @@ def _process(
                 if report is not None and REPORT.allows(report.state, ReportState.BOUNCED):
                     move(report, ReportState.BOUNCED)
                     report.bounced_at = at
-        return Outcome()
+        return Processed()
     if found.kind == MessageKind.ACKNOWLEDGEMENT:
         for report in session.scalars(
             select(Report).where(Report.message_id.in_(found.original_message_ids))
@@ -271,9 +273,9 @@ def _process(
             if REPORT.allows(report.state, ReportState.ACKNOWLEDGED):
                 move(report, ReportState.ACKNOWLEDGED)
                 report.acknowledged_at = at
-        return Outcome()
+        return Processed()
     if found.kind != MessageKind.CONTRIBUTION:
-        return Outcome()
+        return Processed()
     return handle_contribution(session, inbound, prepared, context, pending=pending)
 
 
@@ -284,7 +286,7 @@ def handle_contribution(
     context: Context,
     *,
     pending: PendingRows | None,
-) -> Outcome:
+) -> Processed:
     """Judge and record a prepared contribution, and queue its confirmation."""
     text, contribution = prepared.text, prepared.contribution
     assert text is not None and contribution is not None  # prepared for every contribution
@@ -299,7 +301,7 @@ def handle_contribution(
         # version (it would replace the contribution) and never answered.
         inbound.kind = MessageKind.MEMBER_NOTE.value
         inbound.kind_reason = "reply without new text" if contribution.word_count == 0 else "note"
-        return Outcome()
+        return Processed()
     verdict = judge(
         contribution,
         is_member=member is not None,
@@ -328,7 +330,7 @@ def handle_contribution(
         if member
         else 0
     )
-    return Outcome(status=submission.status, confirmations_queued=queued, submission=submission)
+    return Processed(status=submission.status, confirmations_queued=queued, submission=submission)
 
 
 def _replies_to_us(session: Session, text: mime.MessageText) -> bool:

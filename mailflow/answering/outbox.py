@@ -50,9 +50,9 @@ from mailflow.answering.sinks import (
     FileSink,
     Outcome,
     Sink,
+    SmtpServer,
     SmtpSink,
 )
-from mailflow.answering.sinks import SmtpSettings as SinkSettings
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import ConfigError, DeliveryError
 from mailflow.ledger import Ledger
@@ -95,7 +95,7 @@ def make_sink(smtp: SmtpSettings) -> Sink:
     if smtp.user and not smtp.password:
         raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
     return SmtpSink(
-        SinkSettings(
+        SmtpServer(
             host=smtp.host,
             port=smtp.port,
             security=smtp.security,

@@ -21,12 +21,11 @@ from mailflow.reading.links import find_links
 from mailflow.reading.mime import AttachmentText, MessageText
 from mailflow.reading.quotes import strip_reply
 from mailflow.reading.sections import find_sections
-from mailflow.reading.words import count_words, visible
+from mailflow.reading.words import COVER_NOTE_WORDS, count_words, visible
 
-__all__ = ["COVER_NOTE_WORDS", "Contribution", "extract"]
+__all__ = ["Contribution", "extract"]
 
 WORD_COUNT_METHOD = "word-processor"
-COVER_NOTE_WORDS = 40  # a body shorter than this, without labels, is a cover note
 DOCUMENT_SUFFIXES = (".docx", ".odt", ".pdf", ".txt", ".html", ".htm")
 # Formats members send that mailflow cannot read; worth telling them about.
 UNREADABLE_SUFFIXES = (".doc", ".rtf", ".pages", ".wpd", ".wps", ".hwp")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from mailparser_reply.constants import GENERIC_MAIL_SEPARATOR, MAIL_LANGUAGES
 
-#: A forward whose own part has at most this many words is a cover note for the forwarded text.
-COVER_NOTE_WORDS = 30
+from mailflow.reading.words import COVER_NOTE_WORDS
+
 _MAX_FORWARD_DEPTH = 5
 _MAX_SIGNATURE_LINES = 10
 _MAX_HEADER_CHARS = 400
@@ -392,7 +392,7 @@ def strip_reply(text: str) -> Stripped:
             break
         removed.append(boundary.kind)
         words = sum(len(line.split()) for line in own)
-        if boundary.kind != "forward" or words > COVER_NOTE_WORDS or depth == _MAX_FORWARD_DEPTH:
+        if boundary.kind != "forward" or words >= COVER_NOTE_WORDS or depth == _MAX_FORWARD_DEPTH:
             break
         if own:
             removed.append("cover_note")

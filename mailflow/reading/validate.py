@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from mailflow.config import LATE_POLICIES
 from mailflow.errors import ConfigError
-from mailflow.reading.contribution import COVER_NOTE_WORDS, Contribution
+from mailflow.reading.contribution import Contribution
+from mailflow.reading.words import COVER_NOTE_WORDS
 from mailflow.states import SubmissionStatus
-
-LATE_POLICIES = ("accept", "hold", "reject")
 
 
 class Severity(StrEnum):

@@ -13,7 +13,19 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["INVISIBLE", "NO_SPACE_CHAR", "count_words", "has_no_space_script", "visible"]
+__all__ = [
+    "COVER_NOTE_WORDS",
+    "INVISIBLE",
+    "NO_SPACE_CHAR",
+    "count_words",
+    "has_no_space_script",
+    "visible",
+]
+
+#: A note of fewer words than this (and no section labels) only covers the real text: the mail
+#: forwarded under it (`mailflow.reading.quotes`) or the document attached to it
+#: (`mailflow.reading.contribution`).
+COVER_NOTE_WORDS = 40
 
 #: Characters that take no room on screen: the soft hyphen, the Arabic letter mark, zero-width
 #: spaces and joiners, left-to-right and right-to-left marks, embeddings, overrides and isolates,

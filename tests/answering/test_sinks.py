@@ -23,7 +23,7 @@ from mailflow.answering.sinks import (
     FileSink,
     Outcome,
     RecipientResult,
-    SmtpSettings,
+    SmtpServer,
     SmtpSink,
     outcome_for,
     wire_format,
@@ -52,7 +52,7 @@ def make_envelope(number: int = 1, *, recipients: tuple[str, ...] = (MEMBER,)) -
 
 
 def plain_sink(server: SmtpTestServer, **overrides: Any) -> SmtpSink:
-    settings = SmtpSettings(host=server.host, port=server.port, security="none", timeout=10)
+    settings = SmtpServer(host=server.host, port=server.port, security="none", timeout=10)
     return SmtpSink(replace(settings, **overrides))
 
 
@@ -368,7 +368,7 @@ def test_smtp_sink_two_drops_in_a_row_leave_the_rest_of_the_batch_for_later(
 
 def test_smtp_sink_server_down_is_retry_for_every_message() -> None:
     port = closed_port()
-    sink = SmtpSink(SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=5))
+    sink = SmtpSink(SmtpServer(host="127.0.0.1", port=port, security="none", timeout=5))
     results = sink.deliver([make_envelope(1), make_envelope(2), make_envelope(3)])
     sink.close()
 
@@ -427,14 +427,14 @@ def test_smtp_sink_wrong_password_raises_delivery_error_without_the_password(
 
 
 def test_smtp_settings_repr_hides_the_password() -> None:
-    settings = SmtpSettings("smtp.test", 587, "starttls", user=SENDER, password=PASSWORD)
+    settings = SmtpServer("smtp.test", 587, "starttls", user=SENDER, password=PASSWORD)
     assert PASSWORD not in repr(settings)
     assert "password='***'" not in repr(settings)
     assert "password=***" in repr(settings)
 
 
 def test_smtp_sink_refuses_password_in_the_clear_to_a_remote_host() -> None:
-    settings = SmtpSettings("smtp.example.org", 25, "none", user=SENDER, password=PASSWORD)
+    settings = SmtpServer("smtp.example.org", 25, "none", user=SENDER, password=PASSWORD)
     with pytest.raises(DeliveryError) as raised:
         SmtpSink(settings)
     assert str(raised.value) == (
@@ -445,7 +445,7 @@ def test_smtp_sink_refuses_password_in_the_clear_to_a_remote_host() -> None:
 
 def test_smtp_sink_unknown_security_raises_delivery_error() -> None:
     with pytest.raises(DeliveryError) as raised:
-        SmtpSink(SmtpSettings("smtp.test", 25, "tls"))
+        SmtpSink(SmtpServer("smtp.test", 25, "tls"))
     assert str(raised.value) == "smtp.security must be one of ssl, starttls, none, not 'tls'"
 
 
@@ -454,20 +454,20 @@ def test_smtp_sink_refuses_a_context_that_does_not_verify() -> None:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     with pytest.raises(DeliveryError):
-        SmtpSink(SmtpSettings("smtp.test", 465, "ssl"), ssl_context=context)
+        SmtpSink(SmtpServer("smtp.test", 465, "ssl"), ssl_context=context)
 
 
 def test_smtp_sink_missing_ca_file_raises_delivery_error(tmp_path: Path) -> None:
     missing = tmp_path / "nope.pem"
     with pytest.raises(DeliveryError) as raised:
-        SmtpSink(SmtpSettings("smtp.test", 465, "ssl", ca_file=str(missing)))
+        SmtpSink(SmtpServer("smtp.test", 465, "ssl", ca_file=str(missing)))
     assert str(raised.value).startswith(f"smtp.ca_file '{missing}' cannot be loaded: ")
 
 
 def test_smtp_sink_starttls_not_offered_raises_delivery_error(
     smtp_server: SmtpTestServer,
 ) -> None:
-    sink = SmtpSink(SmtpSettings(smtp_server.host, smtp_server.port, "starttls", timeout=10))
+    sink = SmtpSink(SmtpServer(smtp_server.host, smtp_server.port, "starttls", timeout=10))
     with pytest.raises(DeliveryError) as raised:
         sink.deliver([make_envelope()])
     sink.close()
@@ -488,7 +488,7 @@ def test_smtp_sink_tls_without_the_ca_is_retry_and_visible(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     server: SmtpTestServer = request.getfixturevalue(fixture)
-    sink = SmtpSink(SmtpSettings(server.host, server.port, security, timeout=10))
+    sink = SmtpSink(SmtpServer(server.host, server.port, security, timeout=10))
     results = sink.deliver([make_envelope(1), make_envelope(2)])
     sink.close()
 
@@ -510,7 +510,7 @@ def test_smtp_sink_tls_with_ca_file_delivers(
     fixture: str, security: str, request: pytest.FixtureRequest, tls_ca: TlsMaterial
 ) -> None:
     server: SmtpTestServer = request.getfixturevalue(fixture)
-    settings = SmtpSettings(
+    settings = SmtpServer(
         server.host, server.port, security, timeout=10, ca_file=str(tls_ca.ca_file)
     )
     with SmtpSink(settings) as sink:
@@ -524,7 +524,7 @@ def test_smtp_sink_tls_with_ca_file_delivers(
 def test_smtp_sink_tls_certificate_for_another_name_is_refused(tls_ca: TlsMaterial) -> None:
     elsewhere = tls_ca.ca.issue_cert("elsewhere.test")
     with SmtpTestServer(tls="implicit", certificate=elsewhere) as server:
-        settings = SmtpSettings(
+        settings = SmtpServer(
             server.host, server.port, "ssl", timeout=10, ca_file=str(tls_ca.ca_file)
         )
         with SmtpSink(settings) as sink:
@@ -690,7 +690,7 @@ def test_smtp_sink_server_that_never_greets_is_retry_for_every_message() -> None
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # accepts connections in the kernel, never says 220
         port = silent.getsockname()[1]
-        sink = SmtpSink(SmtpSettings("127.0.0.1", port, "none", timeout=0.5))
+        sink = SmtpSink(SmtpServer("127.0.0.1", port, "none", timeout=0.5))
         results = sink.deliver([make_envelope(1), make_envelope(2)])
         sink.close()
 

@@ -17,7 +17,7 @@ from imap_tools import MailBoxUnencrypted, MailMessage
 from support.postfix import Postfix, master_cf
 from support.servers import Mailbox
 
-from mailflow.answering.sinks import Envelope, Outcome, SmtpSettings, SmtpSink
+from mailflow.answering.sinks import Envelope, Outcome, SmtpServer, SmtpSink
 
 SENDER = "wsis@association.test"
 T = TypeVar("T")
@@ -58,7 +58,7 @@ def fetch_all(mailbox: Mailbox) -> list[MailMessage]:
 
 
 def sink_for(postfix: Postfix) -> SmtpSink:
-    return SmtpSink(SmtpSettings(postfix.host, postfix.smtp_port, "none", timeout=30))
+    return SmtpSink(SmtpServer(postfix.host, postfix.smtp_port, "none", timeout=30))
 
 
 @pytest.mark.servers

@@ -13,7 +13,7 @@ from mailflow.answering.sinks.base import (
     wire_format,
 )
 from mailflow.answering.sinks.file import FileSink
-from mailflow.answering.sinks.smtp import SmtpSettings, SmtpSink
+from mailflow.answering.sinks.smtp import SmtpServer, SmtpSink
 
 __all__ = [
     "RETRYABLE_CODES",
@@ -24,7 +24,7 @@ __all__ = [
     "Outcome",
     "RecipientResult",
     "Sink",
-    "SmtpSettings",
+    "SmtpServer",
     "SmtpSink",
     "outcome_for",
     "wire_format",

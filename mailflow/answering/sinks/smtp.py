@@ -59,21 +59,24 @@ from mailflow.answering.sinks.base import (
     uniform,
     wire_format,
 )
-from mailflow.config import is_loopback
+from mailflow.config import SECURITY_MODES, is_loopback
 from mailflow.errors import DeliveryError
 from mailflow.redact import redact, register
 
-__all__ = ["SmtpSettings", "SmtpSink"]
+__all__ = ["SmtpServer", "SmtpSink"]
 
 log = logging.getLogger(__name__)
 
-_SECURITY = ("ssl", "starttls", "none")
 _SERVICE_CLOSING = 421
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    """How to reach the submission server; certificates are always checked for ssl/starttls."""
+class SmtpServer:
+    """How to reach the submission server; certificates are always checked for ssl/starttls.
+
+    `mailflow.answering.outbox.make_sink` makes it from the ``[smtp]`` settings
+    (`mailflow.config.SmtpSettings`), which also hold what the outbox needs (sender, retries).
+    """
 
     host: str
     port: int
@@ -86,7 +89,7 @@ class SmtpSettings:
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return (
-            f"SmtpSettings(host={self.host!r}, port={self.port!r}, security={self.security!r}, "
+            f"SmtpServer(host={self.host!r}, port={self.port!r}, security={self.security!r}, "
             f"user={self.user!r}, password={'***' if self.password else None}, "
             f"timeout={self.timeout!r}, ca_file={self.ca_file!r}, "
             f"local_hostname={self.local_hostname!r})"
@@ -131,10 +134,11 @@ class _Attempt:
 class SmtpSink:
     """Delivers over SMTP with smtplib, one connection reused for a batch (and across batches)."""
 
-    def __init__(self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None):
-        if settings.security not in _SECURITY:
+    def __init__(self, settings: SmtpServer, *, ssl_context: ssl.SSLContext | None = None):
+        if settings.security not in SECURITY_MODES:
             raise DeliveryError(
-                f"smtp.security must be one of {', '.join(_SECURITY)}, not {settings.security!r}",
+                f"smtp.security must be one of {', '.join(SECURITY_MODES)}, "
+                f"not {settings.security!r}",
                 permanent=True,
             )
         if settings.user and settings.security == "none" and not is_loopback(settings.host):
@@ -154,7 +158,7 @@ class SmtpSink:
         self._check_before_use = False
 
     @staticmethod
-    def _make_context(settings: SmtpSettings, given: ssl.SSLContext | None) -> ssl.SSLContext:
+    def _make_context(settings: SmtpServer, given: ssl.SSLContext | None) -> ssl.SSLContext:
         if given is not None:
             if given.verify_mode != ssl.CERT_REQUIRED or not given.check_hostname:
                 raise DeliveryError(
