@@ -29,7 +29,6 @@ from mailflow.config import Settings
 from mailflow.errors import DeliveryError
 from mailflow.ledger import PendingRows, sync_campaign
 from mailflow.ledger.models import (
-    Campaign,
     InboundMessage,
     Member,
     MemberAddress,
@@ -38,9 +37,8 @@ from mailflow.ledger.models import (
     Submission,
 )
 from mailflow.reading import headers, mime
-from mailflow.reading.contribution import extract
-from mailflow.reading.prepare import Known, Prepared
-from mailflow.reading.validate import Issue, Rules, Severity, Verdict, is_note, judge
+from mailflow.reading.prepare import Known, Prepared, read
+from mailflow.reading.validate import Rules, is_note, judge
 from mailflow.states import (
     CONFIRMED_STATUSES,
     REPORT,
@@ -308,8 +306,8 @@ def handle_contribution(
         received_at=received_at,
         authentication_results=list(prepared.authentication_results),
         rules=context.rules,
+        problems=text.problems,
     )
-    verdict = _with_limits(verdict, text.problems)
     attachments = [a.filename for a in text.attachments if a.text]
     submission = submissions.record(
         session,
@@ -342,31 +340,6 @@ def _replies_to_us(session: Session, text: mime.MessageText) -> bool:
         select(OutboxMail.id).where(OutboxMail.message_id.in_(sorted(replied))).limit(1)
     )
     return found is not None
-
-
-#: Reading limits (`mailflow.reading.mime.Limits`) that cut a message short, as the member should
-#: hear it.
-LIMIT_MESSAGES = {
-    "message_too_large": "The message is too large to be read; please send a shorter mail",
-    "too_many_parts": "The message has too many parts; only the first ones were read",
-    "too_many_attachments": "The message has too many attachments; only the first ones were read",
-    "timeout": "The message took too long to read; only part of it was read",
-    "too_deeply_nested": "The message's parts are nested too deeply to be read",
-}
-
-
-def _with_limits(verdict: Verdict, problems: tuple[str, ...]) -> Verdict:
-    """Add a ``too_large`` warning when reading stopped at a limit, so nobody is misled."""
-    hit = [p for p in problems if p in LIMIT_MESSAGES]
-    if not hit:
-        return verdict
-    issue = Issue(
-        "too_large",
-        Severity.WARNING,
-        "; ".join(LIMIT_MESSAGES[p] for p in hit),
-        {"limits": ",".join(hit)},
-    )
-    return Verdict(status=verdict.status, issues=(*verdict.issues, issue))
 
 
 def queue_confirmation(
@@ -438,10 +411,6 @@ def queue_confirmation(
     return 1
 
 
-def campaign_row(session: Session, settings: Settings) -> Campaign:
-    return sync_campaign(session, settings.campaign)
-
-
 def reprocess(session: Session, submission: Submission, context: Context) -> bool:
     """Re-read and re-judge a submission from its stored raw bytes; True when anything changed.
 
@@ -450,16 +419,16 @@ def reprocess(session: Session, submission: Submission, context: Context) -> boo
     No mail is sent.
     """
     inbound = submission.inbound
-    text = mime.read_message(inbound.raw)
-    contribution = extract(text)
+    # The same reading and judging as a poll's (`prepare`, `handle_contribution`).
+    message = headers.parse(inbound.raw)
+    text, contribution = read(inbound.raw, message)
     verdict = judge(
         contribution,
         is_member=submission.member is not None,
         received_at=submission.received_at,
-        authentication_results=headers.all_headers(
-            headers.parse(inbound.raw), "Authentication-Results"
-        ),
+        authentication_results=headers.all_headers(message, "Authentication-Results"),
         rules=context.rules,
+        problems=text.problems,
     )
     before = (
         submission.text,

@@ -2,7 +2,8 @@
 
 In a source checkout or an editable install they sit at the repository top level; a wheel carries
 them inside the package (``mailflow/_db``, ``mailflow/_templates``; see pyproject's
-force-include). This module only finds folders; it reads nothing.
+force-include). This module only finds folders; it reads nothing. The templates are found by
+`mailflow.answering.i18n.templates_dir`, the one code that loads them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,6 @@ def _find(installed: str, checkout: str) -> Path:
 def db_dir() -> Path:
     """The Alembic script folder (env.py and versions/)."""
     return _find("_db", "db")
-
-
-def templates_root() -> Path:
-    """The Jinja2 templates folder (mail/, report/, locale/)."""
-    return _find("_templates", "templates")
 
 
 def sample_maildir() -> Path:

@@ -268,6 +268,36 @@ def test_message_over_the_size_cap_is_recorded_with_an_issue(
     assert count(ledger, InboundMessage) == 1
 
 
+def test_reprocess_reads_and_judges_as_the_poll_did_limits_included(
+    settings: Settings, ledger: Ledger, monkeypatch: object
+) -> None:
+    from mailflow import campaign
+    from mailflow.reading import mime
+
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra="") + "x" * 2000 + "\r\n")
+    small_limits = mime.Limits(max_message_bytes=1000)
+    original = mime.read_message
+    monkeypatch.setattr(  # type: ignore[attr-defined]
+        mime,
+        "read_message",
+        lambda raw, limits=small_limits, **kw: original(raw, small_limits, **kw),
+    )
+    pipeline.run_once(settings, ledger, send=False)
+    with ledger.transaction() as session:
+        polled = [
+            (i["code"], i["params"]) for i in session.scalars(select(Submission)).one().issues
+        ]
+
+    seen, changed = campaign.reprocess(settings, ledger, None)
+
+    with ledger.transaction() as session:
+        issues = session.scalars(select(Submission)).one().issues
+        again = [(i["code"], i["params"]) for i in issues]
+    assert (seen, changed, again) == (1, 0, polled)
+    assert ("too_large", {"limits": "message_too_large"}) in again
+
+
 def test_versions_in_one_second_follow_maildir_arrival_not_name_text(
     settings: Settings, ledger: Ledger
 ) -> None:

@@ -117,12 +117,12 @@ def test_check_accepts_a_stored_string_and_names_the_row() -> None:
 
 
 def test_move_names_the_row_by_what_when_given() -> None:
-    row = Row(id=3, state="failed")
+    row = Row(id=3, state="bounced")
 
     with pytest.raises(StateError) as raised:
         move(row, OutboxState.QUEUED, what="<m@x>")
 
-    assert str(raised.value) == "outbox mail <m@x>: failed -> queued is not allowed"
+    assert str(raised.value) == "outbox mail <m@x>: bounced -> queued is not allowed"
 
 
 def test_stored_words_never_change() -> None:

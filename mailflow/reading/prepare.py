@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from email.message import EmailMessage
 
 from mailflow.reading import headers, mime
 from mailflow.reading.classify import Classification, classify
@@ -80,15 +81,24 @@ def prepare(raw: bytes, known: Known) -> Prepared:
         found = replace(found, classification=classification)
         if classification.kind != MessageKind.CONTRIBUTION:
             return found
-        text = mime.read_message(raw, parsed=message)
+        text, contribution = read(raw, message)
         return replace(
             found,
             authentication_results=tuple(headers.all_headers(message, "Authentication-Results")),
             text=text,
-            contribution=extract(text),
+            contribution=contribution,
         )
     except Exception as exc:  # hostile input can break any stage; the message stays recorded
         return _failed(found, exc)
+
+
+def read(raw: bytes, parsed: EmailMessage | None = None) -> tuple[mime.MessageText, Contribution]:
+    """What a contribution says: its parts and attachments decoded (`mime.read_message`), then
+    understood (`extract`). The one reading step of a poll (`prepare`), of ``reprocess`` and of
+    the golden test; `mailflow.reading.validate.judge` is the one judging step after it, given
+    the reading's ``problems`` (the limits it hit)."""
+    text = mime.read_message(raw, parsed=parsed)
+    return text, extract(text)
 
 
 def _failed(found: Prepared, exc: Exception) -> Prepared:

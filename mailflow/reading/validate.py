@@ -285,6 +285,17 @@ def _advice_issues(contribution: Contribution, rules: Rules) -> list[Issue]:
     return issues
 
 
+#: Reading limits (`mailflow.reading.documents.Limits`) that cut a message short, as the member
+#: should hear it.
+LIMIT_MESSAGES = {
+    "message_too_large": "The message is too large to be read; please send a shorter mail",
+    "too_many_parts": "The message has too many parts; only the first ones were read",
+    "too_many_attachments": "The message has too many attachments; only the first ones were read",
+    "timeout": "The message took too long to read; only part of it was read",
+    "too_deeply_nested": "The message's parts are nested too deeply to be read",
+}
+
+
 def judge(
     contribution: Contribution,
     *,
@@ -293,12 +304,15 @@ def judge(
     authentication_results: Sequence[str],
     rules: Rules,
     sender: str = "",
+    problems: Sequence[str] = (),
 ) -> Verdict:
     """The verdict on one contribution; pure.
 
     ``received_at`` is the server's arrival time (aware); ``authentication_results`` are the
     values of the Authentication-Results headers, topmost first; only the topmost counts, and
-    only if the authserv-id it names is one of ``rules.trusted_authserv_ids``.
+    only if the authserv-id it names is one of ``rules.trusted_authserv_ids``. ``problems`` are
+    the reading limits the message hit (`mailflow.reading.mime.MessageText.problems`): a hit
+    limit adds a ``too_large`` warning, so nobody is misled by a text read only in part.
     """
     if received_at.utcoffset() is None:
         raise ValueError("received_at must be an aware datetime")
@@ -313,6 +327,16 @@ def judge(
     if late is not None:
         issues.append(late)
     issues += _advice_issues(contribution, rules)
+    limits = [problem for problem in problems if problem in LIMIT_MESSAGES]
+    if limits:
+        issues.append(
+            Issue(
+                "too_large",
+                Severity.WARNING,
+                "; ".join(LIMIT_MESSAGES[problem] for problem in limits),
+                {"limits": ",".join(limits)},
+            )
+        )
     return Verdict(_status(issues), tuple(issues))
 
 

@@ -1,7 +1,7 @@
 """The golden corpus: each tests/golden/NAME.eml read end to end and compared with NAME.json.
 
 A message goes through the same stages as in the pipeline: `headers.parse` + `classify.classify`
-for its kind, and `mime.read_message` -> `contribution.extract` -> `validate.judge` for what was
+for its kind, and `prepare.read` -> `validate.judge` (as a poll and ``reprocess`` do) for what was
 understood and the verdict; a case marked ``replying`` is a reply to mailflow from a member who
 already contributed, which `mailflow.intake` records as a member note when `validate.is_note`
 says so. The expectations were written by hand from the design (see
@@ -18,8 +18,7 @@ from support import TESTS
 
 from mailflow.reading import headers
 from mailflow.reading.classify import classify
-from mailflow.reading.contribution import extract
-from mailflow.reading.mime import read_message
+from mailflow.reading.prepare import read
 from mailflow.reading.validate import Rules, is_note, judge
 
 GOLDEN = TESTS / "golden"
@@ -62,7 +61,7 @@ def test_golden_message(name: str) -> None:
 
     parsed = headers.parse(raw)
     kind = str(classify(parsed).kind)
-    contribution = extract(read_message(raw))
+    text, contribution = read(raw, parsed)
     rules = Rules(word_limit=200, deadline=DEADLINE)
     verdict = judge(
         contribution,
@@ -70,6 +69,7 @@ def test_golden_message(name: str) -> None:
         received_at=RECEIVED,
         authentication_results=[],
         rules=rules,
+        problems=text.problems,
     )
     # A reply to mailflow from a member who already contributed: `mailflow.intake`'s rule.
     note = expected.get("replying") and kind == "contribution" and is_note(contribution, rules)

@@ -397,3 +397,25 @@ def test_judge_unreadable_attachment_beside_a_full_text_is_a_warning() -> None:
         SubmissionStatus.ACCEPTED,
         ("unreadable_attachment",),
     )
+
+
+def test_judge_reading_limits_add_one_too_large_warning_and_keep_the_status() -> None:
+    result = judge(
+        GOOD,
+        is_member=True,
+        received_at=ON_TIME,
+        authentication_results=(),
+        rules=Rules(deadline=DEADLINE),
+        problems=("too_many_parts", "not_a_limit", "timeout"),
+    )
+
+    assert (result.status, result.issues[-1]) == (
+        SubmissionStatus.ACCEPTED,
+        Issue(
+            "too_large",
+            Severity.WARNING,
+            "The message has too many parts; only the first ones were read; "
+            "The message took too long to read; only part of it was read",
+            {"limits": "too_many_parts,timeout"},
+        ),
+    )
