@@ -19,7 +19,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-PASSWORD = "s3cret-imap"  # the shared password of tests/support/servers.py's Dovecot
+PASSWORD = "s3cret-imap"  # mailflow.testing.dovecot.SHARED_PASSWORD (no mailflow import here)
 
 
 def ingest(port: int, user: str, chunk: int) -> int:

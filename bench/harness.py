@@ -5,8 +5,9 @@ as Dovecot's static userdb expects) and `index_mailbox` then makes Dovecot index
 SELECT, which is far faster than APPENDing thousands of messages. `Instance` is one mailflow
 installation (a config file, a SQLite ledger, an IMAP account, an SMTP target or a file sink);
 `timed` runs any command as a child process and returns its wall time and peak RSS, measured by
-``os.wait4`` for that child alone. The servers themselves come from ``tests/support/servers.py`` and
-``tests/support/postfix.py``; what is measured and how it is reported lives in `bench/run.py`.
+``os.wait4`` for that child alone. The servers themselves come from `mailflow.testing` (shipped
+in the package, so the bench needs no path to ``tests/``); what is measured and how it is
+reported lives in `bench/run.py`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailflow.testing.dovecot import SHARED_PASSWORD, Dovecot
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from support.servers import SHARED_PASSWORD, Dovecot  # noqa: E402
 
 MAILFLOW = str(Path(sys.executable).with_name("mailflow"))
 PYTHON = sys.executable

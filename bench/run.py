@@ -35,12 +35,12 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import corpus
+import corpus  # bench/ is on the path: Python puts a script's folder first
 import harness
 from harness import PYTHON, Instance, Timing, timed
-from support.servers import Dovecot, dovecot_available
+
+from mailflow.testing.dovecot import Dovecot, dovecot_available
+from mailflow.testing.postfix import DOMAINS, Postfix, configured_by_us, postfix_available
 
 BASELINES = str(harness.BENCH / "baselines.py")
 
@@ -268,8 +268,6 @@ class Bench:
 
     # -- figures that need Postfix ----------------------------------------------------------------
     def with_postfix(self, figures: list[Callable[[object], None]]) -> None:
-        from support.postfix import DOMAINS, Postfix, postfix_available
-
         reason = _postfix_running() or postfix_available()
         if reason:
             for figure in figures:
@@ -288,8 +286,6 @@ class Bench:
             server.stop()
 
     def latency(self, server: object) -> None:
-        from support.postfix import Postfix
-
         assert isinstance(server, Postfix)
         n = self.sizes.latency
         user = "wsis-latency@association.test"
@@ -338,8 +334,6 @@ class Bench:
         self.figures["latency_p95_s"] = f"{p95:.2f}"
 
     def outbox(self, server: object) -> None:
-        from support.postfix import Postfix
-
         assert isinstance(server, Postfix)
         n = self.sizes.outbox
         source = self.small or self._polled("outbox-source", n)
@@ -512,9 +506,7 @@ def _postfix_running() -> str | None:
 
 def _check_postfix_is_ours() -> None:
     """Postfix is one per machine: stop measuring if something else reconfigured it."""
-    from support.postfix import _ours
-
-    if not _ours():
+    if not configured_by_us():
         raise NotMeasured("/etc/postfix was changed by someone else during the run")
 
 

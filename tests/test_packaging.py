@@ -41,3 +41,34 @@ def test_wheel_contains_templates_migrations_and_sample(tmp_path: Path) -> None:
     assert "mailflow/data/wsis_action_lines.json" in names
     assert "mailflow/sample/members.csv" in names
     assert sum(n.startswith("mailflow/sample/Maildir/cur/") for n in names) == 13
+    assert {"mailflow/testing/dovecot.py", "mailflow/testing/postfix.py"} <= names
+
+
+#: Runs bench/run.py --help as ``python bench/run.py`` would, where pytest is not installed.
+WITHOUT_PYTEST = """
+import runpy, sys
+sys.modules["pytest"] = None  # importing it now raises ImportError
+sys.path.insert(0, {bench!r})  # what Python does for a script: its folder first
+sys.argv = [{run!r}, "--help"]
+runpy.run_path({run!r}, run_name="__main__")
+"""
+
+
+def test_bench_starts_without_pytest_and_without_tests_on_the_path(tmp_path: Path) -> None:
+    bench = ROOT / "bench"
+    script = WITHOUT_PYTEST.format(bench=str(bench), run=str(bench / "run.py"))
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("usage: run.py")
+    assert [
+        path.name for path in sorted(bench.glob("*.py")) if "sys.path" in path.read_text()
+    ] == []

@@ -1,194 +1,38 @@
-"""A real Dovecot (IMAP + LMTP) on loopback for the tests, from a config in a temporary folder.
+"""The pytest fixtures over a real Dovecot on loopback (`mailflow.testing.dovecot`).
 
-`Dovecot.start(folder)` writes a dovecot.conf (no TLS, plaintext auth, a passwd-file with {PLAIN}
-passwords, a static userdb running as nobody, Maildir storage), starts ``dovecot -c FILE`` and
-waits for its ports; `add_user` creates accounts while it runs. The `dovecot` fixture is
-session-scoped; tests isolate themselves by using their own user (`fresh_mailbox`).
+The `dovecot` fixture is session-scoped; tests isolate themselves by using their own user
+(`fresh_mailbox`).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from mailflow.testing.dovecot import (
+    SHARED_PASSWORD,
+    Dovecot,
+    Mailbox,
+    dovecot_available,
+    free_port,
+    wait_for_port,
+)
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-#: The password of every account made with `fresh_mailbox`.
-SHARED_PASSWORD = "s3cret-imap"
-
-CONFIG = """\
-protocols = imap lmtp
-listen = 127.0.0.1
-base_dir = {base}/run
-state_dir = {base}/state
-log_path = {base}/dovecot.log
-info_log_path = {base}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_login_user = dovenull
-default_internal_user = dovecot
-mail_location = maildir:{base}/mail/%u
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 0
-mail_privileged_group =
-protocol imap {{
-  mail_max_userip_connections = 200
-}}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {base}/users
-}}
-# Accounts made while Dovecot runs: the passwd-file above is re-read only when its mtime changes
-# (whole seconds), so users added within one second could be missed; this one covers them all.
-passdb {{
-  driver = static
-  args = password={shared_password}
-}}
-userdb {{
-  driver = static
-  args = uid=nobody gid=nogroup home={base}/home/%u
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp_port}
-  }}
-  unix_listener lmtp {{
-    mode = 0666
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-service stats {{
-  unix_listener stats-writer {{
-    mode = 0666
-  }}
-}}
-protocol lmtp {{
-  postmaster_address = postmaster@localhost
-}}
-lmtp_save_to_detail_mailbox = no
-recipient_delimiter =
-"""
-
-
-@dataclass
-class Dovecot:
-    base: Path
-    imap_port: int
-    lmtp_port: int
-    config: Path
-
-    @classmethod
-    def start(cls, base: Path) -> Dovecot:
-        base.mkdir(parents=True, exist_ok=True)
-        for sub in ("run", "state", "mail", "home"):
-            (base / sub).mkdir(exist_ok=True)
-        os.chmod(base, 0o755)
-        for sub in ("mail", "home"):
-            shutil.chown(base / sub, "nobody", "nogroup")
-        (base / "users").write_text("")
-        imap_port, lmtp_port = free_port(), free_port()
-        config = base / "dovecot.conf"
-        config.write_text(
-            CONFIG.format(
-                base=base,
-                imap_port=imap_port,
-                lmtp_port=lmtp_port,
-                shared_password=SHARED_PASSWORD,
-            )
-        )
-        server = cls(base=base, imap_port=imap_port, lmtp_port=lmtp_port, config=config)
-        server._launch()
-        try:
-            wait_for_port(imap_port)
-            wait_for_port(lmtp_port)
-        except RuntimeError:
-            server.stop()
-            raise
-        return server
-
-    def _launch(self) -> None:
-        # The daemon inherits our stdout/stderr: hand it a file, not a pipe we would wait on.
-        with (self.base / "startup.log").open("ab") as log:
-            subprocess.run(
-                ["dovecot", "-c", str(self.config)],
-                check=True,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-            )
-
-    def stop(self) -> None:
-        subprocess.run(
-            ["doveadm", "-c", str(self.config), "stop"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while (self.base / "run" / "master.pid").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def restart(self) -> None:
-        self.stop()
-        self._launch()
-        wait_for_port(self.imap_port)
-
-    def add_user(self, user: str, password: str = "secret") -> None:
-        with (self.base / "users").open("a") as users:
-            users.write(f"{user}:{{PLAIN}}{password}::::::\n")
-
-    def maildir(self, user: str) -> Path:
-        return self.base / "mail" / user
-
-
-def dovecot_available() -> str | None:
-    """Why Dovecot cannot run here, or None when it can."""
-    if shutil.which("dovecot") is None or shutil.which("doveadm") is None:
-        return "dovecot is not installed (apt-get install dovecot-imapd dovecot-lmtpd)"
-    if os.geteuid() != 0:
-        return "dovecot's test instance needs root (its login process runs as dovenull)"
-    return None
+__all__ = [
+    "SHARED_PASSWORD",
+    "Dovecot",
+    "Mailbox",
+    "dovecot",
+    "dovecot_available",
+    "free_port",
+    "fresh_mailbox",
+    "wait_for_port",
+]
 
 
 @pytest.fixture(scope="session")
@@ -203,13 +47,6 @@ def dovecot() -> Iterator[Dovecot]:
     yield server
     server.stop()
     shutil.rmtree(base, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class Mailbox:
-    server: Dovecot
-    user: str
-    password: str
 
 
 @pytest.fixture
