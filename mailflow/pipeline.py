@@ -17,17 +17,16 @@ no gap and no duplicate. What happens to one message lives in `mailflow.intake`;
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from mailflow import collector
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, LedgerRefusedError
 from mailflow.ledger import (
@@ -130,7 +129,7 @@ def run_once(
                 context = intake.Context.load(session, settings)
             workers = settings.imap.workers
             with (
-                _collector_skips_what_is_held(),
+                collector.for_a_poll(),
                 prepare.Preparer(context.known, workers=workers, expected=len(todo)) as pure,
             ):
                 done = 0
@@ -149,32 +148,6 @@ def run_once(
 
         summary.delivery = outbox.flush(settings, ledger)
     return summary
-
-
-#: Allocations between two collections of the youngest generation during a poll (default 700).
-_YOUNG_COLLECTION_EVERY = 20_000
-
-
-@contextmanager
-def _collector_skips_what_is_held() -> Iterator[None]:
-    """Leave every object alive now out of the garbage collector's walks until the block ends.
-
-    A full collection walks every object the process holds: the modules of SQLAlchemy, Jinja2,
-    email and lingua are hundreds of thousands, none of which becomes garbage during a poll, and
-    those walks were about 6% of a large poll's time. Frozen before the workers are forked, the
-    workers skip them too (and do not copy the pages the walks would write to). Unfrozen after,
-    so garbage that forms later (a long-running `serve`) is still collected.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    # What a poll allocates is mostly freed by reference counting; collecting the young
-    # generation every 700 allocations walked each chunk's rows again and again.
-    gc.set_threshold(_YOUNG_COLLECTION_EVERY, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def _one_ahead(batches: Iterator[list[FetchedMessage]], pure: Preparer) -> Iterator[Chunk]:

@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mailflow.untrusted",
         "mailflow.logs",
         "mailflow.redact",
+        "mailflow.collector",
     ),
 )
 

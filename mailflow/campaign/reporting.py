@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailflow import report, submissions
+from mailflow import collector, report, submissions
 from mailflow.answering import outbox, wire
 from mailflow.campaign.report_entries import (
     Change,
@@ -112,7 +112,7 @@ def compile_report(
     c = settings.campaign
     with ledger.transaction() as session:
         campaign = sync_campaign(session, c)
-        with report.collector_paused():
+        with collector.paused():
             entries = report_entries(session, campaign.id)
         roster_size, silent = silent_members(session, campaign.id)
         printed = fingerprints(entries)

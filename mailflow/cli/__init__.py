@@ -14,14 +14,13 @@ imports the core inside its body: `mailflow --help` then starts without SQLAlche
 from __future__ import annotations
 
 import faulthandler
-import gc
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mailflow import logs
+from mailflow import collector, logs
 from mailflow.cli.campaign import call, compile_command, remind, send_report
 from mailflow.cli.common import CONFIG_KEY, CONTEXT_SETTINGS, get_app, progress
 from mailflow.cli.members import members
@@ -55,7 +54,7 @@ class MailflowGroup(click.Group):
             # registries) is left out of the garbage collector's walks at interpreter shutdown,
             # which took 0.1-0.3 s of every command with SQLAlchemy loaded. The ledger is
             # closed by now, and the memory goes back to the system anyway.
-            gc.freeze()
+            collector.skip_at_exit()
 
 
 @click.group(cls=MailflowGroup, context_settings=CONTEXT_SETTINGS)

@@ -78,11 +78,11 @@ def _choose(message: MessageText) -> tuple[str, str]:
     document = documents[0]
     attached = _strip(document.text)
     seen_body = visible(body)
-    body_is_note = count_words(seen_body) < COVER_NOTE_WORDS and not find_sections(seen_body)[1]
+    body_is_note = count_words(seen_body) <= COVER_NOTE_WORDS and not find_sections(seen_body)[1]
     if body_is_note:
         return attached, f"attachment:{document.filename}"
     seen_attached = visible(attached)
-    if count_words(seen_attached) >= COVER_NOTE_WORDS or find_sections(seen_attached)[1]:
+    if count_words(seen_attached) > COVER_NOTE_WORDS or find_sections(seen_attached)[1]:
         if _same_text(seen_body, seen_attached):
             return attached, f"attachment:{document.filename} (the body has the same text)"
         return f"{body}\n\n{attached}", f"body+attachment:{document.filename}"

@@ -392,7 +392,7 @@ def strip_reply(text: str) -> Stripped:
             break
         removed.append(boundary.kind)
         words = sum(len(line.split()) for line in own)
-        if boundary.kind != "forward" or words >= COVER_NOTE_WORDS or depth == _MAX_FORWARD_DEPTH:
+        if boundary.kind != "forward" or words > COVER_NOTE_WORDS or depth == _MAX_FORWARD_DEPTH:
             break
         if own:
             removed.append("cover_note")

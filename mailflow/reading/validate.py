@@ -153,7 +153,7 @@ def is_note(contribution: Contribution, rules: Rules) -> bool:
 def _cover_note_only(contribution: Contribution) -> bool:
     """An attachment could not be read and the body is only a short note about it."""
     return bool(contribution.unreadable) and (
-        contribution.word_count < COVER_NOTE_WORDS
+        contribution.word_count <= COVER_NOTE_WORDS
         and not contribution.labelled
         and not contribution.action_lines
     )

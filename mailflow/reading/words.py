@@ -22,10 +22,10 @@ __all__ = [
     "visible",
 ]
 
-#: A note of fewer words than this (and no section labels) only covers the real text: the mail
+#: A note of at most this many words (and no section labels) only covers the real text: the mail
 #: forwarded under it (`mailflow.reading.quotes`) or the document attached to it
 #: (`mailflow.reading.contribution`).
-COVER_NOTE_WORDS = 40
+COVER_NOTE_WORDS = 30
 
 #: Characters that take no room on screen: the soft hyphen, the Arabic letter mark, zero-width
 #: spaces and joiners, left-to-right and right-to-left marks, embeddings, overrides and isolates,

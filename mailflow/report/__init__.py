@@ -15,7 +15,7 @@ feeds it).
 from mailflow.report.countries import Country, find_country
 from mailflow.report.data import CSV_COLUMNS, DELIMITERS
 from mailflow.report.mail import build_report_mail
-from mailflow.report.render import CompiledReport, collector_paused, compile_report
+from mailflow.report.render import CompiledReport, compile_report
 from mailflow.report.view import Replaced, ReportEntry, ReportMeta
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "ReportEntry",
     "ReportMeta",
     "build_report_mail",
-    "collector_paused",
     "compile_report",
     "find_country",
 ]
