@@ -24,16 +24,20 @@ from mailflow.ledger.models import (
 )
 from mailflow.reading import headers
 from mailflow.reading.validate import authserv_id
-from mailflow.states import MessageKind, OutboxState
+from mailflow.states import MessageKind, OutboxState, SubmissionStatus
 
-SUBMISSION_STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
-MESSAGE_KINDS = (
-    "contribution",
-    "member_note",
-    "auto_reply",
-    "bounce",
-    "automated",
-    "acknowledgement",
+SUBMISSION_STATUSES = tuple(status.value for status in SubmissionStatus)
+#: The kinds `status` counts by name, in the order it shows them; the rest count as "other".
+MESSAGE_KINDS = tuple(
+    kind.value
+    for kind in (
+        MessageKind.CONTRIBUTION,
+        MessageKind.MEMBER_NOTE,
+        MessageKind.AUTO_REPLY,
+        MessageKind.BOUNCE,
+        MessageKind.AUTOMATED,
+        MessageKind.ACKNOWLEDGEMENT,
+    )
 )
 #: How many of the latest member notes `status` lists.
 NOTES_SHOWN = 10
