@@ -8,9 +8,11 @@ microseconds per element and a report of 10,000 contributions has half a million
 each paragraph's WordprocessingML as text, escaped, and the joined body and the hyperlink
 relationships are spliced into ``word/document.xml`` and its ``.rels`` while the zip is re-packed.
 The re-pack dates every entry ``compiled_at`` and fixes its attributes, so the same input gives the
-same bytes. This module does not decide what the report says, how contributions are grouped or
-cleaned (that is `mailflow.report.view`), nor the text, HTML, CSV and JSON renderings
-(`mailflow.report.render`, `mailflow.report.data`).
+same bytes. The splice relies on the XML python-docx 1.x writes (an empty body but for its
+sectPr, the package's part names), so pyproject.toml pins python-docx below 2. This module does
+not decide what the report says, how contributions are grouped or cleaned (that is
+`mailflow.report.view`), nor the text, HTML, CSV and JSON renderings (`mailflow.report.render`,
+`mailflow.report.data`).
 """
 
 from __future__ import annotations
