@@ -311,7 +311,7 @@ def judge(
     ``received_at`` is the server's arrival time (aware); ``authentication_results`` are the
     values of the Authentication-Results headers, topmost first; only the topmost counts, and
     only if the authserv-id it names is one of ``rules.trusted_authserv_ids``. ``problems`` are
-    the reading limits the message hit (`mailflow.reading.mime.MessageText.problems`): a hit
+    the reading limits the message hit (``problems`` of `mailflow.reading.mime.MessageText`): a hit
     limit adds a ``too_large`` warning, so nobody is misled by a text read only in part.
     """
     if received_at.utcoffset() is None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
+    "CONFIG",
     "SHARED_PASSWORD",
     "Dovecot",
     "Mailbox",

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from support.servers import (
+from mailflow.testing.dovecot import (
     CONFIG,
     SHARED_PASSWORD,
     Dovecot,
@@ -32,7 +32,7 @@ from support.servers import (
 )
 from support.smtp_server import TlsMaterial
 
-#: The listener block of `servers.CONFIG` that leaves IMAPS off.
+#: The listener block of `mailflow.testing.dovecot.CONFIG` that leaves IMAPS off.
 _IMAPS_OFF = "  inet_listener imaps {\n    port = 0\n  }\n"
 
 
