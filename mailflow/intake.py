@@ -36,8 +36,8 @@ from mailflow.ledger.models import (
     Report,
     Submission,
 )
-from mailflow.reading import headers, mime
-from mailflow.reading.prepare import Known, Prepared, read
+from mailflow.reading import mime
+from mailflow.reading.prepare import Known, Prepared
 from mailflow.reading.validate import Rules, is_note, judge
 from mailflow.states import (
     CONFIRMED_STATUSES,
@@ -45,7 +45,6 @@ from mailflow.states import (
     InboundState,
     MessageKind,
     ReportState,
-    SubmissionStatus,
     move,
 )
 
@@ -409,57 +408,3 @@ def queue_confirmation(
         pending=pending,
     )
     return 1
-
-
-def reprocess(session: Session, submission: Submission, context: Context) -> bool:
-    """Re-read and re-judge a submission from its stored raw bytes; True when anything changed.
-
-    The version, history and any coordinator decision stay as they are: a superseded, rejected
-    or reviewed submission keeps its status; only the extracted fields and issues are renewed.
-    No mail is sent.
-    """
-    inbound = submission.inbound
-    # The same reading and judging as a poll's (`prepare`, `handle_contribution`).
-    message = headers.parse(inbound.raw)
-    text, contribution = read(inbound.raw, message)
-    verdict = judge(
-        contribution,
-        is_member=submission.member is not None,
-        received_at=submission.received_at,
-        authentication_results=headers.all_headers(message, "Authentication-Results"),
-        rules=context.rules,
-        problems=text.problems,
-    )
-    before = (
-        submission.text,
-        submission.action_lines,
-        submission.links,
-        submission.issues,
-        submission.word_count,
-        submission.status,
-    )
-    submission.text = contribution.text
-    submission.full_text = contribution.full_text
-    submission.source = contribution.source
-    submission.fields = dict(contribution.fields)
-    submission.action_lines = list(contribution.action_lines)
-    submission.links = list(contribution.links)
-    submission.issues = [submissions.issue_dict(i) for i in verdict.issues]
-    submission.word_count = contribution.word_count
-    submission.word_count_method = contribution.word_count_method
-    submission.language = contribution.language
-    decided = submission.reviewed_at is not None or submission.status in (
-        SubmissionStatus.SUPERSEDED.value,
-        SubmissionStatus.REJECTED.value,
-    )
-    if not decided and submission.status != verdict.status:
-        move(submission, verdict.status)
-    after = (
-        submission.text,
-        submission.action_lines,
-        submission.links,
-        submission.issues,
-        submission.word_count,
-        submission.status,
-    )
-    return before != after

@@ -1,6 +1,7 @@
 """The coordinator's decisions on submissions: review a held one, re-run reading on old ones.
 
-The rules for who gets a confirmation live in `mailflow.intake`.
+The rules for who gets a confirmation live in `mailflow.intake`; reading and judging in
+`mailflow.reading` (`prepare.read`, `validate.judge`), the same steps a poll takes.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from mailflow import decisions, submissions
 from mailflow.answering import outbox
 from mailflow.config import Settings
 from mailflow.intake import Context, queue_confirmation
-from mailflow.intake import reprocess as reprocess_one
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import (
-    Submission,
-)
+from mailflow.ledger.models import Submission
+from mailflow.reading import headers
+from mailflow.reading.prepare import read
+from mailflow.reading.validate import judge
+from mailflow.states import SubmissionStatus, move
 
 
 def review(
@@ -55,5 +57,59 @@ def reprocess(settings: Settings, ledger: Ledger, submission_id: int | None) -> 
             targets = list(session.scalars(select(Submission).order_by(Submission.id)))
         for sub in targets:
             seen += 1
-            changed += reprocess_one(session, sub, context)
+            changed += reprocess_one(sub, context)
     return seen, changed
+
+
+def reprocess_one(submission: Submission, context: Context) -> bool:
+    """Re-read and re-judge a submission from its stored raw bytes; True when anything changed.
+
+    The version, history and any coordinator decision stay as they are: a superseded, rejected
+    or reviewed submission keeps its status; only the extracted fields and issues are renewed.
+    No mail is sent.
+    """
+    inbound = submission.inbound
+    # The same reading and judging as a poll's (`prepare`, `handle_contribution`).
+    message = headers.parse(inbound.raw)
+    text, contribution = read(inbound.raw, message)
+    verdict = judge(
+        contribution,
+        is_member=submission.member is not None,
+        received_at=submission.received_at,
+        authentication_results=headers.all_headers(message, "Authentication-Results"),
+        rules=context.rules,
+        problems=text.problems,
+    )
+    before = (
+        submission.text,
+        submission.action_lines,
+        submission.links,
+        submission.issues,
+        submission.word_count,
+        submission.status,
+    )
+    submission.text = contribution.text
+    submission.full_text = contribution.full_text
+    submission.source = contribution.source
+    submission.fields = dict(contribution.fields)
+    submission.action_lines = list(contribution.action_lines)
+    submission.links = list(contribution.links)
+    submission.issues = [submissions.issue_dict(i) for i in verdict.issues]
+    submission.word_count = contribution.word_count
+    submission.word_count_method = contribution.word_count_method
+    submission.language = contribution.language
+    decided = submission.reviewed_at is not None or submission.status in (
+        SubmissionStatus.SUPERSEDED.value,
+        SubmissionStatus.REJECTED.value,
+    )
+    if not decided and submission.status != verdict.status:
+        move(submission, verdict.status)
+    after = (
+        submission.text,
+        submission.action_lines,
+        submission.links,
+        submission.issues,
+        submission.word_count,
+        submission.status,
+    )
+    return before != after
