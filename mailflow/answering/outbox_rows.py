@@ -122,7 +122,7 @@ def retry(
             raise NotFoundError(f"no outbox mail with id {', '.join(missing)}")
         mails = [found[i] for i in dict.fromkeys(ids)]
     for mail in mails:
-        move(mail, OutboxState.QUEUED, what=mail.message_id)
+        move(mail, OutboxState.QUEUED)  # named by its id, as the coordinator named it
         mail.attempts = 0
         mail.next_attempt_at = now
         mail.updated_at = now
