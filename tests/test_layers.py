@@ -207,6 +207,17 @@ def test_import_contract_known_violations_still_happen() -> None:
     assert sorted(KNOWN - _violations()) == []
 
 
+def test_only_the_tests_and_the_benchmark_import_the_server_harness() -> None:
+    users = sorted(
+        name
+        for name, path in MODULES.items()
+        if not name.startswith("mailflow.testing")
+        for module, _, _ in _imports(name, path)
+        if module.startswith("mailflow.testing")
+    )
+    assert users == []
+
+
 def test_import_contract_sees_a_function_level_cycle(tmp_path: Path) -> None:
     a = tmp_path / "a.py"
     a.write_text("def f():\n    from mailflow.b import g  # deferred\n")
