@@ -268,3 +268,19 @@ def test_workers_are_spawned_when_other_threads_run() -> None:
     assert context.get_start_method() == "spawn"
     assert [p.message_id for p in got] == [f"<p{n}@members.test>" for n in range(4)]
     assert all(p.contribution is not None and not p.error for p in got)
+
+
+def test_prepare_a_members_noreply_looking_address_stays_a_contribution() -> None:
+    raw = (
+        b"From: Library <noreply@lib.example.vn>\r\nTo: wsis@association.test\r\n"
+        b"Subject: WSIS 2025\r\nMessage-ID: <m1@lib.example.vn>\r\n\r\n"
+        b"Action lines: C3\r\nWhy: we lend e-readers in villages.\r\n"
+    )
+    stranger = prepare(raw, Known())
+    member = prepare(raw, Known(member_addresses=frozenset({"noreply@lib.example.vn"})))
+    assert stranger.classification is not None and member.classification is not None
+    assert (stranger.classification.kind, member.classification.kind) == (
+        Kind.AUTOMATED,
+        Kind.CONTRIBUTION,
+    )
+    assert member.contribution is not None and member.contribution.action_lines == ("C3",)
