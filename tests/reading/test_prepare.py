@@ -280,7 +280,7 @@ def test_prepare_a_members_noreply_looking_address_stays_a_contribution() -> Non
     member = prepare(raw, Known(member_addresses=frozenset({"noreply@lib.example.vn"})))
     assert stranger.classification is not None and member.classification is not None
     assert (stranger.classification.kind, member.classification.kind) == (
-        Kind.AUTOMATED,
-        Kind.CONTRIBUTION,
+        MessageKind.AUTOMATED,
+        MessageKind.CONTRIBUTION,
     )
     assert member.contribution is not None and member.contribution.action_lines == ("C3",)
