@@ -1,8 +1,8 @@
 """The console's language: the coordinator's pick, its catalog, and dates and numbers in it.
 
-The pages speak the seven languages of the mail (`mailflow.i18n.SUPPORTED_LANGUAGES`), from the
-``web`` domain of the same Babel catalogs (``templates/locale/<lang>/LC_MESSAGES/web.po``, read
-at run time like the mail's). The language is the one the coordinator picked (kept in the
+The pages speak the seven languages of the mail (`mailflow.answering.i18n.SUPPORTED_LANGUAGES`),
+from the ``web`` domain of the same Babel catalogs (``templates/locale/<lang>/LC_MESSAGES/web.po``,
+read at run time like the mail's). The language is the one the coordinator picked (kept in the
 session), else the browser's best match, else English. `extract_messages` lists what the
 catalogs must translate; a test compares them.
 """
