@@ -4,7 +4,7 @@
 ``queued``. `flush` claims due rows (``queued`` -> ``sending``, committed), hands them to a sink in
 one batch over one connection, and records each result: ``sent``; ``queued`` again with an
 exponential backoff after a 4xx reply or a connection error; ``failed`` after a 5xx reply or the
-last attempt. Every move is checked against `OUTBOX_TRANSITIONS` (`transition` for a loaded row).
+last attempt. Every move is checked against the outbox machine of `mailflow.states`.
 
 Delivery is at-least-once: if the process dies after the SMTP server accepted a mail but before
 the ``sent`` mark was committed, the row is still ``sending``; the next flush puts rows left in
