@@ -142,12 +142,17 @@ class App:
             return submissions.as_dict(session, submissions.get(session, submission_id), full=True)
 
     # -- pages of the web console (paginated, a fixed number of queries each) --------------------
-    def submission_page(self, filters: browse.Filters, page: int = 1) -> browse.Page:
-        """One page of the campaign's submissions, filtered and searched."""
+    def submission_page(
+        self, filters: browse.Filters, page: int = 1, *, with_choices: bool = False
+    ) -> browse.Page:
+        """One page of the campaign's submissions, filtered and searched; ``with_choices`` adds
+        the values the filters offer."""
         with self.ledger().transaction() as session:
             row = views.find_campaign(session, self.settings)
             campaign_id = row.id if row is not None else -1
-            return browse.submission_page(session, campaign_id, filters, page)
+            return browse.submission_page(
+                session, campaign_id, filters, page, with_choices=with_choices
+            )
 
     def submission_detail(self, submission_id: int) -> dict[str, Any]:
         """One submission with its versions side by side, mail as sent, and decisions."""

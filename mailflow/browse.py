@@ -63,9 +63,16 @@ def _like(text: str) -> str:
 
 
 def submission_page(
-    session: Session, campaign_id: int, filters: Filters, page: int = 1, size: int = PAGE_SIZE
+    session: Session,
+    campaign_id: int,
+    filters: Filters,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    *,
+    with_choices: bool = False,
 ) -> Page:
-    """One page of submissions, newest first, with the choices the filters offer."""
+    """One page of submissions, newest first; ``with_choices`` adds the values the filters offer
+    (the languages and countries present)."""
     where: list[Any] = [Submission.campaign_id == campaign_id]
     if filters.status:
         where.append(Submission.status == filters.status)
@@ -92,6 +99,16 @@ def submission_page(
     total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery())) or 0
     pages = _pages(total, size)
     page = min(max(page, 1), pages)
+    # The page's ids first, then their columns: sorting ids alone is cheap, sorting the rows
+    # with their JSON columns was most of the list's time on a large campaign.
+    ids = list(
+        session.scalars(
+            joined.where(*where)
+            .order_by(Submission.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+    )
     rows = session.execute(
         select(
             Submission.id,
@@ -109,10 +126,8 @@ def submission_page(
             Member.country,
         )
         .outerjoin(Member, Member.id == Submission.member_id)
-        .where(*where)
+        .where(Submission.id.in_(ids))
         .order_by(Submission.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
     )
     listed = [
         {
@@ -145,7 +160,8 @@ def submission_page(
             country,
         ) in rows
     ]
-    return Page(rows=listed, total=total, page=page, pages=pages, choices=_choices(session))
+    choices = _choices(session) if with_choices else {}
+    return Page(rows=listed, total=total, page=page, pages=pages, choices=choices)
 
 
 def _choices(session: Session) -> dict[str, list[str]]:

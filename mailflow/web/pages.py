@@ -130,7 +130,7 @@ def submission_list() -> str:
         country=args.get("country", ""),
         query=args.get("q", "").strip(),
     )
-    page = core().submission_page(filters, _page_number())
+    page = core().submission_page(filters, _page_number(), with_choices=True)
     return render_template("submissions.html", page=page, filters=filters)
 
 
