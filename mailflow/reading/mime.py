@@ -14,6 +14,7 @@ find contribution fields and links in text (`mailflow.reading.contribution`).
 
 from __future__ import annotations
 
+import gc
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -329,7 +330,17 @@ def _attachment(part: Message, ctype: str, walk: _Walk) -> AttachmentText:
         return made(problem="timeout")
     except Exception:
         return made(problem="unreadable")
+    finally:
+        if kind in _CYCLIC_READERS:
+            # odfpy's tree and pypdf's objects refer to each other in cycles, which only the
+            # collector frees; the poll runs it seldom, so a large document's leftovers would
+            # stay while the next one is read (a poll of document bombs peaked at 714 MiB).
+            gc.collect()
     return made(tidy(text, walk.limits.max_text_chars), links, problem)
+
+
+#: Readers whose objects form reference cycles: what they leave is collected at once.
+_CYCLIC_READERS = frozenset({"odt", "pdf"})
 
 
 _Read = tuple[str, list[str], str | None]  # text, links, problem

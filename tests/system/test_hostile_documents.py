@@ -2,7 +2,7 @@
 
 The bombs (tests/support/bombs.py) are those a probe used: a .docx whose directory declares a
 few kilobytes for 1 GiB of XML, legal .docx and .odt files holding 29 MiB of dense XML, an .odt
-with 7 MiB of it (under the cap: read, slowly), and a PDF page with 10 MiB of text. The poll runs
+with 4 MiB of it (under the cap: read, slowly), and a PDF page with 10 MiB of text. The poll runs
 in a fresh interpreter, which reports its peak RSS.
 """
 
@@ -43,7 +43,7 @@ def hostile_documents() -> dict[int, bytes]:
         1: bombs.attached(bombs.forged_docx(1 << 30), "forged.docx", bombs.DOCX_TYPE, number=1),
         2: bombs.attached(bombs.dense_docx(29 << 20), "dense.docx", bombs.DOCX_TYPE, number=2),
         3: bombs.attached(bombs.dense_odt(29 << 20), "dense.odt", bombs.ODT_TYPE, number=3),
-        4: bombs.attached(bombs.dense_odt(7 << 20), "slow.odt", bombs.ODT_TYPE, number=4),
+        4: bombs.attached(bombs.dense_odt(4 << 20), "slow.odt", bombs.ODT_TYPE, number=4),
         5: bombs.attached(bombs.dense_pdf(10 << 20), "dense.pdf", "application/pdf", number=5),
     }
 
