@@ -75,10 +75,13 @@ class App:
         organisation: str = "",
         country: str = "",
         language: str = "",
+        who: str,
     ) -> bool:
-        """Add a member, or more addresses for one; True when a member was created."""
+        """Add a member, or more addresses for one; True when a member was created. Kept in the
+        decisions trail with ``who``."""
+        addresses = list(addresses)
         with self.ledger().transaction() as session:
-            return members.upsert(
+            created = members.upsert(
                 session,
                 addresses,
                 name=name,
@@ -86,11 +89,22 @@ class App:
                 country=country,
                 language=language,
             )
+            member = members.find_by_address(session, addresses[0]) if addresses else None
+            decisions.record(
+                session,
+                who,
+                "member_add",
+                member_id=member.id if member else None,
+                note=", ".join(addresses),
+            )
+            return created
 
-    def deactivate_member(self, address: str) -> str:
-        """Stop calls and reminders to the member owning ``address``; returns their name."""
+    def deactivate_member(self, address: str, *, who: str) -> str:
+        """Stop calls and reminders to the member owning ``address``; returns their name. Kept
+        in the decisions trail with ``who``."""
         with self.ledger().transaction() as session:
             member = members.deactivate(session, address)
+            decisions.record(session, who, "member_deactivate", member_id=member.id, note=address)
             return member.name or address
 
     def members(self) -> list[dict[str, Any]]:
@@ -173,6 +187,11 @@ class App:
         """One page of the outbox, newest first, by state."""
         with self.ledger().transaction() as session:
             return browse.outbox_page(session, state, page)
+
+    def recent_decisions(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest decisions of the trail, newest first."""
+        with self.ledger().transaction() as session:
+            return decisions.recent(session, limit)
 
     # -- accounts of the web console ------------------------------------------------------------
     def add_web_user(self, name: str, password: str, role: str) -> bool:

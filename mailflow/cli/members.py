@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
+from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option, who
 from mailflow.untrusted import shown_name
 
 
@@ -60,6 +60,7 @@ def members_add(
         organisation=organisation,
         country=country,
         language=language.lower(),
+        who=who(),
     )
     click.echo(("added " if created else "updated ") + ", ".join(addresses))
 
@@ -69,7 +70,7 @@ def members_add(
 @click.pass_context
 def members_deactivate(ctx: click.Context, email: str) -> None:
     """Stop sending calls and reminders to a member."""
-    name = get_app(ctx).deactivate_member(email)
+    name = get_app(ctx).deactivate_member(email, who=who())
     click.echo(f"deactivated {name}")
 
 

@@ -10,6 +10,7 @@ each form calls one.
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 from flask import (
@@ -25,6 +26,8 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from mailflow.answering.i18n import SUPPORTED_LANGUAGES
+from mailflow.members import normalise_address
 from mailflow.web.guard import core, who
 from mailflow.web.language import _
 
@@ -47,7 +50,39 @@ def _page_number() -> int:
 def members() -> str:
     query = request.args.get("q", "").strip()
     page = core().member_page(query, _page_number())
-    return render_template("members.html", page=page, query=query)
+    return render_template("members.html", page=page, query=query, languages=SUPPORTED_LANGUAGES)
+
+
+@blueprint.route("/members/add", methods=["POST"])
+def add_member() -> BaseResponse:
+    form = request.form
+    given = [a for a in re.split(r"[\s,;]+", form.get("email", "")) if a]
+    addresses = [normalise_address(a) for a in given]
+    if not addresses or not all(addresses):
+        flash(_("Give one or more mail addresses, separated by spaces or commas."))
+        return redirect(url_for("manage.members"))
+    created = core().add_member(
+        addresses,
+        name=form.get("name", "").strip(),
+        organisation=form.get("organisation", "").strip(),
+        country=form.get("country", "").strip(),
+        language=form.get("language", "").strip().lower(),
+        who=who(),
+    )
+    shown = ", ".join(addresses)
+    if created:
+        flash(_("Added %(addresses)s.", addresses=shown))
+    else:
+        flash(_("Updated the member with %(addresses)s.", addresses=shown))
+    return redirect(url_for("manage.members", q=addresses[0]))
+
+
+@blueprint.route("/members/deactivate", methods=["POST"])
+def deactivate_member() -> BaseResponse:
+    address = request.form.get("address", "")
+    name = core().deactivate_member(address, who=who())
+    flash(_("%(name)s gets no more calls or reminders.", name=name))
+    return redirect(url_for("manage.members", q=request.form.get("q", "")))
 
 
 # -- the outbox ------------------------------------------------------------------------------------

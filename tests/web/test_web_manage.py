@@ -110,3 +110,49 @@ def test_viewer_sees_no_forms_and_cannot_compile(client: FlaskClient, workspace:
     assert 'id="compile"' not in client.get("/report").text
     assert client.post("/report/compile", data={"csrf_token": token}).status_code == 403
     assert workspace.app.report_state()["draft"] is None
+
+
+def test_member_is_added_and_deactivated_with_who(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    token = _logged_in(client)
+    added = client.post(
+        "/members/add",
+        data={
+            "email": "Reading.Room@Library.test, desk@library.test",
+            "name": "Ada",
+            "organisation": "Reading Room Library",
+            "country": "Kenya",
+            "language": "en",
+            "csrf_token": token,
+        },
+    )
+    assert added.headers["Location"] == "/members?q=reading.room@library.test"
+    page = client.get("/members?q=reading.room@library.test").text
+    assert "Added reading.room@library.test, desk@library.test." in page
+    [row] = workspace.app.member_page("reading.room@library.test").rows
+    assert (row["organisation"], row["addresses"], row["active"]) == (
+        "Reading Room Library",
+        ["reading.room@library.test", "desk@library.test"],
+        True,
+    )
+    client.post("/members/deactivate", data={"address": "desk@library.test", "csrf_token": token})
+    [row] = workspace.app.member_page("reading.room@library.test").rows
+    assert row["active"] is False
+    trail = [
+        (d["who"], d["action"], d["member_id"], d["note"])
+        for d in reversed(workspace.app.recent_decisions())
+    ]
+    assert trail == [
+        ("anna", "member_add", row["id"], "reading.room@library.test, desk@library.test"),
+        ("anna", "member_deactivate", row["id"], "desk@library.test"),
+    ]
+
+
+def test_member_with_a_bad_address_is_not_added(client: FlaskClient, workspace: Workspace) -> None:
+    token = _logged_in(client)
+    before = workspace.app.member_page().total
+    client.post("/members/add", data={"email": "not an address", "csrf_token": token})
+    page = client.get("/members").text
+    assert "Give one or more mail addresses, separated by spaces or commas." in page
+    assert workspace.app.member_page().total == before
