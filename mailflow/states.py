@@ -6,7 +6,7 @@ code changes a row's state: it refuses anything the table does not list with a `
 (`check` does the same for a move written as a bulk UPDATE, without a row object). This module
 knows no SQLAlchemy: the columns that hold these words are in `mailflow.ledger.models`; who moves
 a row, and when, is in the modules that own the row (`mailflow.intake`, `mailflow.submissions`,
-`mailflow.answering.outbox`, `mailflow.campaign.reporting`).
+`mailflow.campaign.review`, `mailflow.answering.outbox`, `mailflow.campaign.reporting`).
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ SUBMISSION: Machine[SubmissionStatus] = Machine(
     "status",
     {
         # An open status changes when a coordinator reviews a held submission, when `reprocess`
-        # judges the stored bytes again, or when a later version supersedes it.
+        # judges the stored bytes again, or when a later version supersedes it. Rejected and
+        # superseded are final.
         **{
             status: frozenset({*_OPEN, SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED})
             - {status}
