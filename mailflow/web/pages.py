@@ -57,6 +57,7 @@ def dashboard() -> str:
         todo=todo(status),
         held=held,
         failed=failed,
+        decisions=app.recent_decisions(8),
         deadline=app.settings.campaign.deadline,
     )
 

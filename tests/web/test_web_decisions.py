@@ -36,6 +36,11 @@ def test_review_in_the_console_is_kept_with_who_and_when(
     assert before <= datetime.fromisoformat(decision["at"]) <= datetime.now(UTC)
     shown = client.get(f"/submissions/{sid}").text
     assert "<strong>anna</strong> · rejected: <q>not one of ours</q>" in shown
+    dashboard = client.get("/").text
+    assert (
+        f'<strong>anna</strong> · rejected · <a href="/submissions/{sid}">#{sid}</a> '
+        '<span class="muted break">not one of ours</span>'
+    ) in dashboard
 
 
 def test_submissions_show_prints_the_decisions(workspace: Workspace) -> None:
