@@ -62,10 +62,20 @@ class App:
         return self.ledger(check_schema=False).safe_url
 
     # -- members --------------------------------------------------------------------------------
-    def import_members(self, path: Path) -> members.ImportResult:
-        """Add or update members from a CSV file, all rows or none."""
+    def import_members(
+        self, path: Path, *, who: str, dry_run: bool = False
+    ) -> members.ImportResult:
+        """Add or update members from a CSV file, all rows or none. ``dry_run`` reads and checks
+        the whole file and changes nothing (the console's preview); an import is kept in the
+        decisions trail with ``who``."""
         with self.ledger().transaction() as session:
-            return members.import_csv(session, path)
+            result = members.import_csv(session, path)
+            if dry_run:
+                session.rollback()
+            else:
+                note = f"{path.name}: {result.added} added, {result.updated} updated"
+                decisions.record(session, who, "member_import", note=note)
+            return result
 
     def add_member(
         self,

@@ -56,7 +56,7 @@ def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
     try:
         app.upgrade()
         yield f"ledger: {app.ledger_url}"
-        imported = app.import_members(roster)
+        imported = app.import_members(roster, who=DEMO_ACCOUNT)
         yield f"members import: {imported.added} added"
         summary = app.poll()
         yield f"poll: {summary.line()}"

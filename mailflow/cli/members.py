@@ -20,15 +20,15 @@ def members() -> None:
 @click.pass_context
 def members_import(ctx: click.Context, file: Path) -> None:
     """Add or update members from FILE.csv (email,name,organisation,country,language)."""
-    result = get_app(ctx).import_members(file)
+    result = get_app(ctx).import_members(file, who=who())
     click.echo(f"{result.added} added, {result.updated} updated")
     if result.unanswerable:
         languages = sorted({language for _, language in result.unanswerable})
-        who = ", ".join(address for address, _ in result.unanswerable[:5])
+        named = ", ".join(address for address, _ in result.unanswerable[:5])
         more = f" and {len(result.unanswerable) - 5} more" if len(result.unanswerable) > 5 else ""
         click.echo(
             f"Warning: mailflow cannot write in {', '.join(languages)}; "
-            f"{len(result.unanswerable)} member(s) will get English: {who}{more}",
+            f"{len(result.unanswerable)} member(s) will get English: {named}{more}",
             err=True,
         )
 

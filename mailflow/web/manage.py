@@ -9,8 +9,10 @@ each form calls one.
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 import re
+import tempfile
 from pathlib import Path
 
 from flask import (
@@ -27,7 +29,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from mailflow.answering.i18n import SUPPORTED_LANGUAGES
-from mailflow.members import normalise_address
+from mailflow.members import ImportResult, normalise_address
 from mailflow.web.guard import core, who
 from mailflow.web.language import _
 
@@ -75,6 +77,36 @@ def add_member() -> BaseResponse:
     else:
         flash(_("Updated the member with %(addresses)s.", addresses=shown))
     return redirect(url_for("manage.members", q=addresses[0]))
+
+
+@blueprint.route("/members/import", methods=["POST"])
+def import_members() -> str | BaseResponse:
+    """A CSV's preview (the file is read and checked, nothing changes), then the import."""
+    form = request.form
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        name, data = upload.filename, upload.read()
+    else:
+        name, data = form.get("name", "members.csv"), base64.b64decode(form.get("data", ""))
+    name = Path(name).name or "members.csv"
+    confirmed = form.get("confirm") == "yes"
+    with tempfile.TemporaryDirectory(prefix="mailflow-import-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        result = core().import_members(path, dry_run=not confirmed, who=who())
+    if confirmed:
+        flash(_("Imported: %(added)s added, %(updated)s updated.", **_counts(result)))
+        return redirect(url_for("manage.members"))
+    return render_template(
+        "import_preview.html",
+        result=result,
+        name=name,
+        data=base64.b64encode(data).decode("ascii"),
+    )
+
+
+def _counts(result: ImportResult) -> dict[str, int]:
+    return {"added": result.added, "updated": result.updated}
 
 
 @blueprint.route("/members/deactivate", methods=["POST"])

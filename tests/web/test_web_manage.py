@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 from flask.testing import FlaskClient
@@ -156,3 +158,55 @@ def test_member_with_a_bad_address_is_not_added(client: FlaskClient, workspace: 
     page = client.get("/members").text
     assert "Give one or more mail addresses, separated by spaces or commas." in page
     assert workspace.app.member_page().total == before
+
+
+ROSTER = (
+    "email,name,organisation,country,language\n"
+    "new.one@library.test,New One,New Library,Chile,es\n"
+    "h.dubois@bm-saintclair.example.fr,Hélène Dubois,BM Saint-Clair,France,fr\n"
+)
+
+
+def test_members_import_previews_then_imports(client: FlaskClient, workspace: Workspace) -> None:
+    token = _logged_in(client)
+    before = workspace.app.member_page().total
+    preview = client.post(
+        "/members/import",
+        data={"file": (io.BytesIO(ROSTER.encode()), "roster.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200
+    assert "roster.csv: to add 1, to update 1. Nothing has changed yet." in preview.text
+    assert workspace.app.member_page().total == before
+    confirm = client.post(
+        "/members/import",
+        data={
+            "name": "roster.csv",
+            "data": re.search(r'name="data" value="([^"]+)"', preview.text)[1],  # type: ignore[index]
+            "confirm": "yes",
+            "csrf_token": token,
+        },
+    )
+    assert confirm.headers["Location"] == "/members"
+    assert "Imported: 1 added, 1 updated." in client.get("/members").text
+    assert workspace.app.member_page().total == before + 1
+    [decision] = workspace.app.recent_decisions(1)
+    assert (decision["who"], decision["action"], decision["note"]) == (
+        "anna",
+        "member_import",
+        "roster.csv: 1 added, 1 updated",
+    )
+
+
+def test_members_import_of_a_bad_file_names_the_line(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    token = _logged_in(client)
+    bad = "email,name\nnot-an-address,Someone\n"
+    response = client.post(
+        "/members/import",
+        data={"file": (io.BytesIO(bad.encode()), "bad.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 409
+    assert "bad.csv:2: not a mail address" in response.text
