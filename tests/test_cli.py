@@ -362,3 +362,28 @@ def test_outbox_retry_puts_failed_mail_back_and_refuses_the_rest(workspace: Path
     assert (sent.exit_code, unknown.exit_code, neither.exit_code) == (1, 1, 2)
     assert f"{second['id']}" in sent.output and "sent -> queued is not allowed" in sent.output
     assert unknown.output == "Error: no outbox mail with id 99999\n"
+
+
+def test_flush_with_smtp_user_but_no_password_exits_1_and_keeps_mail_queued(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ok("members", "import", "members.csv")
+    ok("poll", "--no-send")
+    config = (
+        (workspace / "mailflow.toml")
+        .read_text()
+        .replace(
+            'outdir = "sent"',
+            'host = "127.0.0.1"\nport = 2525\nsecurity = "none"\nuser = "wsis@association.test"',
+        )
+    )
+    (workspace / "mailflow.toml").write_text(config)
+    monkeypatch.delenv("MAILFLOW_SMTP_PASSWORD", raising=False)
+    queued = [row["state"] for row in json.loads(ok("outbox", "list", "--json"))]
+
+    result = run("outbox", "flush")
+
+    assert result.exit_code == 1
+    assert result.output == "Error: smtp.user is set but MAILFLOW_SMTP_PASSWORD is not\n"
+    assert [row["state"] for row in json.loads(ok("outbox", "list", "--json"))] == queued
+    assert set(queued) == {"queued"}
