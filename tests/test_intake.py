@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mailflow import members, pipeline, submissions
+from mailflow import members, pipeline, submissions, views
 from mailflow.config import ImapSettings, SecuritySettings, Settings
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
@@ -141,6 +141,24 @@ def test_thank_you_reply_to_a_confirmation_is_a_member_note(
             "at": notes[0]["at"],
             "text": "Thanks so much!",
         }
+    ]
+
+
+def test_status_counts_and_lists_member_notes(settings: Settings, ledger: Ledger) -> None:
+    add_member(ledger)
+    deliver(settings, "1.mail", CONTRIBUTION.format(n=1, extra=""))
+    pipeline.run_once(settings, ledger, send=False)
+    text = "Merci beaucoup !"
+    reply = THANKS.format(subject="WSIS 1", mid="t2", reply_to=_confirmation_id(ledger), text=text)
+    deliver(settings, "2.mail", reply)
+    pipeline.run_once(settings, ledger, send=False)
+
+    with ledger.transaction() as session:
+        shown = views.status(session, settings)
+
+    assert (shown["messages"]["member_note"], shown["messages"]["contribution"]) == (1, 1)
+    assert [(n["from"], n["subject"]) for n in shown["member_notes"]] == [
+        ("hoa@members.test", "Re: WSIS 1")
     ]
 
 
