@@ -28,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, cast
 
@@ -94,6 +95,11 @@ def make_sink(smtp: SmtpSettings) -> Sink:
         return FileSink(Path(smtp.outdir))
     if smtp.user and not smtp.password:
         raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
+    for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
+        if value and _is_placeholder(value):
+            raise ConfigError(
+                f"still the example address {value!r}; set your association's address", key=key
+            )
     return SmtpSink(
         SmtpServer(
             host=smtp.host,
@@ -105,6 +111,20 @@ def make_sink(smtp: SmtpSettings) -> Sink:
             ca_file=smtp.ca_file or None,
         )
     )
+
+
+def _is_placeholder(address: str) -> bool:
+    """True for an address on a domain reserved for examples (RFC 2606: .example,
+    example.org/com/net), such as the configuration's built-in defaults."""
+    domain = parseaddr(address)[1].rpartition("@")[2].lower().rstrip(".")
+    return (
+        domain.endswith(".example")
+        or domain in {"example", *_EXAMPLE_DOMAINS}
+        or any(domain.endswith("." + reserved) for reserved in _EXAMPLE_DOMAINS)
+    )
+
+
+_EXAMPLE_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
 
 
 def backoff(attempts: int, base_s: float) -> timedelta:

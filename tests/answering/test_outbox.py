@@ -413,3 +413,27 @@ def test_retry_of_an_unknown_id_is_not_found(ledger: Ledger) -> None:
         outbox.retry(session, [999], now=datetime.now(UTC))
 
     assert str(caught.value) == "no outbox mail with id 999"
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"from_": "WSIS coordinator <wsis@association.example>"}, "smtp.from"),
+        ({"reply_to": "desk@example.org"}, "smtp.reply_to"),
+    ],
+)
+def test_flush_refuses_to_send_from_an_example_address(
+    settings: Settings,
+    ledger: Ledger,
+    smtp_server: SmtpTestServer,
+    changes: dict[str, str],
+    key: str,
+) -> None:
+    message_id = queue_one(ledger)
+
+    with pytest.raises(ConfigError) as caught:
+        outbox.flush(smtp_to(settings, smtp_server, **changes), ledger)
+
+    assert caught.value.key == key
+    assert row(ledger, message_id).state == "queued"
+    assert smtp_server.received == []
