@@ -12,7 +12,6 @@ the ledger as it is now (a new version, a review, an edit). This module renders 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -156,23 +155,24 @@ def fingerprints(entries: Sequence[report.ReportEntry]) -> dict[str, dict[str, o
     """Per submission id (as text, for JSON): the member, version and a hash of what is printed."""
     found: dict[str, dict[str, object]] = {}
     for entry in entries:
-        printed = [
-            entry.version,
-            entry.organisation,
-            entry.country,
-            entry.roster_country,
-            entry.member_name,
-            entry.language,
-            list(entry.action_lines),
-            entry.text,
-            dict(entry.fields),
-            list(entry.links),
-            entry.word_count,
-            entry.edited,
-            entry.translation,
-            entry.member_english,
-        ]
-        digest = hashlib.sha256(json.dumps(printed, ensure_ascii=False).encode()).hexdigest()
+        # Every printed value as text, NUL-separated: a fingerprint, cheaper than JSON.
+        printed = "\0".join(
+            (
+                str(entry.version),
+                entry.organisation,
+                entry.country,
+                entry.roster_country,
+                entry.member_name,
+                entry.language or "",
+                ",".join(entry.action_lines),
+                entry.text,
+                repr(sorted(entry.fields.items())),
+                " ".join(entry.links),
+                str(entry.word_count),
+                repr((entry.edited, entry.translation, entry.member_english)),
+            )
+        )
+        digest = hashlib.sha256(printed.encode("utf-8", "surrogatepass")).hexdigest()
         found[str(entry.submission_id)] = {
             "member": entry.member_address.lower(),
             "version": entry.version,

@@ -39,6 +39,7 @@ from mailflow.report.view import (
     aware,
     code_number,
     is_rtl,
+    isolate,
     language_name,
     paragraphs,
 )
@@ -50,8 +51,12 @@ _ENGLISH = ("en", "")
 
 
 def _field(key: str, content: Content, language: str) -> Field:
-    english = clean_text(content.english_fields.get(key, ""))
-    original = clean_text(content.fields.get(key, ""))
+    english = content.english_fields.get(key, "")
+    original = content.fields.get(key, "")
+    if not english and not original:
+        return Field(key, LABELS[key], (), (), "", False)
+    english = clean_text(english) if english else ""
+    original = clean_text(original) if original else ""
     if language in _ENGLISH and not english:
         english, original = original, ""  # an English original is its own English version
     return Field(
@@ -143,7 +148,7 @@ def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> Item:
         organisation_rtl=is_rtl(organisation),
         country=country,
         country_written=written,
-        contact=f"{name} <{address}>" if name else address,
+        contact=f"{isolate(name)} <{address}>" if name else address,
         member_name=name,
         member_address=address,
         language=language,
@@ -237,7 +242,9 @@ def _cover(meta: ReportMeta, view_counts: dict[str, int], codes: Sequence[str]) 
 def build_view(entries: Sequence[ReportEntry], meta: ReportMeta, warnings: list[str]) -> View:
     """The report's view of ``entries``; what the coordinator should know goes to ``warnings``."""
     built = sorted((_item(entry, warnings, meta.word_limit) for entry in entries), key=_home_key)
-    items = [replace(item, number=number) for number, item in enumerate(built, 1)]
+    for number, item in enumerate(built, 1):
+        item.number = number
+    items = built
     by_code: dict[str | None, list[Placement]] = {}
     for item in items:
         for code in item.codes or (None,):

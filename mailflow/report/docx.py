@@ -159,7 +159,7 @@ def _docx_item(out: _Body, placement: Placement) -> None:
     if item.country and item.country_written and item.country_written != item.country.name:
         country += f" (written “{isolate(item.country_written)}”)"
     _label(out, "Country", country)
-    _label(out, "Contact", isolate(item.contact))
+    _label(out, "Contact", item.contact)
     lines = "; ".join(f"{code} {name}" for code, name in item.lines)
     _label(out, "Action lines", lines or "none recognised.")
     _label(out, "Language", item.note)

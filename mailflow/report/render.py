@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from mailflow import collector
 from mailflow.answering.i18n import templates_dir
 from mailflow.errors import MailflowError
 from mailflow.reading.words import count_words
 from mailflow.report.build import build_view
-from mailflow.report.data import csv_bytes, json_bytes
+from mailflow.report.data import csv_bytes, json_bytes, records
 from mailflow.report.docx import build_docx
 from mailflow.report.view import ReportEntry, ReportMeta, View, is_rtl, isolate
 
@@ -92,9 +92,8 @@ def _environment(folder: Path) -> jinja2.Environment:
 def _bidi(text: str) -> Markup:
     """``text`` escaped for HTML, in a right-to-left span when it reads right to left: the span
     isolates it, so "مكتبة الإسكندرية — Egypt" keeps the dash and the country where they belong."""
-    if is_rtl(text):
-        return Markup('<span dir="rtl">{}</span>').format(text)
-    return Markup("{}").format(text)
+    escaped = escape(text)
+    return Markup(f'<span dir="rtl">{escaped}</span>') if is_rtl(text) else escaped
 
 
 def _render(name: str, view: View) -> str:
@@ -123,14 +122,15 @@ def _compile(entries: Sequence[ReportEntry], meta: ReportMeta) -> CompiledReport
         )
     view = build_view(entries, meta, warnings)
     subject = " ".join(_render("subject.txt.j2", view).split())
+    rows = records(view.items)
     return CompiledReport(
         subject=subject,
         text=_render("report.txt.j2", view),
         html=_render("report.html.j2", view),
         attachments=(
             (DOCX_NAME, DOCX_MIME, build_docx(view)),
-            (CSV_NAME, "text/csv", csv_bytes(view.items, view.meta.csv_delimiter)),
-            (JSON_NAME, "application/json", json_bytes(view)),
+            (CSV_NAME, "text/csv", csv_bytes(rows, view.meta.csv_delimiter)),
+            (JSON_NAME, "application/json", json_bytes(view, rows)),
         ),
         warnings=tuple(warnings),
     )

@@ -113,7 +113,7 @@ class Link:
     clickable: bool  # only http(s) URLs become anchors; anything else is shown as text
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Field:
     """One prose field of a contribution: English first, the original beneath, or missing."""
 
@@ -129,7 +129,7 @@ class Field:
         return not self.english and not self.original
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     """A contribution cleaned and structured for display."""
 
@@ -192,7 +192,7 @@ class Item:
         return f"{name} — {isolate(self.country_name)}" if self.country_name else name
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Placement:
     item: Item
     full: bool  # False: a reference to the item printed under its home action line
@@ -209,7 +209,7 @@ class Group:
         return f"{self.code} {self.name}" if self.code else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Said:
     """One thing a contribution said, gathered: its text and who said it, under which lines."""
 
@@ -274,6 +274,8 @@ class View:
 
 def paragraphs(text: str) -> tuple[str, ...]:
     """The text's non-empty lines; each becomes a paragraph in HTML and .docx."""
+    if "\n" not in text:
+        return (text,) if text else ()
     return tuple(line.strip() for line in text.split("\n") if line.strip())
 
 
