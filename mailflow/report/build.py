@@ -73,7 +73,11 @@ def _completeness(
     item_fields: Sequence[Field], links: Sequence[Link], english: str, **given: bool
 ) -> str:
     gaps = [f"no {name}" for name, present in given.items() if not present]
-    gaps += [f"no {field.label.lower()}" for field in item_fields if field.missing]
+    gaps += [
+        f"no {field.label.lower()}"
+        for field in item_fields
+        if field.missing and not (field.key == "outputs" and links)  # a link is an output
+    ]
     if not links:
         gaps.append("no link")
     if english:
@@ -192,7 +196,7 @@ def _cover(meta: ReportMeta, view_counts: dict[str, int], codes: Sequence[str]) 
     countries = view_counts["countries"]
     paragraphs_: list[str] = []
     if meta.replaces is not None:
-        sent = format_date(aware(meta.replaces.sent_at).date(), format="long", locale="en")
+        sent = format_date(aware(meta.replaces.sent_at).date(), format="d MMMM y", locale="en")
         changed = meta.replaces.changed
         paragraphs_.append(
             f"This report replaces the one we sent on {sent} "

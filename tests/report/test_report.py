@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from mailflow.report import (
     CSV_COLUMNS,
     CompiledReport,
+    Replaced,
     ReportEntry,
     ReportMeta,
     build_report_mail,
@@ -909,8 +910,8 @@ def test_csv_has_one_column_per_field() -> None:
         "future_actions_en": "",
         "english_version": "member",
         "edited_by_coordinator": "",
-        "completeness": "no outputs and services, no achievements, no obstacles, "
-        "no future actions, no English version of trends",
+        "completeness": "no achievements, no obstacles, no future actions, "
+        "no English version of trends",
     }
 
 
@@ -922,3 +923,199 @@ def test_csv_semicolon_dialect_separates_with_semicolons() -> None:
     assert rows[0] == list(CSV_COLUMNS)
     assert rows[1][:3] == ["1", "Library 1", "Vietnam"]
     assert attachment(report, "contributions.csv").startswith(b"\xef\xbb\xbfid;organisation;")
+
+
+def test_docx_is_a4_with_headings_kept_with_their_text() -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    document = docx.Document(io.BytesIO(attachment(report, "report.docx")))
+
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    headings = [p for p in document.paragraphs if p.style and p.style.name.startswith("Heading")]
+    assert headings
+    assert all(p.paragraph_format.keep_with_next for p in headings)
+    labels = [p for p in document.paragraphs if p.text.startswith("Why (in ")]
+    assert len(labels) == 3
+    assert all(p.paragraph_format.keep_with_next for p in labels)
+
+
+def test_docx_isolates_right_to_left_names_in_left_to_right_lines() -> None:
+    report = compile_report(three_languages(), make_meta())
+
+    texts = [text for _style, text in docx_paragraphs(report)]
+
+    assert "3. \u2068مكتبة الإسكندرية\u2069 — Egypt" in texts
+    assert "Country: Egypt (written “\u2068مصر\u2069”)" in texts
+    assert "Organisation: \u2068مكتبة الإسكندرية\u2069" in texts
+    assert "1. Thư viện Quốc gia Việt Nam — Vietnam" in texts
+
+
+def test_compile_shows_countries_typed_in_their_own_language_in_english_sorted() -> None:
+    entries = [
+        make_entry(1, country="Россия"),
+        make_entry(2, country="الأردن"),
+        make_entry(3, country="Việt Nam"),
+        make_entry(4, country="中国"),
+        make_entry(5, country="Perú"),
+        make_entry(6, country="Atlantis"),
+    ]
+
+    report = compile_report(entries, make_meta())
+
+    start = report.text.index("By country:")
+    assert report.text[start : report.text.index("\n\n", start)] == (
+        "By country:\n  Atlantis: 1\n  China: 1\n  Jordan: 1\n  Peru: 1\n  Russia: 1\n  Vietnam: 1"
+    )
+    assert [(row["country_code"], row["country_as_written"]) for row in csv_rows(report)] == [
+        ("RU", "Россия"),
+        ("JO", "الأردن"),
+        ("VN", "Việt Nam"),
+        ("CN", "中国"),
+        ("PE", "Perú"),
+        ("", "Atlantis"),
+    ]
+    assert report.warnings == ("contribution #6 (Library 6): country not recognised: Atlantis",)
+
+
+def test_compile_takes_the_country_from_the_roster_before_the_members_text() -> None:
+    entry = make_entry(1, country="Holland", roster_country="Belgique")
+
+    row = csv_rows(compile_report([entry], make_meta()))[0]
+
+    assert (row["country"], row["country_code"], row["country_as_written"]) == (
+        "Belgium",
+        "BE",
+        "Holland",
+    )
+
+
+def test_compile_leaves_greetings_sign_offs_and_private_remarks_out_of_every_field() -> None:
+    text = (
+        "Dear coordinator, I am sending this from my personal address, do not forward it.\n\n"
+        "Organisation: Lakeside Library\nWhy: Free internet.\nFuture actions: A course.\n\n"
+        "Best regards,\nJohn\nP.S. Call me on my mobile."
+    )
+
+    report = compile_report([make_entry(1, text=text, fields={})], make_meta())
+
+    item = json_doc(report)["contributions"][0]
+    assert (item["why"], item["future_actions"], item["text"]) == (
+        "Free internet.",
+        "A course.",
+        "Why: Free internet.\nFuture actions: A course.",
+    )
+    for phrase in ("Dear coordinator", "personal address", "Best regards", "John", "P.S."):
+        assert phrase not in report.text
+        assert phrase not in report.html
+
+
+def test_compile_free_text_loses_its_greeting_paragraph_and_sign_off() -> None:
+    text = (
+        "Estimados colegas, les envío esto desde mi correo personal.\n\n"
+        "Nuestra biblioteca formó a 300 personas en competencias digitales (C4).\n\n"
+        "Saludos cordiales,\nAna"
+    )
+    entry = make_entry(1, language="es", text=text, fields={})
+
+    report = compile_report([entry], make_meta())
+
+    assert (
+        "Contribution (not divided into the call's sections; in Spanish, no English version):\n"
+        "  Nuestra biblioteca formó a 300 personas en competencias digitales (C4).\n"
+    ) in report.text
+    assert "Estimados" not in report.text
+    assert "Saludos" not in report.text
+
+
+def test_compile_shows_the_coordinators_english_version_first_and_the_original_beneath() -> None:
+    entry = make_entry(
+        1,
+        language="vi",
+        text="Lý do: Vì cộng đồng.\nXu hướng: Đọc nhiều hơn.",
+        fields={},
+        translation="Why: For the community.\nTrends: More reading.",
+    )
+
+    report = compile_report([entry], make_meta())
+
+    assert (
+        "Language: Vietnamese; English version by the coordinator\n\n"
+        "Why:\n  For the community.\n  Original (Vietnamese):\n  Vì cộng đồng.\n"
+    ) in report.text
+    row = csv_rows(report)[0]
+    assert (row["why"], row["why_en"], row["english_version"]) == (
+        "Vì cộng đồng.",
+        "For the community.",
+        "coordinator",
+    )
+
+
+def test_compile_uses_the_coordinators_edit_in_place_of_the_members_text() -> None:
+    entry = make_entry(1, edited="Why: Checked by the coordinator.")
+
+    report = compile_report([entry], make_meta())
+
+    assert "Why:\n  Checked by the coordinator.\n" in report.text
+    assert "Contribution 1 text." not in report.text
+    assert "Language: English; edited by the coordinator\n" in report.text
+    assert csv_rows(report)[0]["edited_by_coordinator"] == "yes"
+
+
+def test_compile_marks_missing_fields_and_says_what_is_missing() -> None:
+    entry = make_entry(1, text="Why: Because.\nTrends: More.", fields={}, links=())
+
+    report = compile_report([entry], make_meta())
+
+    assert "Achievements: not given.\n" in report.text
+    assert "Completeness: no outputs and services, no achievements, no obstacles, " in report.text
+    assert json_doc(report)["contributions"][0]["completeness"] == (
+        "no outputs and services, no achievements, no obstacles, no future actions, no link"
+    )
+
+
+def test_compile_gathers_trends_obstacles_and_future_actions_with_who_and_lines() -> None:
+    entries = [
+        make_entry(1, text="Why: A.\nTrends: Trend one.", fields={}, action_lines=("C4", "C3")),
+        make_entry(2, text="Obstacles: Money.\nFuture actions: A plan.", fields={}),
+    ]
+
+    report = compile_report(entries, make_meta())
+
+    assert (
+        "Trends reported\n---------------\n\n- Trend one.\n"
+        "  — Library 1 (Vietnam); contribution 1, C3, C4\n\n"
+        "Obstacles reported\n------------------\n\n- Money.\n"
+        "  — Library 2 (Vietnam); contribution 2, C3\n\n"
+        "Future actions\n--------------\n\n- A plan.\n"
+        "  — Library 2 (Vietnam); contribution 2, C3\n"
+    ) in report.text
+
+
+def test_cover_note_of_a_resend_says_it_replaces_the_earlier_report() -> None:
+    replaced = Replaced("WSIS 2025: contributions (3)", datetime(2025, 10, 1, 9, 0, tzinfo=UTC), 2)
+
+    report = compile_report([make_entry(1)], make_meta(replaces=replaced))
+
+    assert report.subject == (
+        "Updated report, replaces the one of 1 October 2025: "
+        "WSIS 2025: contributions from Example Library Association (1)"
+    )
+    assert (
+        "This report replaces the one we sent on 1 October 2025 (“WSIS 2025: contributions (3)”): "
+        "2 contributions have changed since."
+    ) in report.text
+
+
+def test_build_report_mail_threads_a_resend_to_the_report_it_replaces() -> None:
+    raw = build_report_mail(
+        compile_report([make_entry(1)], make_meta()),
+        from_address="a@x.test",
+        to_address="b@x.test",
+        message_id="<r2@x.test>",
+        date=COMPILED_AT,
+        in_reply_to="<r1@x.test>",
+    )
+
+    message = message_from_bytes(raw, policy=default)
+    assert (message["In-Reply-To"], message["References"]) == ("<r1@x.test>", "<r1@x.test>")
