@@ -18,10 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from mailflow import accounts, browse, campaign, decisions, members, pipeline, submissions, views
 from mailflow.answering import outbox
+from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
-from mailflow.errors import MailflowError
+from mailflow.errors import LedgerError, MailflowError, UsageError
 from mailflow.ledger import Ledger
 from mailflow.pipeline import PollSummary, Progress
 
@@ -37,6 +41,8 @@ class App:
         long-running front end such as the console does not pay the check on every page)."""
         if self._ledger is None:
             s = self.settings.ledger
+            if check_schema:
+                _require_sqlite_file(s.url)
             self._ledger = Ledger(s.url, busy_timeout_s=s.busy_timeout_s)
         if check_schema and not self._schema_checked:
             self._ledger.require_current()
@@ -66,10 +72,10 @@ class App:
         self, path: Path, *, who: str, dry_run: bool = False
     ) -> members.ImportResult:
         """Add or update members from a CSV file, all rows or none. ``dry_run`` reads and checks
-        the whole file and changes nothing (the console's preview); an import is kept in the
-        decisions trail with ``who``."""
+        the whole file and changes nothing (the CLI's --dry-run, the console's preview); an
+        import is kept in the decisions trail with ``who``."""
         with self.ledger().transaction() as session:
-            result = members.import_csv(session, path)
+            result = members.import_csv(session, path, dry_run=dry_run)
             if dry_run:
                 session.rollback()
             else:
@@ -81,33 +87,41 @@ class App:
         self,
         addresses: Iterable[str],
         *,
+        aliases: Iterable[str] = (),
         name: str = "",
         organisation: str = "",
         country: str = "",
         language: str = "",
         who: str,
-    ) -> bool:
-        """Add a member, or more addresses for one; True when a member was created. Kept in the
-        decisions trail with ``who``."""
-        addresses = list(addresses)
+    ) -> members.Upserted:
+        """Add a member, or more addresses for one (``aliases`` too); links the held mail of
+        those addresses to the member. Kept in the decisions trail with ``who``.
+
+        Raises `UsageError` when a value is not a mail address.
+        """
+        given = [*addresses, *aliases]
+        normalised = [members.normalise_address(a) for a in given]
+        bad = [a for a, n in zip(given, normalised, strict=True) if not n]
+        if bad:
+            raise UsageError(f"not a mail address: {bad[0]!r}")
         with self.ledger().transaction() as session:
-            created = members.upsert(
+            done = members.upsert_member(
                 session,
-                addresses,
+                normalised,
                 name=name,
                 organisation=organisation,
                 country=country,
-                language=language,
+                language=language.lower(),
             )
-            member = members.find_by_address(session, addresses[0]) if addresses else None
+            member = members.find_by_address(session, normalised[0]) if normalised else None
             decisions.record(
                 session,
                 who,
                 "member_add",
                 member_id=member.id if member else None,
-                note=", ".join(addresses),
+                note=", ".join(normalised),
             )
-            return created
+            return done
 
     def deactivate_member(self, address: str, *, who: str) -> str:
         """Stop calls and reminders to the member owning ``address``; returns their name. Kept
@@ -253,29 +267,50 @@ class App:
 
     # -- the coordinator's decisions and mailings -----------------------------------------------
     def review(
-        self, submission_id: int, *, accept: bool, who: str, note: str = ""
-    ) -> tuple[str, dict[str, int]]:
-        """Decide on a held submission; returns its new status and the confirmation's delivery.
+        self,
+        submission_id: int,
+        *,
+        accept: bool,
+        who: str,
+        note: str = "",
+        member: str | None = None,
+    ) -> tuple[str, Delivery]:
+        """Decide on a held submission, attached first to the member owning the address
+        ``member`` if given; returns its new status and the confirmation's delivery.
 
         The decision is kept in the ledger with ``who`` and the time.
         """
         return campaign.review(
-            self.settings, self.ledger(), submission_id, accept=accept, note=note, who=who
+            self.settings,
+            self.ledger(),
+            submission_id,
+            accept=accept,
+            note=note,
+            who=who,
+            member=member,
         )
 
     def reprocess(self, submission_id: int | None) -> tuple[int, int]:
         """Read one submission (or all) again from the stored mail; returns (seen, changed)."""
         return campaign.reprocess(self.settings, self.ledger(), submission_id)
 
-    def send_call(self, *, again: bool = False) -> campaign.Mailing:
-        """Queue and send the call for contributions."""
-        return campaign.send_call(self.settings, self.ledger(), again=again)
+    def send_call(
+        self, *, again: bool = False, dry_run: bool = False, force: bool = False
+    ) -> campaign.Mailing:
+        """Queue and send the call for contributions (``dry_run``: only say to whom)."""
+        return campaign.send_call(
+            self.settings, self.ledger(), again=again, dry_run=dry_run, force=force
+        )
 
-    def send_reminders(self, *, days_before: int | None = None) -> campaign.Mailing:
+    def send_reminders(
+        self, *, days_before: int | None = None, dry_run: bool = False, force: bool = False
+    ) -> campaign.Mailing:
         """Queue and send reminders to members who have not contributed yet."""
-        return campaign.send_reminders(self.settings, self.ledger(), days_before=days_before)
+        return campaign.send_reminders(
+            self.settings, self.ledger(), days_before=days_before, dry_run=dry_run, force=force
+        )
 
-    def flush_outbox(self) -> dict[str, int]:
+    def flush_outbox(self) -> Delivery:
         """Deliver queued mail now, whatever its retry schedule says; counts by outcome."""
         return outbox.flush(self.settings, self.ledger(), ignore_schedule=True)
 
@@ -348,3 +383,20 @@ class App:
             action = "edit_text" if kind == "edit" else "english"
             decisions.record(session, who, action, submission_id=submission_id)
             return versions
+
+
+def _require_sqlite_file(url: str) -> None:
+    """A command that needs the ledger finds none: say so, and create no empty database file."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # Ledger names the bad URL
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    if not Path(parsed.database).exists():
+        raise LedgerError(
+            f"no ledger at {parsed.database}; run `mailflow init` to create it "
+            "(or check ledger.url in the configuration)"
+        )

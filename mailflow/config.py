@@ -11,13 +11,14 @@ settings only; it does not open connections or databases (see `mailflow.sources`
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
 import shlex
 import subprocess
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from email.utils import parseaddr
@@ -33,6 +34,7 @@ SECURITY_MODES = ("ssl", "starttls", "none")
 #: What happens to a contribution that arrives after the deadline (`mailflow.reading.validate`).
 LATE_POLICIES = ("accept", "hold", "reject")
 CSV_DIALECTS = ("comma", "semicolon")
+DEFAULT_ASSOCIATION = "Example Library Association"
 DEFAULT_DEADLINE = datetime.fromisoformat("2025-09-30T23:59:59+07:00")
 
 
@@ -143,7 +145,7 @@ class SmtpSettings:
 @dataclass(frozen=True)
 class CampaignSettings:
     name: str = "WSIS 2025"
-    association: str = "Example Library Association"
+    association: str = DEFAULT_ASSOCIATION
     deadline: datetime = DEFAULT_DEADLINE
     word_limit: int = 200
     recipient: str = "maria.debrasdefer@ifla.org"
@@ -169,6 +171,7 @@ class Settings:
     campaign: CampaignSettings = field(default_factory=CampaignSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     path: Path | None = None  # the file these settings came from, if any
+    warnings: tuple[str, ...] = ()  # e.g. a MAILFLOW_* variable that sets nothing
 
 
 _SECTIONS: dict[str, type] = {
@@ -251,12 +254,49 @@ def load(
     base = file.resolve().parent if file.exists() else Path.cwd()
     unknown = set(data) - set(_SECTIONS)
     if unknown:
-        raise ConfigError("unknown section", key=sorted(unknown)[0])
+        first = sorted(unknown)[0]
+        raise ConfigError("unknown section" + _did_you_mean(first, _SECTIONS), key=first)
     sections = {
         name: _section(name, cls, data.get(name, {}), environ, base)
         for name, cls in _SECTIONS.items()
     }
-    return Settings(**sections, path=file if file.exists() else None)
+    return Settings(
+        **sections, path=file if file.exists() else None, warnings=unknown_variables(environ)
+    )
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``" (did you mean security?)"`` for the nearest candidate, or "" when none is near."""
+    near = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {near[0]}?)" if near else ""
+
+
+#: Variables of mailflow that are not settings; ``MAILFLOW_TEST_*`` belong to its test suite.
+OTHER_VARIABLES = ("MAILFLOW_CONFIG",)
+
+
+def known_variables() -> list[str]:
+    """Every ``MAILFLOW_*`` variable mailflow reads."""
+    names = list(OTHER_VARIABLES)
+    for section, cls in _SECTIONS.items():
+        for f in fields(cls):
+            key = f.name.rstrip("_").upper()
+            names.append(f"{ENV_PREFIX}{section.upper()}_{key}")
+            if f.type in ("Secret", Secret):
+                names.append(f"{ENV_PREFIX}{section.upper()}_{key}_COMMAND")
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """A warning for each ``MAILFLOW_*`` variable that sets nothing (a typo, most often)."""
+    known = known_variables()
+    return tuple(
+        f"{name} is not a mailflow setting and is ignored{_did_you_mean(name, known)}"
+        for name in sorted(environ)
+        if name.startswith(ENV_PREFIX)
+        and name not in known
+        and not name.startswith(f"{ENV_PREFIX}TEST_")
+    )
 
 
 def _section(name: str, cls: type, table: Any, environ: Mapping[str, str], base: Path) -> Any:
@@ -265,7 +305,8 @@ def _section(name: str, cls: type, table: Any, environ: Mapping[str, str], base:
     known = {f.name.rstrip("_"): f for f in fields(cls)}
     for key in table:
         if key not in known and key != "password_command":
-            raise ConfigError("unknown key", key=f"{name}.{key}")
+            candidates = [*known, *(("password_command",) if "password" in known else ())]
+            raise ConfigError("unknown key" + _did_you_mean(key, candidates), key=f"{name}.{key}")
     values: dict[str, Any] = {}
     for key, f in known.items():
         env_value = environ.get(f"{ENV_PREFIX}{name.upper()}_{key.upper()}")

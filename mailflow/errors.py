@@ -15,7 +15,10 @@ the errors only; it does not log or print them.
      │    ├── LedgerBusyError     another writer holds the lock; retrying may help
      │    └── LedgerRefusedError  the database refused a row (a key, a value that does not fit)
      ├── DeliveryError      a mail could not be handed to the SMTP server or file sink
-     ├── StateError         a forbidden state transition (outbox, submission, report)
+     │    └── NotSentError     mails left in the queue by a delivery pass (count and reason)
+     ├── StateError         a forbidden state transition (outbox, submission, report), or an
+     │                      action refused in the campaign's state (call with the example config)
+     ├── UsageError         a value the user gave is unusable (exit status 2, as Click's own)
      └── NotFoundError      a submission, member or message the user named does not exist
 """
 
@@ -81,8 +84,26 @@ class DeliveryError(MailflowError):
         super().__init__(message)
 
 
+class NotSentError(DeliveryError):
+    """Mail left in the outbox: ``count`` mails were not sent, for the reason given.
+
+    Raised by the commands that deliver (call, remind, poll, outbox flush) so that mail that
+    could not go out is never a silent success; the mails stay queued for the next flush.
+    """
+
+    def __init__(self, count: int, reason: str, *, permanent: bool = False) -> None:
+        self.count = count
+        self.reason = reason
+        noun = "mail" if count == 1 else "mails"
+        super().__init__(f"{count} {noun} not sent: {reason}", permanent=permanent)
+
+
 class StateError(MailflowError):
     """A state transition that the state machine forbids (e.g. outbox ``sent`` -> ``queued``)."""
+
+
+class UsageError(MailflowError):
+    """A value the user gave is not usable (e.g. not a mail address); the CLI exits 2."""
 
 
 class NotFoundError(MailflowError):

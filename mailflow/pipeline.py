@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from mailflow import collector
+from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, LedgerRefusedError
 from mailflow.ledger import (
@@ -67,7 +68,7 @@ class PollSummary:
     statuses: Counter[str] = field(default_factory=Counter)
     failed: int = 0
     confirmations_queued: int = 0
-    delivery: dict[str, int] = field(default_factory=dict)
+    delivery: Delivery = field(default_factory=Delivery)
 
     def add(self, other: PollSummary) -> None:
         """Count ``other``'s messages in this summary too."""
@@ -77,6 +78,18 @@ class PollSummary:
         self.statuses.update(other.statuses)
         self.failed += other.failed
         self.confirmations_queued += other.confirmations_queued
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON of `poll --json`."""
+        return {
+            "new": self.new,
+            "already_recorded": self.already_recorded,
+            "kinds": dict(sorted(self.kinds.items())),
+            "submissions": dict(sorted(self.statuses.items())),
+            "failed": self.failed,
+            "confirmations_queued": self.confirmations_queued,
+            "outbox": dict(sorted(self.delivery.items())),
+        }
 
     def line(self) -> str:
         parts = [f"{self.new} new, {self.already_recorded} already recorded"]

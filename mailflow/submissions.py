@@ -158,6 +158,19 @@ def review(session: Session, submission_id: int, *, accept: bool, note: str) -> 
     return submission
 
 
+def attach(session: Session, submission_id: int, member: Member) -> Submission:
+    """Make ``member`` the author of a held submission (it came from an unknown address)."""
+    submission = get(session, submission_id)
+    if submission.status != SubmissionStatus.HELD.value:
+        raise StateError(
+            f"submission {submission_id} is {submission.status}; only held submissions are "
+            "attached to a member"
+        )
+    submission.member_id = member.id
+    submission.member = member
+    return submission
+
+
 def listing(
     session: Session,
     campaign_id: int | None,
@@ -275,6 +288,7 @@ def as_dict(session: Session, submission: Submission, *, full: bool = False) -> 
             else None
         ),
         "review_note": submission.review_note or None,
+        "reviewed_at": submission.reviewed_at.isoformat() if submission.reviewed_at else None,
     }
     if full:
         data["coordinator"] = coordinator_texts(session, submission.id)

@@ -1,21 +1,26 @@
-"""Read-only views of the ledger for the CLI: the campaign status and the submission list.
+"""Read-only views of the ledger for the CLI and the web console: the campaign status.
 
 Each function takes a session and returns plain data in the JSON shapes of design.md §7 (keys may
-be added, never renamed). Nothing here writes; the text rendering of these views is in `cli`.
+be added, never renamed). `status` is also the coordinator's to-do list (``todo``): held
+submissions with the command that decides them, members who have not answered, member notes,
+mail stuck or failed with its reason, contributions changed since the report was sent. Nothing
+here writes; the text rendering of these views is in `mailflow.cli`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mailflow.answering.outbox import SENDING_LEASE
 from mailflow.config import Settings
 from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
+    Member,
     MemberAddress,
     OutboxMail,
     Report,
@@ -41,6 +46,28 @@ MESSAGE_KINDS = tuple(
 )
 #: How many of the latest member notes `status` lists.
 NOTES_SHOWN = 10
+#: Each issue code in a few words, for lists (the confirmation and `show` give the full sentence).
+ISSUE_WORDS = {
+    "word_limit": "too long",
+    "no_action_line": "no action line",
+    "empty": "no text",
+    "not_member": "sender not a member",
+    "spoofed": "sender forged",
+    "late": "arrived late",
+    "no_link": "no link",
+    "unreadable_attachment": "attachment unreadable",
+}
+
+
+def issue_words(code: str) -> str:
+    """``missing_section:trends`` -> ``no trends section``; an unknown code as it is."""
+    if code.startswith("missing_section:"):
+        return f"no {code.partition(':')[2].replace('_', ' ')} section"
+    return ISSUE_WORDS.get(code, code.replace("_", " "))
+
+
+#: How many entries each to-do list shows at most (the counts say how many there are).
+TODO_LIMIT = 50
 
 
 def iso(value: datetime | None) -> str | None:
@@ -136,6 +163,7 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
                 "message_id": row.message_id,
                 "sent_at": iso(row.sent_at),
                 "acknowledged_at": iso(row.acknowledged_at),
+                "compiled_at": iso(row.created_at),
             }
 
     notes = [
@@ -152,6 +180,10 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
         )
     ]
     events = {e.name: e for e in session.scalars(select(ServiceEvent))}
+    last_poll = events.get("last_poll")
+    last_error = events.get("last_error")
+    if last_error is not None and last_poll is not None and last_poll.at > last_error.at:
+        last_error = None  # a later pass succeeded: the error is history
     undeliverable = (
         session.scalar(select(func.count()).where(MemberAddress.undeliverable_at.is_not(None))) or 0
     )
@@ -165,6 +197,7 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             "word_limit": c.word_limit,
             "late_policy": c.late,
             "seconds_to_deadline": int(remaining),
+            "days_left": int(remaining // 86400) if remaining >= 0 else None,
             "deadline_passed": remaining < 0,
         },
         "messages": messages,
@@ -185,9 +218,183 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
         "member_notes": notes,  # the latest first: replies such as "Thanks!", never answered
         "members": {"undeliverable_addresses": undeliverable},
         "service": {
-            "last_poll": iso(events["last_poll"].at) if "last_poll" in events else None,
-            "last_poll_summary": events["last_poll"].detail if "last_poll" in events else None,
-            "last_error": events["last_error"].detail if "last_error" in events else None,
-            "last_error_at": iso(events["last_error"].at) if "last_error" in events else None,
+            "last_poll": iso(last_poll.at) if last_poll else None,
+            "last_poll_summary": last_poll.detail if last_poll else None,
+            "last_error": last_error.detail if last_error else None,
+            "last_error_at": iso(last_error.at) if last_error else None,
         },
+        "delivery_error": _delivery_error(session),
+        "todo": todo(session, campaign, report, notes, now=now),
     }
+
+
+def _delivery_error(session: Session) -> dict[str, Any] | None:
+    """Why queued mail is waiting now: the newest error of a mail still in the queue."""
+    mail = session.scalars(
+        select(OutboxMail)
+        .where(OutboxMail.state == OutboxState.QUEUED.value, OutboxMail.last_error != "")
+        .order_by(OutboxMail.updated_at.desc())
+        .limit(1)
+    ).first()
+    if mail is None:
+        return None
+    waiting = session.scalar(
+        select(func.count()).where(
+            OutboxMail.state == OutboxState.QUEUED.value, OutboxMail.last_error != ""
+        )
+    )
+    return {"error": mail.last_error, "at": iso(mail.updated_at), "mails": waiting or 0}
+
+
+def todo(
+    session: Session,
+    campaign: Campaign | None,
+    report: dict[str, Any],
+    notes: list[dict[str, Any]],
+    *,
+    now: datetime,
+) -> dict[str, list[dict[str, Any]]]:
+    """What needs the coordinator, each list oldest first."""
+    return {
+        "held": _held(session, campaign),
+        "not_answered": _not_answered(session, campaign),
+        "member_notes": notes,
+        "mail_problems": _mail_problems(session, now),
+        "changed_since_report": _changed_since_report(session, campaign, report),
+    }
+
+
+def _held(session: Session, campaign: Campaign | None) -> list[dict[str, Any]]:
+    if campaign is None:
+        return []
+    rows = session.execute(
+        select(Submission, Member)
+        .outerjoin(Member, Member.id == Submission.member_id)
+        .where(Submission.campaign_id == campaign.id, Submission.status == "held")
+        .order_by(Submission.id)
+        .limit(TODO_LIMIT)
+    )
+    return [
+        {
+            "id": sub.id,
+            "member": sub.sender_address,
+            "name": member.name if member else "",
+            "organisation": sub.fields.get("organisation")
+            or (member.organisation if member else ""),
+            "received_at": iso(sub.received_at),
+            "issues": [i["code"] for i in sub.issues],
+            "why": ", ".join(
+                issue_words(i["code"]) for i in sub.issues if i.get("severity") != "warning"
+            ),
+            "accept": f"mailflow review {sub.id} --accept",
+            "reject": f"mailflow review {sub.id} --reject",
+        }
+        for sub, member in rows
+    ]
+
+
+def _answered_member_ids(session: Session, campaign: Campaign) -> set[int]:
+    """Members with a submission in ``campaign``, by member or from any of their addresses."""
+    in_campaign = Submission.campaign_id == campaign.id
+    by_member = session.scalars(
+        select(Submission.member_id).where(in_campaign, Submission.member_id.is_not(None))
+    )
+    by_address = session.scalars(
+        select(MemberAddress.member_id)
+        .join(Submission, func.lower(Submission.sender_address) == MemberAddress.address)
+        .where(in_campaign)
+    )
+    return {i for i in by_member if i is not None} | set(by_address)
+
+
+def _not_answered(session: Session, campaign: Campaign | None) -> list[dict[str, Any]]:
+    answered = _answered_member_ids(session, campaign) if campaign is not None else set()
+    rows = []
+    for member in session.scalars(
+        select(Member).where(Member.active.is_(True)).order_by(Member.name, Member.id)
+    ):
+        if member.id in answered:
+            continue
+        rows.append(
+            {
+                "name": member.name,
+                "organisation": member.organisation,
+                "addresses": [a.address for a in member.addresses],
+            }
+        )
+    return rows
+
+
+def _mail_problems(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Mail that failed or bounced, waits for a retry after an error, or is stuck in sending."""
+    stuck = (OutboxMail.state == OutboxState.SENDING.value) & (
+        OutboxMail.updated_at < now - timedelta(minutes=1)
+    )
+    waiting = (OutboxMail.state == OutboxState.QUEUED.value) & (OutboxMail.last_error != "")
+    broken = OutboxMail.state.in_([OutboxState.FAILED.value, OutboxState.BOUNCED.value])
+    rows = session.scalars(
+        select(OutboxMail).where(stuck | waiting | broken).order_by(OutboxMail.id).limit(TODO_LIMIT)
+    )
+    problems = []
+    for mail in rows:
+        if mail.state == OutboxState.SENDING.value:
+            reason = (
+                "sending since "
+                + (iso(mail.updated_at) or "")
+                + f"; it goes back to the queue {int(SENDING_LEASE.total_seconds() // 60)} "
+                "minutes after that"
+            )
+        elif mail.state == OutboxState.BOUNCED.value:
+            reason = "bounced: the address does not take mail"
+        else:
+            reason = mail.last_error or "no reason recorded"
+        problems.append(
+            {
+                "id": mail.id,
+                "kind": mail.kind,
+                "recipient": mail.recipient,
+                "state": mail.state,
+                "attempts": mail.attempts,
+                "reason": reason,
+                "next_attempt_at": iso(mail.next_attempt_at)
+                if mail.state == OutboxState.QUEUED.value
+                else None,
+            }
+        )
+    return problems
+
+
+def _changed_since_report(
+    session: Session, campaign: Campaign | None, report: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Accepted submissions the sent report lacks, and reported ones no longer accepted."""
+    if campaign is None or report["state"] not in ("sent", "acknowledged", "bounced"):
+        return []
+    row = session.scalars(
+        select(Report)
+        .where(Report.campaign_id == campaign.id, Report.sent_at.is_not(None))
+        .order_by(Report.sent_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return []
+    reported = set(row.submission_ids)
+    changed = []
+    for sub in session.scalars(
+        select(Submission)
+        .where(
+            Submission.campaign_id == campaign.id,
+            (Submission.status == "accepted") | Submission.id.in_(reported),
+        )
+        .order_by(Submission.id)
+    ):
+        if sub.status == "accepted" and sub.id not in reported:
+            what = "accepted after the report was sent"
+        elif sub.status != "accepted" and sub.id in reported:
+            what = f"in the sent report, now {sub.status.replace('_', ' ')}"
+        else:
+            continue
+        changed.append(
+            {"id": sub.id, "member": sub.sender_address, "status": sub.status, "change": what}
+        )
+    return changed[:TODO_LIMIT]

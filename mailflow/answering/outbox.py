@@ -55,7 +55,7 @@ from mailflow.answering.sinks import (
     SmtpSink,
 )
 from mailflow.config import Settings, SmtpSettings
-from mailflow.errors import ConfigError, DeliveryError
+from mailflow.errors import ConfigError, DeliveryError, NotSentError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OutboxMail
 from mailflow.redact import redact
@@ -65,6 +65,7 @@ __all__ = [
     "AUTOMATIC_KINDS",
     "BATCH_SIZE",
     "SENDING_LEASE",
+    "Delivery",
     "all_mail",
     "as_dict",
     "automatic_mail_counts",
@@ -144,6 +145,37 @@ class _Claimed:
     attempts: int  # including the attempt being made
 
 
+class Delivery(dict[str, int]):
+    """Counts of a flush's outcomes (``sent``, ``retry``, ``failed``) and why mail did not go.
+
+    A dict, so callers that only count keep working; ``reasons`` holds each distinct reply of a
+    mail that was not sent, in the order met.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reasons: list[str] = []
+
+    @property
+    def not_sent(self) -> int:
+        return self.get("retry", 0) + self.get("failed", 0)
+
+    def add(self, outcome: str, reason: str) -> None:
+        self[outcome] = self.get(outcome, 0) + 1
+        reason = reason.removeprefix("not tried: ")  # the rest of a batch the server ended
+        if outcome != "sent" and reason and reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def raise_if_not_sent(self) -> None:
+        """`NotSentError` when any mail of this flush was not sent."""
+        if self.not_sent:
+            raise NotSentError(
+                self.not_sent,
+                "; ".join(self.reasons) or "no reason given",
+                permanent=not self.get("retry"),
+            )
+
+
 def flush(
     settings: Settings,
     ledger: Ledger,
@@ -151,14 +183,14 @@ def flush(
     sink: Sink | None = None,
     now: datetime | None = None,
     ignore_schedule: bool = False,
-) -> dict[str, int]:
+) -> Delivery:
     """Deliver every due queued mail; returns counts of the outcomes (sent/retry/failed).
 
-    Raises `ConfigError` / `DeliveryError` when the configuration cannot work (no password for
-    ``smtp.user``, credentials refused, no STARTTLS); the claimed mail goes back to the queue
-    untouched, its attempts not counted.
+    Raises `NotSentError` (a `DeliveryError`) when the configuration cannot work (no password
+    for ``smtp.user``, credentials refused, no STARTTLS); the claimed mail goes back to the queue
+    untouched, its attempts not counted, the reason kept as its last error for `status`.
     """
-    counts: dict[str, int] = {}
+    counts = Delivery()
     own_sink = sink is None
     active: Sink | None = sink
     # Each row at most once per flush: rows sent or failed are no longer ``queued``, so only
@@ -176,12 +208,13 @@ def flush(
                     if active is None:
                         active = make_sink(settings.smtp)
                     results = active.deliver([_envelope(mail) for mail in batch], recorder)
-                except (ConfigError, DeliveryError):
-                    _release(ledger, batch, moment)  # misconfiguration: nothing of it was tried
-                    raise
+                except (ConfigError, DeliveryError) as exc:
+                    # misconfiguration: nothing of it was tried
+                    _release(ledger, batch, moment, redact(str(exc)))
+                    raise NotSentError(len(batch), str(exc), permanent=True) from exc
                 outcomes = recorder.finish(results)
-                for mail, outcome in zip(batch, outcomes, strict=True):
-                    counts[outcome] = counts.get(outcome, 0) + 1
+                for mail, outcome, result in zip(batch, outcomes, results, strict=True):
+                    counts.add(outcome, redact(result.reply))
                     if outcome == "retry":
                         retried.add(mail.id)
                 # A batch with nothing delivered and everything retried means the server is down:
@@ -239,8 +272,9 @@ def _envelope(mail: _Claimed) -> Envelope:
     )
 
 
-def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime) -> None:
-    """Put claimed rows that are still ``sending`` back in the queue, their attempt not counted."""
+def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime, reason: str) -> None:
+    """Put claimed rows that are still ``sending`` back in the queue, their attempt not counted,
+    with ``reason`` as their last error."""
     with ledger.transaction() as session:
         session.execute(
             update(OutboxMail)
@@ -251,6 +285,7 @@ def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime) -> None:
             .values(
                 state=OutboxState.QUEUED.value,
                 attempts=OutboxMail.attempts - 1,
+                last_error=reason[:2000],
                 updated_at=now,
             )
             .execution_options(synchronize_session=False)

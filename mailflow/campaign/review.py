@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mailflow import decisions, submissions
+from mailflow import decisions, members, submissions
 from mailflow.answering import outbox
 from mailflow.config import Settings
+from mailflow.errors import NotFoundError
 from mailflow.intake import Context, queue_confirmation
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import Submission
@@ -28,12 +29,28 @@ def review(
     accept: bool,
     note: str,
     who: str,
-) -> tuple[str, dict[str, int]]:
+    member: str | None = None,
+) -> tuple[str, outbox.Delivery]:
     """Decide on a held submission; an accept queues (and sends) the confirmation.
 
-    The decision goes to the trail with ``who`` in the same transaction.
+    The decision goes to the trail with ``who`` in the same transaction. ``member`` (an address
+    of a member) first attaches the submission to that member, so the report shows the member's
+    organisation and country (the sender's address is not added to the member: see
+    `mailflow.members` for aliases).
     """
     with ledger.transaction() as session:
+        if member is not None:
+            owner = members.find_by_address(session, member)
+            if owner is None:
+                raise NotFoundError(
+                    f"no member with address {member}; add one with "
+                    f'`mailflow members add {member} --name "…"`, or add the sender as an '
+                    f"alias of a member with `mailflow members add {member} --alias SENDER`"
+                )
+            submissions.attach(session, submission_id, owner)
+            decisions.record(
+                session, who, "attach_member", submission_id=submission_id, member_id=owner.id
+            )
         sub = submissions.review(session, submission_id, accept=accept, note=note)
         status = sub.status
         decisions.record(
@@ -42,7 +59,7 @@ def review(
         queued = 0
         if accept:
             queued = queue_confirmation(session, sub, Context.load(session, settings))
-    delivery = outbox.flush(settings, ledger) if queued else {}
+    delivery = outbox.flush(settings, ledger) if queued else outbox.Delivery()
     return status, delivery
 
 

@@ -22,13 +22,20 @@ import click
 
 from mailflow import collector, logs
 from mailflow.cli.campaign import call, compile_command, remind, send_report
-from mailflow.cli.common import CONFIG_KEY, CONTEXT_SETTINGS, get_app, progress
+from mailflow.cli.common import (
+    CONFIG_KEY,
+    CONTEXT_SETTINGS,
+    echo_json,
+    get_app,
+    json_option,
+    progress,
+)
 from mailflow.cli.members import members
 from mailflow.cli.outbox import outbox
 from mailflow.cli.status import status
 from mailflow.cli.submissions import export, reprocess, review, submissions
 from mailflow.cli.web import serve_console, web
-from mailflow.errors import MailflowError
+from mailflow.errors import MailflowError, UsageError
 from mailflow.redact import redact
 
 
@@ -39,6 +46,8 @@ class MailflowGroup(click.Group):
         try:
             return super().invoke(ctx)
         except MailflowError as exc:
+            if isinstance(exc, UsageError):
+                raise click.UsageError(redact(str(exc)), ctx) from None
             raise click.ClickException(redact(str(exc))) from None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -131,15 +140,26 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"ledger at revision {revision}")
 
 
-@main.command(context_settings=CONTEXT_SETTINGS)
+@main.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  mailflow poll
+  mailflow poll --no-send --json""",
+)
 @click.option("--no-send", is_flag=True, help="Record and queue, but do not deliver the outbox.")
+@json_option
 @click.pass_context
-def poll(ctx: click.Context, no_send: bool) -> None:
+def poll(ctx: click.Context, no_send: bool, as_json: bool) -> None:
     """One pass: fetch new mail, record, read and judge it, queue and send confirmations."""
     app = get_app(ctx)
     with progress("polling") as update:
         summary = app.poll(send=not no_send, progress=update)
-    click.echo(summary.line())
+    if as_json:
+        echo_json(summary.as_dict())
+    else:
+        click.echo(summary.line())
+    summary.delivery.raise_if_not_sent()
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)

@@ -36,9 +36,11 @@ def get_app(ctx: click.Context) -> App:
     app = root.obj
     if app is None:
         try:
-            settings = config_module.load(root.meta.get(CONFIG_KEY))
+            settings = config_module.load(root.meta.get(CONFIG_KEY), required=True)
         except MailflowError as exc:
             raise click.ClickException(str(exc)) from None
+        for warning in settings.warnings:
+            click.echo(f"warning: {warning}", err=True)
         app = root.obj = App(settings)
         root.call_on_close(app.close)
     assert isinstance(app, App)
@@ -82,3 +84,53 @@ def progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
 def delivery_line(counts: dict[str, int]) -> str:
     """``outbox: 3 sent, 1 retry`` (or ``nothing due``)."""
     return "outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing due")
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+#: Colours of states in lists on a terminal (rich style names); pipes get plain text.
+STATE_STYLES = {
+    "accepted": "green",
+    "sent": "green",
+    "acknowledged": "green",
+    "needs_revision": "yellow",
+    "queued": "yellow",
+    "sending": "yellow",
+    "held": "magenta",
+    "rejected": "red",
+    "failed": "red",
+    "bounced": "red",
+    "superseded": "dim",
+    "inactive": "dim",
+}
+
+
+def print_table(
+    headers: list[str], rows: list[list[str]], *, state_column: int | None = None
+) -> None:
+    """A list with a header row: aligned and coloured by state on a terminal, tab-separated in a
+    pipe (one line per row, for grep and cut)."""
+    if not stdout_is_terminal():
+        for line in [headers, *rows]:
+            click.echo("\t".join(cell.replace("\t", " ").replace("\n", " ") for cell in line))
+        return
+    from rich import box  # deferred: only on a terminal
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        style = (
+            STATE_STYLES.get(row[state_column].split(";", 1)[0], "")
+            if state_column is not None
+            else ""
+        )
+        cells = list(row)
+        if style and state_column is not None:
+            cells[state_column] = f"[{style}]{cells[state_column]}[/{style}]"
+        table.add_row(*cells)
+    Console(highlight=False).print(table)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option, who
+from mailflow.cli.common import (
+    CONTEXT_SETTINGS,
+    echo_json,
+    get_app,
+    json_option,
+    print_table,
+    who,
+)
 from mailflow.untrusted import shown_name
 
 
@@ -15,57 +22,109 @@ def members() -> None:
     """The member roster."""
 
 
-@members.command("import")
+@members.command(
+    "import",
+    epilog="""\b
+Examples:
+  mailflow members import members.csv --dry-run
+  mailflow members import members.csv
+
+The file may be separated by commas, semicolons or tabs (as spreadsheets save it),
+UTF-8 or Windows-1252; an "aliases" column gives further addresses of a member.""",
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what the import would change; change nothing.")
+@json_option
 @click.pass_context
-def members_import(ctx: click.Context, file: Path) -> None:
+def members_import(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
     """Add or update members from FILE.csv (email,name,organisation,country,language)."""
-    result = get_app(ctx).import_members(file, who=who())
-    click.echo(f"{result.added} added, {result.updated} updated")
+    result = get_app(ctx).import_members(file, dry_run=dry_run, who=who())
+    if as_json:
+        echo_json(result.as_dict())
+        return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.unanswerable:
         languages = sorted({language for _, language in result.unanswerable})
         named = ", ".join(address for address, _ in result.unanswerable[:5])
         more = f" and {len(result.unanswerable) - 5} more" if len(result.unanswerable) > 5 else ""
         click.echo(
-            f"Warning: mailflow cannot write in {', '.join(languages)}; "
+            f"warning: mailflow cannot write in {', '.join(languages)}; "
             f"{len(result.unanswerable)} member(s) will get English: {named}{more}",
             err=True,
         )
+    if dry_run:
+        for change in result.changes:
+            if change["action"] != "unchanged":
+                again = " (made active again)" if change["reactivated"] else ""
+                click.echo(
+                    f"would {change['action']} line {change['line']}: {change['name']} "
+                    f"<{', '.join(change['addresses'])}>{again}"
+                )
+    verb = "would be " if dry_run else ""
+    click.echo(
+        f"{result.added} {verb}added, {result.updated} {verb}updated, "
+        f"{result.unchanged} unchanged" + ("; nothing changed (dry run)" if dry_run else "")
+    )
+    for name in result.reactivated:
+        click.echo(f"{'would make' if dry_run else 'made'} {name} active again")
+    if result.relinked:
+        ids = ", ".join(str(i) for i in result.relinked)
+        click.echo(f"held submissions {'to link' if dry_run else 'linked'} to their member: {ids}")
 
 
-@members.command("add")
+@members.command(
+    "add",
+    epilog="""\b
+Examples:
+  mailflow members add hoa@thuvien.vn --name "Nguyễn Thị Hoa" --organisation "Thư viện Hà Nội"
+  mailflow members add hoa@thuvien.vn --alias hoa.nguyen@gmail.com""",
+)
 @click.argument("email", nargs=-1, required=True)
-@click.option("--name", default="")
-@click.option("--organisation", default="")
-@click.option("--country", default="")
-@click.option("--language", default="")
+@click.option(
+    "--alias",
+    "aliases",
+    multiple=True,
+    metavar="OTHER",
+    help="A further address of the same member (repeat for more).",
+)
+@click.option("--name", default="", help="The member's name (a person or the library).")
+@click.option("--organisation", default="", help="The library or association.")
+@click.option("--country", default="", help="The member's country.")
+@click.option("--language", default="", help="Preferred language of mail: en, vi, fr, es, ar…")
 @click.pass_context
 def members_add(
     ctx: click.Context,
     email: tuple[str, ...],
+    aliases: tuple[str, ...],
     name: str,
     organisation: str,
     country: str,
     language: str,
 ) -> None:
-    """Add a member (or more addresses for one)."""
-    from mailflow.members import normalise_address  # deferred: keeps --help light
-
-    addresses = [normalise_address(e) for e in email]
-    if not all(addresses):
-        raise click.BadParameter("not a mail address", param_hint="EMAIL")
-    created = get_app(ctx).add_member(
-        addresses,
+    """Add a member, or more addresses for one; held mail from them is linked to the member."""
+    done = get_app(ctx).add_member(
+        email,
+        aliases=aliases,
         name=name,
         organisation=organisation,
         country=country,
-        language=language.lower(),
+        language=language,
         who=who(),
     )
-    click.echo(("added " if created else "updated ") + ", ".join(addresses))
+    addresses = ", ".join(a.strip().lower() for a in (*email, *aliases))
+    click.echo(("added " if done.created else "updated ") + addresses)
+    for sub_id in done.relinked:
+        click.echo(
+            f"submission {sub_id} is now linked to this member; decide on it with "
+            f"`mailflow review {sub_id} --accept` or `--reject`"
+        )
 
 
-@members.command("deactivate")
+@members.command(
+    "deactivate",
+    epilog="Example:\n\n    mailflow members deactivate hoa@thuvien.vn",
+)
 @click.argument("email")
 @click.pass_context
 def members_deactivate(ctx: click.Context, email: str) -> None:
@@ -74,23 +133,41 @@ def members_deactivate(ctx: click.Context, email: str) -> None:
     click.echo(f"deactivated {name}")
 
 
-@members.command("list")
+@members.command(
+    "list",
+    epilog="""\b
+Examples:
+  mailflow members list
+  mailflow members list --json""",
+)
 @json_option
 @click.pass_context
 def members_list(ctx: click.Context, as_json: bool) -> None:
-    """List members."""
+    """List members: addresses, name, organisation, country, language, state."""
     rows = get_app(ctx).members()
     if as_json:
         echo_json(rows)
         return
-    for row in rows:
-        flags = "" if row["active"] else " (inactive)"
-        if row["undeliverable"]:
-            flags += " undeliverable: " + ", ".join(row["undeliverable"])
-        click.echo(
-            f"{', '.join(row['addresses'])}\t{shown_name(row['name'])}\t"
-            f"{shown_name(row['organisation'])}\t{shown_name(row['country'])}\t"
-            f"{row['language']}{flags}"
-        )
     if not rows:
         click.echo("no members yet: mailflow members import FILE.csv")
+        return
+    table = []
+    for row in rows:
+        state = "active" if row["active"] else "inactive"
+        if row["undeliverable"]:
+            state += "; undeliverable: " + ", ".join(row["undeliverable"])
+        table.append(
+            [
+                ", ".join(row["addresses"]),
+                shown_name(row["name"]),
+                shown_name(row["organisation"]),
+                shown_name(row["country"]),
+                row["language"] or "-",
+                state,
+            ]
+        )
+    print_table(
+        ["addresses", "name", "organisation", "country", "language", "state"],
+        table,
+        state_column=5,
+    )

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import click
 
-from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option, who
+from mailflow.cli.common import (
+    CONTEXT_SETTINGS,
+    echo_json,
+    get_app,
+    json_option,
+    print_table,
+    who,
+)
 from mailflow.untrusted import shown_name
+
+#: The statuses ``--status`` accepts (validated, and completed by the shell).
+STATUSES = ("accepted", "needs_revision", "held", "rejected", "superseded")
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -13,8 +23,20 @@ def submissions() -> None:
     """Contributions in the ledger."""
 
 
-@submissions.command("list")
-@click.option("--status", "status_filter", help="Only this status (accepted, held, …).")
+@submissions.command(
+    "list",
+    epilog="""\b
+Examples:
+  mailflow submissions list
+  mailflow submissions list --status held
+  mailflow submissions list --all --json""",
+)
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(STATUSES),
+    help="Only submissions in this status.",
+)
 @click.option("--all", "history", is_flag=True, help="Include superseded versions.")
 @json_option
 @click.pass_context
@@ -22,38 +44,82 @@ def submissions_list(
     ctx: click.Context, status_filter: str | None, history: bool, as_json: bool
 ) -> None:
     """The ledger, newest version per member (--all for history)."""
-    rows = get_app(ctx).submissions(status=status_filter, history=history)
+    from mailflow.views import issue_words  # deferred: views loads the ledger's models
+
+    rows = get_app(ctx).submissions(
+        status=status_filter, history=history or status_filter == "superseded"
+    )
     if as_json:
         echo_json(rows)
         return
-    for row in rows:
-        issues = ",".join(i["code"] for i in row["issues"]) or "-"
-        member = shown_name(row["member"])
-        click.echo(
-            f"{row['id']:>5}  {row['status']:<15} v{row['version']}  {member:<40} "
-            f"{','.join(row['action_lines']) or '-':<12} {row['word_count']:>4}w  {issues}"
-        )
     if not rows:
-        click.echo("no submissions")
+        click.echo(
+            f"no {status_filter.replace('_', ' ')} submissions"
+            if status_filter
+            else "no submissions"
+        )
+        return
+    print_table(
+        [
+            "id",
+            "status",
+            "version",
+            "name",
+            "organisation",
+            "address",
+            "action lines",
+            "words",
+            "issues",
+        ],
+        [
+            [
+                str(row["id"]),
+                row["status"],
+                f"v{row['version']}",
+                shown_name(row["member_name"]) or "-",
+                shown_name(row["organisation"]) or "-",
+                shown_name(row["member"]),
+                " ".join(row["action_lines"]) or "-",
+                str(row["word_count"]),
+                ", ".join(issue_words(i["code"]) for i in row["issues"]) or "-",
+            ]
+            for row in rows
+        ],
+        state_column=1,
+    )
 
 
-@submissions.command("show")
+@submissions.command(
+    "show",
+    epilog="""\b
+Examples:
+  mailflow submissions show 7
+  mailflow submissions show 7 --json""",
+)
 @click.argument("submission_id", type=int)
 @json_option
 @click.pass_context
 def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> None:
-    """One submission with its text, issues and mail history."""
+    """One submission with its text, issues, review and mail history."""
     data = get_app(ctx).submission(submission_id)
     if as_json:
         echo_json(data)
         return
+    author = ", ".join(
+        shown_name(part) for part in (data["member_name"], data["organisation"]) if part
+    )
     click.echo(
         f"submission {data['id']} (version {data['version']}) from {shown_name(data['member'])}"
+        + (f" ({author})" if author else "")
     )
     click.echo(
         f"status: {data['status']}; action lines: {', '.join(data['action_lines']) or '-'}; "
         f"{data['word_count']} words; language {data['language'] or '-'}"
     )
+    if not data.get("decisions") and (data.get("reviewed_at") or data.get("review_note")):
+        by = f" by {data['reviewed_by']}" if data.get("reviewed_by") else ""
+        note = f": {data['review_note']}" if data.get("review_note") else ""
+        click.echo(f"review: {data['status']}{by} at {data.get('reviewed_at') or '-'}{note}")
     for issue in data["issues"]:
         click.echo(f"  [{issue['severity']}] {issue['code']}: {issue['message']}")
     for link in data["links"]:
@@ -83,26 +149,63 @@ def submissions_show(ctx: click.Context, submission_id: int, as_json: bool) -> N
         click.echo(f"  decided {decision['action']} by {decision['who']} at {decision['at']}{note}")
 
 
-@click.command(context_settings=CONTEXT_SETTINGS)
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  mailflow review 7 --accept --note "checked with the library by phone"
+  mailflow review 7 --reject --note "not a contribution"
+  mailflow review 7 --accept --member hoa@thuvien.vn   (sent from an address not on the roster)""",
+)
 @click.argument("submission_id", type=int)
 @click.option("--accept", "decision", flag_value="accept", help="Accept the held submission.")
 @click.option("--reject", "decision", flag_value="reject", help="Reject it.")
-@click.option("--note", default="", help="Why; kept in the ledger.")
+@click.option("--note", default="", help="Why; kept in the ledger and shown by `show`.")
+@click.option(
+    "--member",
+    metavar="ADDRESS",
+    help="Attach the submission to the member with this address (report: their organisation).",
+)
+@json_option
 @click.pass_context
-def review(ctx: click.Context, submission_id: int, decision: str | None, note: str) -> None:
+def review(
+    ctx: click.Context,
+    submission_id: int,
+    decision: str | None,
+    note: str,
+    member: str | None,
+    as_json: bool,
+) -> None:
     """Decide on a held submission (an accept sends the confirmation)."""
     if decision is None:
         raise click.UsageError("give --accept or --reject")
     status, delivery = get_app(ctx).review(
-        submission_id, accept=decision == "accept", note=note, who=who()
+        submission_id, accept=decision == "accept", note=note, who=who(), member=member
     )
-    sent = ", ".join(f"{n} {s}" for s, n in delivery.items())
-    click.echo(f"submission {submission_id}: {status}" + (f"; confirmation {sent}" if sent else ""))
+    if as_json:
+        echo_json({"id": submission_id, "status": status, "confirmation": dict(delivery)})
+    else:
+        sent = ", ".join(f"{n} {s}" for s, n in delivery.items())
+        click.echo(
+            f"submission {submission_id}: {status}" + (f"; confirmation {sent}" if sent else "")
+        )
+    delivery.raise_if_not_sent()
 
 
-@click.command(context_settings=CONTEXT_SETTINGS)
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  mailflow export > submissions.csv
+  mailflow export --format json""",
+)
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="CSV for a spreadsheet, JSON for a program.",
 )
 @click.pass_context
 def export(ctx: click.Context, fmt: str) -> None:
@@ -110,7 +213,13 @@ def export(ctx: click.Context, fmt: str) -> None:
     click.echo(get_app(ctx).export(fmt), nl=False)
 
 
-@click.command(context_settings=CONTEXT_SETTINGS)
+@click.command(
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Examples:
+  mailflow reprocess 7
+  mailflow reprocess --all     (after upgrading mailflow)""",
+)
 @click.argument("submission_id", type=int, required=False)
 @click.option("--all", "everything", is_flag=True, help="Every submission.")
 @click.pass_context

@@ -117,8 +117,14 @@ class ImapSource:
         except MailboxLoginError:
             _quietly_logout(box)
             # Never include the server's reply verbatim: some servers echo the credentials.
+            unset = (
+                ""
+                if s.password
+                else "; the password is not set: set MAILFLOW_IMAP_PASSWORD "
+                "(or imap.password_command)"
+            )
             raise SourceError(
-                f"IMAP server {where}: login refused for {s.user}", retryable=False
+                f"IMAP server {where}: login refused for {s.user}{unset}", retryable=False
             ) from None
         except CONNECTION_ERRORS as exc:
             _quietly_logout(box)

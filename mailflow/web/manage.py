@@ -63,7 +63,7 @@ def add_member() -> BaseResponse:
     if not addresses or not all(addresses):
         flash(_("Give one or more mail addresses, separated by spaces or commas."))
         return redirect(url_for("manage.members"))
-    created = core().add_member(
+    done = core().add_member(
         addresses,
         name=form.get("name", "").strip(),
         organisation=form.get("organisation", "").strip(),
@@ -72,7 +72,7 @@ def add_member() -> BaseResponse:
         who=who(),
     )
     shown = ", ".join(addresses)
-    if created:
+    if done.created:
         flash(_("Added %(addresses)s.", addresses=shown))
     else:
         flash(_("Updated the member with %(addresses)s.", addresses=shown))

@@ -331,11 +331,11 @@ class Cli:
         )
         self.runner = CliRunner()
 
-    def run(self, *args: str) -> str:
+    def run(self, *args: str, exit_code: int = 0) -> str:
         result = self.runner.invoke(
             main, ["--config", str(self.config), *args], env={"COLUMNS": "300"}
         )
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == exit_code, result.output
         return result.output
 
     def outbox(self) -> list[dict[str, object]]:
@@ -367,12 +367,13 @@ def test_poll_smtp_temporary_failure_delivers_each_confirmation_once_after_recov
 ) -> None:
     smtp_server.fail("MAIL", code, text, times=None)
 
-    cli.run("poll")
+    polled = cli.run("poll", exit_code=1)
     waiting = cli.outbox()
     smtp_server.reset()
     cli.run("outbox", "flush")
     cli.run("outbox", "flush")
 
+    assert polled.endswith(f"; outbox: 3 retry\nError: 3 mails not sent: {text}\n")
     assert [row["state"] for row in waiting] == ["queued"] * 3
     assert (waiting[0]["smtp_code"], waiting[0]["last_error"]) == (code, text)
     assert [row["state"] for row in cli.outbox()] == ["sent"] * 3
@@ -384,7 +385,7 @@ def test_poll_smtp_550_marks_failed_with_the_servers_words_in_outbox_list_and_st
 ) -> None:
     smtp_server.fail("RCPT", 550, "5.1.1 <member1@library.test>: mailbox unavailable", times=1)
 
-    cli.run("poll")
+    polled = cli.run("poll", exit_code=1)
     cli.run("outbox", "flush")
 
     failed = [row for row in cli.outbox() if row["state"] == "failed"]
@@ -392,13 +393,19 @@ def test_poll_smtp_550_marks_failed_with_the_servers_words_in_outbox_list_and_st
         ("member1@library.test", 550, 1)
     ]
     words = "5.1.1 <member1@library.test>: mailbox unavailable"
+    assert polled.endswith(f"; outbox: 1 failed, 2 sent\nError: 1 mail not sent: {words}\n")
     assert failed[0]["last_error"] == words
-    listed = [line for line in cli.run("outbox", "list").splitlines() if " failed " in line]
-    assert len(listed) == 1 and listed[0].endswith(f"member1@library.test  550 {words}")
+    listed = [line for line in cli.run("outbox", "list").splitlines() if "\tfailed\t" in line]
+    assert listed == [
+        f"{failed[0]['id']}\tconfirmation\tfailed\t1\tmember1@library.test\t550 {words}"
+    ]
     status = json.loads(cli.run("status", "--json"))
     assert status["outbox"] == {"queued": 0, "sending": 0, "sent": 2, "failed": 1, "bounced": 0}
     assert status["outbox_last_failure"]["error"] == words
-    assert f"member1@library.test: {words}" in cli.run("status")
+    assert (
+        f"  #{failed[0]['id']}  confirmation to member1@library.test: failed — {words}\n"
+        in cli.run("status")
+    )
 
 
 def test_poll_smtp_connection_dropped_during_data_is_retried_not_lost(
@@ -406,10 +413,11 @@ def test_poll_smtp_connection_dropped_during_data_is_retried_not_lost(
 ) -> None:
     smtp_server.drop_during_data(times=1)
 
-    cli.run("poll")
+    polled = cli.run("poll", exit_code=1)
     after_drop = {row["state"] for row in cli.outbox()}
     cli.run("outbox", "flush")
 
+    assert polled.splitlines()[-1].startswith("Error: 1 mail not sent: ")
     assert after_drop == {"queued", "sent"}
     rows = cli.outbox()
     assert [row["state"] for row in rows] == ["sent"] * 3

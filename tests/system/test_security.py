@@ -192,7 +192,10 @@ def test_smtp_tls_confirmation_waits_until_the_ca_is_configured(
     config.write_text(campaign + common + f'ca_file = "{tls_ca.ca_file}"\n', encoding="utf-8")
     accepted = runner.invoke(main, ["--config", str(config), "outbox", "flush"])
 
-    assert refused.exit_code == 0, refused.output
+    assert refused.exit_code == 1, refused.output
+    assert refused.output.splitlines()[-1].startswith(
+        "Error: 1 mail not sent: TLS certificate verification failed for "
+    )
     assert "TLS certificate verification failed" in listed.output
     assert accepted.output == "outbox: 1 sent\n"
     assert [r.tls for r in server.received] == [True]
@@ -259,7 +262,8 @@ def test_full_cycle_at_debug_never_shows_a_password(
         f'[smtp]\nhost = "{auth_smtp_server.host}"\nport = {auth_smtp_server.port}\n'
         f'security = "none"\nuser = "{SMTP_USER}"\nfrom = "WSIS <{SMTP_USER}>"\n'
         f'password_command = "cat {secret_file}"\n'
-        f'[campaign]\ndeadline = "2099-09-30T23:59:59+07:00"\nrecipient = "ifla@ifla.test"\n',
+        f'[campaign]\ndeadline = "2099-09-30T23:59:59+07:00"\nrecipient = "ifla@ifla.test"\n'
+        'association = "Lakeside Library Association"\n',
         encoding="utf-8",
     )
     (tmp_path / "members.csv").write_text(
@@ -530,8 +534,8 @@ def test_roster_text_never_adds_a_header_to_calls_and_reminders(
     evil = "Eve\r\nBcc: victim@attacker.test\r\n\r\nforged body"
     add_member(ledger, "eve@library.test", name=evil, organisation=evil)
 
-    campaign.send_call(settings, ledger)
-    campaign.send_reminders(settings, ledger)
+    campaign.send_call(settings, ledger, force=True)
+    campaign.send_reminders(settings, ledger, force=True)
 
     mails = sent_mail(settings)
     assert len(mails) == 2
