@@ -197,7 +197,13 @@ def serve(ctx: click.Context, log_format: str, log_level: str) -> None:
     help="Workspace to create.",
 )
 @click.option("--web", "open_web", is_flag=True, help="Then open the web console on it.")
-@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port",
+    default=8025,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the web console (with --web).",
+)
 @click.pass_context
 def demo(ctx: click.Context, workdir: Path, open_web: bool, port: int) -> None:
     """Run the whole cycle on embedded defaults: sample Maildir, SQLite, .eml files."""
@@ -228,3 +234,37 @@ for _command in (
     web,
 ):
     main.add_command(_command)
+
+
+#: Examples of the commands whose modules give none of their own (each command's help ends with
+#: an example; a test checks every command).
+EXAMPLES = {
+    "init": "mailflow init\n  mailflow --config /srv/wsis/mailflow.toml init",
+    "db": "mailflow db upgrade",
+    "db upgrade": "mailflow db upgrade     (after installing a new version of mailflow)",
+    "serve": "mailflow serve --log-format json --log-level INFO",
+    "demo": "mailflow demo\n  mailflow demo --dir /tmp/try-mailflow",
+    "members": "mailflow members import members.csv --dry-run\n  mailflow members list",
+    "submissions": "mailflow submissions list --status held\n  mailflow submissions show 7",
+    "submissions edit": "mailflow submissions edit 7\n  mailflow submissions edit 7 --file new.txt",
+    "submissions translate": "mailflow submissions translate 7 --file english.txt",
+    "outbox": "mailflow outbox list --status failed\n  mailflow outbox flush",
+    "web": "mailflow web\n  mailflow web --port 8080",
+    "web user": "mailflow web user add anna\n  mailflow web user list",
+    "web user add": "mailflow web user add anna --role coordinator",
+    "web user list": "mailflow web user list",
+    "auth": "mailflow auth login\n  mailflow auth status",
+}
+
+
+def _add_examples(group: click.Group, prefix: str = "") -> None:
+    for name, command in group.commands.items():
+        example = EXAMPLES.get(prefix + name)
+        if example and not command.epilog:
+            lead = "Examples:" if "\n" in example else "Example:"
+            command.epilog = f"\b\n{lead}\n  {example}"
+        if isinstance(command, click.Group):
+            _add_examples(command, prefix + name + " ")
+
+
+_add_examples(main)

@@ -123,7 +123,9 @@ def members_add(
 
 @members.command(
     "deactivate",
-    epilog="Example:\n\n    mailflow members deactivate hoa@thuvien.vn",
+    epilog="""\b
+Example:
+  mailflow members deactivate hoa@thuvien.vn""",
 )
 @click.argument("email")
 @click.pass_context

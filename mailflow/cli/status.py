@@ -9,6 +9,7 @@ same data (design.md §7 keys plus ``todo``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import click
@@ -35,8 +36,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 def _when(value: str | None) -> str:
-    """``2025-09-30T16:59:59+00:00`` -> ``2025-09-30 16:59``."""
-    return value[:16].replace("T", " ") if value else "-"
+    """``2025-09-30T23:59:59+07:00`` -> ``2025-09-30 23:59 +07:00`` (``UTC`` for +00:00)."""
+    if not value:
+        return "-"
+    moment = datetime.fromisoformat(value)
+    offset = moment.strftime("%z")
+    zone = "UTC" if offset in ("", "+0000") else f"{offset[:3]}:{offset[3:]}"
+    return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
 def _campaign_line(data: dict[str, Any]) -> str:
@@ -75,6 +81,8 @@ def print_status(data: dict[str, Any]) -> None:
     c = data["campaign"]
     out(f"[bold]{escape(c['name'])}[/bold] — {escape(c['association'])}")
     out(_campaign_line(data))
+    for warning in data.get("warnings", []):
+        out(f"[yellow]warning:[/yellow] {escape(warning)}")
     todo = data["todo"]
     sections = 0
 
@@ -120,9 +128,6 @@ def print_status(data: dict[str, Any]) -> None:
     if svc["last_error"]:
         head("Last error", 1)
         out(f"  [red]{escape(svc['last_error'])}[/red] (at {_when(svc['last_error_at'])})")
-    for warning in data.get("warnings", []):
-        head("Warning", 1)
-        out(f"  [yellow]{escape(warning)}[/yellow]")
     if not sections:
         out("\n[green]Nothing needs you now.[/green]")
 

@@ -15,7 +15,7 @@ from mailflow import pipeline
 from mailflow.answering import outbox
 from mailflow.answering.sinks import DeliveryResult, Envelope, OnResult, Sink
 from mailflow.config import Secret, Settings, SmtpSettings
-from mailflow.errors import ConfigError, DeliveryError, NotFoundError, StateError
+from mailflow.errors import ConfigError, DeliveryError, NotFoundError, NotSentError, StateError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import MemberAddress, OutboxMail
 from mailflow.states import OutboxState, move
@@ -321,12 +321,14 @@ def test_flush_smtp_user_without_password_refuses_and_keeps_mail_queued(
     message_id = queue_one(ledger)
     config = smtp_to(settings, smtp_server, user="wsis@association.test")
 
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(NotSentError) as caught:
         outbox.flush(config, ledger)
 
-    assert str(caught.value) == "smtp.user is set but MAILFLOW_SMTP_PASSWORD is not"
+    reason = "smtp.user is set but MAILFLOW_SMTP_PASSWORD is not"
+    assert str(caught.value) == f"1 mail not sent: {reason}"
+    assert isinstance(caught.value.__cause__, ConfigError)
     mail = row(ledger, message_id)
-    assert (mail.state, mail.attempts) == ("queued", 0)
+    assert (mail.state, mail.attempts, mail.last_error) == ("queued", 0, reason)
     assert smtp_server.received == []
     assert smtp_server.connections == 0
 
