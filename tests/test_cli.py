@@ -171,8 +171,8 @@ def test_members_import_warns_about_languages_mailflow_cannot_write(workspace: P
     result = run("members", "import", "more.csv")
     assert (result.exit_code, result.stdout, result.stderr) == (
         0,
-        "3 added, 0 updated\n",
-        "Warning: mailflow cannot write in de, pt; 2 member(s) will get English: "
+        "3 added, 0 updated, 0 unchanged\n",
+        "warning: mailflow cannot write in de, pt; 2 member(s) will get English: "
         "anna@bib.example.de, joao@bib.example.pt\n",
     )
 
@@ -408,6 +408,8 @@ def test_flush_with_smtp_user_but_no_password_exits_1_and_keeps_mail_queued(
     result = run("outbox", "flush")
 
     assert result.exit_code == 1
-    assert result.output == "Error: smtp.user is set but MAILFLOW_SMTP_PASSWORD is not\n"
+    assert result.output == (
+        "Error: 11 mails not sent: smtp.user is set but MAILFLOW_SMTP_PASSWORD is not\n"
+    )
     assert [row["state"] for row in json.loads(ok("outbox", "list", "--json"))] == queued
     assert set(queued) == {"queued"}

@@ -172,8 +172,7 @@ def test_import_unknown_language_will_get_english(ws: Workspace) -> None:
 
     assert result.exit_code == 0
     assert result.stderr == (
-        "warning: line 2: language 'de' is not one mailflow writes in "
-        "(en, vi, fr, es, ar, zh, ru); Kai will get English\n"
+        "warning: mailflow cannot write in de; 1 member(s) will get English: k@members.test\n"
     )
     assert [m["language"] for m in ws.json("members", "list")] == ["de", "vi"]
 

@@ -209,4 +209,4 @@ def test_members_import_of_a_bad_file_names_the_line(
         content_type="multipart/form-data",
     )
     assert response.status_code == 409
-    assert "bad.csv:2: not a mail address" in response.text
+    assert "line 2: not a mail address: &#39;not-an-address&#39;" in response.text
