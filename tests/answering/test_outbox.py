@@ -433,9 +433,10 @@ def test_flush_refuses_to_send_from_an_example_address(
 ) -> None:
     message_id = queue_one(ledger)
 
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(NotSentError) as caught:
         outbox.flush(smtp_to(settings, smtp_server, **changes), ledger)
 
-    assert caught.value.key == key
+    cause = caught.value.__cause__
+    assert isinstance(cause, ConfigError) and cause.key == key
     assert row(ledger, message_id).state == "queued"
     assert smtp_server.received == []
