@@ -172,7 +172,9 @@ def compile_report(
 def _write_manifest(outdir: Path, manifest: dict[str, Any]) -> Path:
     path = outdir / MANIFEST
     try:
-        data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        # Compact: json.dumps's C encoder writes a 10,000-contribution manifest in a tenth of
+        # the time an indented one takes.
+        data = json.dumps(manifest, ensure_ascii=False, sort_keys=True) + "\n"
         partial = outdir / f".{MANIFEST}.partial"
         partial.write_text(data, encoding="utf-8")
         partial.replace(path)

@@ -177,7 +177,7 @@ def read_content(
     ``text`` and ``fields``, ``translation`` (the coordinator's English version) wins over the
     member's."""
     original, english = split_english(edited if edited is not None else text)
-    if edited is None and not english and _has_prose(fields):
+    if edited is None and not english:
         own = _clean_fields(fields)  # the fields read on arrival hold: no need to read again
         free = "" if _has_prose(own) else _closing_cut(_without_greeting(original))
     else:

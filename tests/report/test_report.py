@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mailflow.reading.sections import find_sections
 from mailflow.report import (
     CSV_COLUMNS,
     CompiledReport,
@@ -64,6 +65,8 @@ def make_entry(submission_id: int, **changes: Any) -> ReportEntry:
         "received_at": datetime(2025, 9, 10, 8, 30, tzinfo=HANOI),
     }
     values.update(changes)
+    if not values["fields"]:  # as intake does: the fields are the text's labelled sections
+        values["fields"] = find_sections(values["text"])[0]
     return ReportEntry(**values)
 
 

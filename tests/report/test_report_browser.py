@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from mailflow.reading.sections import find_sections
 from mailflow.report import ReportEntry, ReportMeta, compile_report
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +38,7 @@ def entry(number: int, language: str, text: str, **changes: Any) -> ReportEntry:
         "received_at": datetime(2025, 9, 10, 8, 30, tzinfo=UTC),
     }
     values.update(changes)
+    values["fields"] = find_sections(text)[0]  # as intake does
     return ReportEntry(**values)
 
 
