@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailflow import members, submissions
@@ -99,7 +99,14 @@ class Context:
                 late_policy=c.late,
                 trusted_authserv_ids=frozenset(settings.security.trusted_authserv_ids),
             ),
-            campaign_info=campaign_info(settings),
+            campaign_info=replace(
+                campaign_info(settings),
+                report_sent_at=session.scalar(
+                    select(func.max(Report.sent_at)).where(
+                        Report.campaign_id == campaign.id, Report.sent_at.is_not(None)
+                    )
+                ),
+            ),
             report_ids=set(
                 session.scalars(select(Report.message_id).where(Report.message_id.is_not(None)))
             ),

@@ -112,6 +112,12 @@ def confirmation(conf: Confirmation, campaign: CampaignInfo, *, now: datetime) -
         # Nothing was found to confirm: the short variant asks for the text instead.
         "empty": [note.code for note in conf.issues] == ["empty"],
         "deadline": format_when(campaign.deadline, zone, language),
+        # After the report went, a correction reaches IFLA only if the coordinator sends it.
+        "report_sent": (
+            format_date(campaign.report_sent_at.astimezone(zone), "long", locale=language)
+            if campaign.report_sent_at is not None
+            else ""
+        ),
     }
     fallback = trans.gettext("Your contribution to %(campaign)s") % {"campaign": campaign.name}
     subject = reply_subject(conf.original_subject, fallback)

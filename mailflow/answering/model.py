@@ -48,6 +48,7 @@ class CampaignInfo:
     word_limit: int
     from_address: str
     reply_to: str
+    report_sent_at: datetime | None = None  # the campaign's report already went to IFLA
 
 
 @dataclass(frozen=True)

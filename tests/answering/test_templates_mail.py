@@ -58,6 +58,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "word_count": 243,
         "version": 2,
         "empty": False,
+        "report_sent": "1 October 2025",
     },
     "call": {
         **COMMON,

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import shutil
+from datetime import datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
@@ -269,3 +270,46 @@ def test_submissions_edit_refuses_an_empty_or_unchanged_text(workspace: Path) ->
     assert same.output == (
         f"Error: the edit of submission {submission} is unchanged; nothing was kept\n"
     )
+
+
+def test_a_correction_after_the_report_went_is_flagged_to_member_and_coordinator(
+    workspace: Path,
+) -> None:
+    ok("compile")
+    ok("send-report")
+    correction = EmailMessage()
+    correction["From"] = "Grace Wanjiru <g.wanjiru@pinewood-medlib.example.org>"
+    correction["To"] = "wsis@association.test"
+    correction["Subject"] = "Corrected contribution"
+    correction["Message-ID"] = "<correction-1@pinewood-medlib.example.org>"
+    correction["Date"] = "Tue, 30 Sep 2025 10:00:00 +0000"
+    correction.set_content(
+        "Organisation: Pinewood Medical Library\nCountry: Kenya\nAction lines: C7 e-health\n"
+        "Why: Clinicians need current evidence.\nOutputs: https://pinewood.example.org/evidence\n"
+    )
+    (workspace / "Maildir" / "new" / "correction.eml").write_bytes(correction.as_bytes())
+
+    ok("poll")
+
+    confirmations = []
+    for path in (workspace / "sent").iterdir():
+        mail = message_from_bytes(path.read_bytes(), policy=default)
+        if mail["In-Reply-To"] == "<correction-1@pinewood-medlib.example.org>":
+            confirmations.append(mail)
+    [confirmation] = confirmations
+    assert isinstance(confirmation, EmailMessage)
+    body = confirmation.get_body(("plain",))
+    assert body is not None
+    sent_on = json.loads(ok("status", "--json"))["report"]["sent_at"]
+    assert (
+        "Our report to IFLA was already sent on "
+        f"{datetime.fromisoformat(sent_on).strftime('%B %-d, %Y')}; the coordinator will decide "
+        "whether to send an update that includes this version."
+    ) in " ".join(body.get_content().split())
+    status = json.loads(ok("status", "--json"))
+    assert status["report"]["changed_since_sent"] == 1
+    shown = " ".join(ok("status").replace("│", " ").split())
+    assert (
+        "1 contribution changed since the report was sent — `mailflow compile`, then "
+        "`mailflow send-report --resend` sends an update"
+    ) in shown, shown
