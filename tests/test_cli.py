@@ -384,7 +384,7 @@ def test_outbox_retry_puts_failed_mail_back_and_refuses_the_rest(workspace: Path
     assert none_left == "no failed mail\n"
     assert json.loads(ok("outbox", "list", "--json"))[0]["state"] == "queued"
     assert (sent.exit_code, unknown.exit_code, neither.exit_code) == (1, 1, 2)
-    assert f"{second['id']}" in sent.output and "sent -> queued is not allowed" in sent.output
+    assert sent.output == f"Error: outbox mail {second['id']}: sent -> queued is not allowed\n"
     assert unknown.output == "Error: no outbox mail with id 99999\n"
 
 
