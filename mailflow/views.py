@@ -222,6 +222,7 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             "last_poll_summary": last_poll.detail if last_poll else None,
             "last_error": last_error.detail if last_error else None,
             "last_error_at": iso(last_error.at) if last_error else None,
+            "last_send": iso(session.scalar(select(func.max(OutboxMail.sent_at)))),
         },
         "delivery_error": _delivery_error(session),
         "todo": todo(session, campaign, report, notes, now=now),

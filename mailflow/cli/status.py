@@ -136,3 +136,4 @@ def print_status(data: dict[str, Any]) -> None:
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data[section].items() if v)
         out(f"  {section}: {counts or 'none'}")
     out(f"  last poll: {_when(svc['last_poll'])}  {escape(svc['last_poll_summary'] or '')}")
+    out(f"  last mail sent: {_when(svc.get('last_send'))}")

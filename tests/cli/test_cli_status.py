@@ -43,6 +43,8 @@ def test_status_json_keeps_the_design_keys_and_adds_the_todo_lists(ws: Workspace
         }
     ]
     assert data["campaign"]["days_left"] >= 0
+    sent = [row["sent_at"] for row in ws.json("outbox", "list")]
+    assert data["service"]["last_send"] == max(sent)
 
 
 def test_status_text_is_a_todo_list_with_the_exact_review_commands(ws: Workspace) -> None:
