@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mailflow.answering.outbox import SENDING_LEASE
-from mailflow.config import Settings
+from mailflow.config import DEFAULT_ASSOCIATION, Settings
 from mailflow.ledger.models import (
     Campaign,
     InboundMessage,
@@ -97,13 +97,19 @@ def first_authserv_id(session: Session) -> str | None:
 
 def status_warnings(settings: Settings) -> list[str]:
     """What the coordinator should fix in the configuration, as `status` says it."""
-    if settings.security.trusted_authserv_ids:
-        return []
-    return [
-        "no trusted authserv-id is set (security.trusted_authserv_ids), so a member address "
-        "forged by a stranger is not recognised; run `mailflow init` after the first poll to "
-        "detect the one your mail server stamps, or set it in mailflow.toml"
-    ]
+    warnings = []
+    if settings.campaign.association.strip() == DEFAULT_ASSOCIATION:
+        warnings.append(
+            f"campaign.association is still the example ({DEFAULT_ASSOCIATION!r}); `mailflow "
+            "call` and `mailflow remind` refuse to send until it names your association"
+        )
+    if not settings.security.trusted_authserv_ids:
+        warnings.append(
+            "no trusted authserv-id is set (security.trusted_authserv_ids), so a member address "
+            "forged by a stranger is not recognised; run `mailflow init` after the first poll to "
+            "detect the one your mail server stamps, or set it in mailflow.toml"
+        )
+    return warnings
 
 
 def status(session: Session, settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:

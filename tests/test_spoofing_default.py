@@ -21,6 +21,7 @@ user = "wsis@association.test"
 from = "WSIS coordinator <wsis@association.test>"
 outdir = "sent"
 [campaign]
+association = "Lakeside Library Association"
 deadline = "2099-09-30T23:59:59+07:00"
 """
 

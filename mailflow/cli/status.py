@@ -9,6 +9,7 @@ same data (design.md §7 keys plus ``todo``).
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +77,8 @@ def print_status(data: dict[str, Any]) -> None:
     from rich.console import Console  # deferred: rich loads only to print
     from rich.markup import escape
 
-    console = Console(highlight=False, soft_wrap=True)
+    # On a terminal rich wraps long lines at word boundaries; a pipe gets each line whole.
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
     out = console.print
     c = data["campaign"]
     out(f"[bold]{escape(c['name'])}[/bold] — {escape(c['association'])}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
-from support.cli import Workspace
+from support.cli import CONFIG, Workspace, make_workspace
 
 DESIGN_KEYS = {"campaign", "messages", "submissions", "outbox", "report"}
 
@@ -112,6 +113,18 @@ def test_status_lists_contributions_changed_since_the_report_was_sent(ws: Worksp
     ]
     assert "Changed since the report was sent (1)\n" in shown
     assert "  mailflow compile, then mailflow send-report --resend sends an update\n" in shown
+
+
+def test_status_warns_while_the_association_is_the_example(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path, CONFIG.replace("association = ", "# association = "))
+
+    warnings = ws.json("status")["warnings"]
+
+    assert warnings[0] == (
+        "campaign.association is still the example ('Example Library Association'); "
+        "`mailflow call` and `mailflow remind` refuse to send until it names your association"
+    )
+    assert "warning: campaign.association is still the example" in ws.ok("status")
 
 
 def test_status_with_nothing_to_do_says_so(ws: Workspace) -> None:
