@@ -212,8 +212,28 @@ def decision_label(action: str) -> str:
     return labels.get(action, action)
 
 
+@blueprint.app_template_filter("issue")
+def issue_label(code: str) -> str:
+    """An issue code in the coordinator's words (``missing_section:why`` -> no “Why” section)."""
+    if code.startswith("missing_section:"):
+        return _("no “%(section)s” section", section=section_label(code.partition(":")[2]))
+    labels = {
+        "word_limit": _("over the word limit"),
+        "no_action_line": _("no action line"),
+        "empty": _("no contribution text"),
+        "not_member": _("not a member's address"),
+        "spoofed": _("the sender may be forged"),
+        "late": _("arrived after the deadline"),
+        "no_link": _("outputs without a link"),
+        "unreadable_attachment": _("the attachment could not be read"),
+    }
+    return labels.get(code, code)
+
+
 def section_label(section: str) -> str:
     """A section's name in the page's language (the label members are asked to write)."""
+    if section not in i18n.SECTIONS:
+        return section
     return i18n.section_label(section, language.current())
 
 
@@ -224,4 +244,5 @@ def _labels() -> dict[str, Any]:
         "outbox_label": outbox_label,
         "decision_label": decision_label,
         "section_label": section_label,
+        "issue_label": issue_label,
     }

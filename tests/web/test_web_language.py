@@ -74,3 +74,11 @@ def test_browser_language_is_the_default_before_a_pick(client: FlaskClient) -> N
     html = client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"}).text
     assert '<html lang="ru" dir="ltr">' in html
     assert "Вход в консоль кампании" in html
+
+
+def test_dashboard_names_the_held_submission_issues_in_words(client: FlaskClient) -> None:
+    log_in(client, *COORDINATOR)
+    html = client.get("/").text
+    assert (
+        "someone@elsewhere.example.net · not a member&#39;s address, no “Achievements” section"
+    ) in html
