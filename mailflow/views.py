@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from mailflow.answering.outbox import SENDING_LEASE
 from mailflow.config import DEFAULT_ASSOCIATION, Settings
@@ -306,30 +306,39 @@ def _answered_member_ids(session: Session, campaign: Campaign) -> set[int]:
     by_member = session.scalars(
         select(Submission.member_id).where(in_campaign, Submission.member_id.is_not(None))
     )
+    # A submission with a member counts for that member; only those without one are matched
+    # by address (a stranger's address given to a member later).
     by_address = session.scalars(
         select(MemberAddress.member_id)
         .join(Submission, func.lower(Submission.sender_address) == MemberAddress.address)
-        .where(in_campaign)
+        .where(in_campaign, Submission.member_id.is_(None))
     )
     return {i for i in by_member if i is not None} | set(by_address)
 
 
 def _not_answered(session: Session, campaign: Campaign | None) -> list[dict[str, Any]]:
     answered = _answered_member_ids(session, campaign) if campaign is not None else set()
-    rows = []
-    for member in session.scalars(
-        select(Member).where(Member.active.is_(True)).order_by(Member.name, Member.id)
-    ):
-        if member.id in answered:
-            continue
-        rows.append(
-            {
-                "name": member.name,
-                "organisation": member.organisation,
-                "addresses": [a.address for a in member.addresses],
-            }
+    # Ids first, then only the members who have not answered, with their addresses in one query
+    # per chunk: loading every active member as an object took 0.6 s of a 10,000-member status.
+    active = session.scalars(select(Member.id).where(Member.active.is_(True)))
+    waiting = [member_id for member_id in active if member_id not in answered]
+    found: list[Member] = []
+    for start in range(0, len(waiting), 500):
+        chunk = waiting[start : start + 500]
+        found.extend(
+            session.scalars(
+                select(Member).options(selectinload(Member.addresses)).where(Member.id.in_(chunk))
+            )
         )
-    return rows
+    found.sort(key=lambda member: (member.name, member.id))
+    return [
+        {
+            "name": member.name,
+            "organisation": member.organisation,
+            "addresses": [a.address for a in member.addresses],
+        }
+        for member in found
+    ]
 
 
 def _mail_problems(session: Session, now: datetime) -> list[dict[str, Any]]:

@@ -130,6 +130,9 @@ class InboundMessage(Base):
         UniqueConstraint("account", "folder", "source_key"),
         Index("ix_inbound_messages_sha256", "sha256"),
         Index("ix_inbound_messages_message_id", "message_id"),
+        # status counts and lists by kind and state without reading the rows (raw is large)
+        Index("ix_inbound_messages_kind", "kind"),
+        Index("ix_inbound_messages_state", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,6 +203,7 @@ class OutboxMail(Base):
     __table_args__ = (
         Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
         Index("ix_outbox_recipient_created_at", "recipient", "created_at"),
+        Index("ix_outbox_state_updated_at", "state", "updated_at"),  # status: the last failure
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
