@@ -24,7 +24,7 @@ import base64
 import re
 import threading
 
-__all__ = ["MASK", "MIN_SECRET", "redact", "register"]
+__all__ = ["MASK", "MIN_SECRET", "forget", "redact", "register"]
 
 MASK = "***"
 #: Shorter secrets are not searched for.
@@ -49,6 +49,14 @@ def register(secret: str | None) -> None:
         _forms.update(new)
         longest_first = sorted(_forms, key=len, reverse=True)
         _pattern = re.compile("|".join(re.escape(form) for form in longest_first))
+
+
+def forget() -> None:
+    """Forget every registered secret (a process that loads another configuration; tests)."""
+    global _pattern
+    with _lock:
+        _forms.clear()
+        _pattern = None
 
 
 def redact(text: str) -> str:

@@ -5,6 +5,7 @@ Shared classes and helpers live in the `support` package; tests import them from
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from mailflow.config import (
     SmtpSettings,
 )
 from mailflow.ledger import Ledger
+from mailflow.redact import forget
 
 #: Test modules whose tests run once per ledger backend, with ids ``[sqlite]`` and ``[postgresql]``.
 BOTH_BACKENDS = frozenset({"test_ledger", "test_outbox", "test_poll_imap"})
@@ -48,6 +50,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "ledger_backend",
         ["sqlite", pytest.param("postgresql", marks=pytest.mark.servers)],
     )
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Each test starts with no registered secret: a password one test revealed ("wrong", say)
+    must not be masked out of the replies another test checks."""
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture
