@@ -19,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mailflow import report
-from mailflow.ledger.models import CoordinatorText, Member, Submission
+from mailflow.ledger.models import CoordinatorText, InboundMessage, Member, Submission
+from mailflow.reading.language import detect_language
+from mailflow.reading.mime import read_message
 from mailflow.states import SubmissionStatus
 
 __all__ = ["Change", "changes", "fingerprints", "report_entries", "silent_members"]
@@ -84,6 +86,7 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
         .order_by(Submission.id)
     ).all()
     texts = coordinator_texts(session, (row[0] for row in rows)) if rows else {}
+    attached = english_attachments(session, campaign_id)
     entries = []
     for (
         submission_id,
@@ -121,9 +124,49 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
                 roster_country=(country or "") if has_member else "",
                 edited=own.get(EDIT),
                 translation=own.get(TRANSLATION),
+                member_english=attached.get(submission_id),
             )
         )
     return entries
+
+
+def english_attachments(session: Session, campaign_id: int) -> dict[int, str]:
+    """The English version a member sent as a further attachment, by submission id: of an
+    accepted contribution not in English with two or more attachments, the first attachment
+    after the one read as the contribution whose text is in English.
+
+    Only those few messages are read again from their stored raw mail; the ledger keeps which
+    attachments were read, not their texts one by one.
+    """
+    rows = session.execute(
+        select(Submission.id, Submission.language, Submission.attachments, Submission.source)
+        .where(
+            Submission.campaign_id == campaign_id,
+            Submission.status == SubmissionStatus.ACCEPTED.value,
+        )
+        .order_by(Submission.id)
+    ).all()
+    wanted = [
+        submission_id
+        for submission_id, language, attachments, _source in rows
+        if len(attachments) >= 2 and (language or "en") != "en"
+    ]
+    found: dict[int, str] = {}
+    for submission_id in wanted:
+        raw = session.scalar(
+            select(InboundMessage.raw)
+            .join(Submission, Submission.inbound_id == InboundMessage.id)
+            .where(Submission.id == submission_id)
+        )
+        if raw is None:
+            continue
+        message = read_message(raw)
+        readable = [a for a in message.attachments if a.text.strip() and a.problem is None]
+        for attachment in readable[1:]:
+            if detect_language(attachment.text) == "en":
+                found[submission_id] = attachment.text
+                break
+    return found
 
 
 def silent_members(session: Session, campaign_id: int) -> tuple[int, tuple[str, ...]]:

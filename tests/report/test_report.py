@@ -1122,3 +1122,20 @@ def test_build_report_mail_threads_a_resend_to_the_report_it_replaces() -> None:
 
     message = message_from_bytes(raw, policy=default)
     assert (message["In-Reply-To"], message["References"]) == ("<r1@x.test>", "<r1@x.test>")
+
+
+def test_compile_shows_an_english_attachment_as_the_members_english_version() -> None:
+    entry = make_entry(
+        1,
+        language="es",
+        text="Por qué: Porque sí.",
+        fields={},
+        member_english="Why: Because.",
+    )
+
+    report = compile_report([entry], make_meta())
+
+    assert (
+        "Language: Spanish; English version by the member\n\n"
+        "Why:\n  Because.\n  Original (Spanish):\n  Porque sí.\n"
+    ) in report.text

@@ -82,3 +82,38 @@ def test_report_entries_are_latest_accepted_versions_with_member_facts(
     ]
     assert [e.submission_id for e in entries] == sorted(e.submission_id for e in entries)
     assert all(e.received_at.tzinfo is not None for e in entries)
+
+
+def test_report_entries_take_an_english_second_attachment_as_the_english_version(
+    settings: Settings, ledger: Ledger
+) -> None:
+    with ledger.transaction() as session:
+        members.upsert(session, ["c@library.test"], name="Carla", organisation="", country="")
+    message = EmailMessage()
+    message["From"] = "c@library.test"
+    message["To"] = "wsis@association.test"
+    message["Subject"] = "Contribución WSIS"
+    message["Message-ID"] = "<two-attachments@library.test>"
+    message["Date"] = "Mon, 08 Sep 2025 10:00:00 +0000"
+    message.set_content("Adjunto la contribución y su versión en inglés.")
+    spanish = (
+        "Organización: Biblioteca Municipal de Cusco\nPaís: Perú\nLíneas de acción: C3\n"
+        "Por qué: Muchas familias no tienen acceso a internet en sus casas.\n"
+    )
+    english = (
+        "Organisation: Cusco Municipal Library\nCountry: Peru\nAction lines: C3\n"
+        "Why: Many families have no internet access at home.\n"
+    )
+    message.add_attachment(spanish.encode(), "text", "plain", filename="contribucion.txt")
+    message.add_attachment(english.encode(), "text", "plain", filename="english.txt")
+    (Path(settings.imap.maildir) / "new" / "1.c").write_bytes(message.as_bytes())
+    pipeline.run_once(settings, ledger)
+
+    with ledger.transaction() as session:
+        [entry] = campaign.report_entries(session, sync_campaign(session, settings.campaign).id)
+
+    assert (entry.language, entry.fields.get("why")) == (
+        "es",
+        "Muchas familias no tienen acceso a internet en sus casas.",
+    )
+    assert entry.member_english == english
