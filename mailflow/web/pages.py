@@ -49,14 +49,11 @@ def _account() -> dict[str, Any]:
 def dashboard() -> str:
     app = core()
     status = app.status()
-    held = app.submission_page(Filters(status="held")).rows[:10]
-    failed = app.outbox_page("failed").rows[:10]
     return render_template(
         "dashboard.html",
         status=status,
         todo=todo(status),
-        held=held,
-        failed=failed,
+        lists=status["todo"],
         decisions=app.recent_decisions(8),
         deadline=app.settings.campaign.deadline,
     )
@@ -82,6 +79,18 @@ def todo(status: dict[str, Any]) -> list[dict[str, str]]:
             ),
             url_for("manage.outbox", state="failed"),
         )
+    lists = status["todo"]
+    changed = len(lists["changed_since_report"])
+    if changed:
+        add(
+            "warn",
+            ngettext(
+                "%(num)d contribution changed since the report was sent.",
+                "%(num)d contributions changed since the report was sent.",
+                changed,
+            ),
+            url_for("manage.report"),
+        )
     if subs.get("held"):
         add(
             "warn",
@@ -100,6 +109,28 @@ def todo(status: dict[str, Any]) -> list[dict[str, str]]:
                 "%(num)d member address bounces.", "%(num)d member addresses bounce.", bouncing
             ),
             url_for("manage.members"),
+        )
+    silent = len(lists["not_answered"])
+    if silent:
+        add(
+            "info",
+            ngettext(
+                "%(num)d member has not answered yet.",
+                "%(num)d members have not answered yet.",
+                silent,
+            ),
+            "#not-answered",
+        )
+    notes = len(lists["member_notes"])
+    if notes:
+        add(
+            "info",
+            ngettext(
+                "%(num)d short reply from a member (such as “Thanks!”); nothing to answer.",
+                "%(num)d short replies from members (such as “Thanks!”); nothing to answer.",
+                notes,
+            ),
+            "#member-notes",
         )
     if outbox.get("queued"):
         add(
@@ -155,7 +186,10 @@ def raw(submission_id: int) -> Response:
 def review(submission_id: int) -> BaseResponse:
     accept = request.form.get("decision") == "accept"
     note = request.form.get("note", "").strip()
-    status, _delivery = core().review(submission_id, accept=accept, note=note, who=who())
+    member = request.form.get("member", "").strip() or None
+    status, _delivery = core().review(
+        submission_id, accept=accept, note=note, member=member, who=who()
+    )
     flash(_("Submission %(id)s is now %(status)s.", id=submission_id, status=status_label(status)))
     return redirect(url_for("pages.submission", submission_id=submission_id))
 

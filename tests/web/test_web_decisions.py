@@ -62,3 +62,27 @@ def test_submissions_show_prints_the_decisions(workspace: Workspace) -> None:
     )
     text = runner.invoke(main, ["--config", str(config), "submissions", "show", str(sid)]).output
     assert f"  decided accept by anna at {decision['at']}: vouched for\n" in text
+
+
+def test_review_attaches_a_held_submission_to_a_member(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    sid = workspace.app.submission_page(Filters(status="held")).rows[0]["id"]
+    log_in(client, *COORDINATOR)
+    page = client.get(f"/submissions/{sid}")
+    assert 'id="member"' in page.text
+    client.post(
+        f"/submissions/{sid}/review",
+        data={
+            "decision": "accept",
+            "member": "m.allory@bibliotheque-riviere.example.fr",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    detail = workspace.app.submission_detail(sid)
+    assert (detail["organisation"], detail["status"]) == ("<i>Rivière</i> Library", "accepted")
+    actions = [(d["who"], d["action"]) for d in detail["decisions"]]
+    assert actions == [("anna", "attach_member"), ("anna", "accept")]
+    shown = client.get(f"/submissions/{sid}").text
+    assert "<strong>anna</strong> · attached to a member" in shown
+    assert "&lt;i&gt;Rivière&lt;/i&gt; Library" in shown

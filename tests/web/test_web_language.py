@@ -6,7 +6,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from support.web import COORDINATOR, csrf_token, log_in
+from support.web import COORDINATOR, Workspace, csrf_token, log_in
 
 from mailflow.answering.i18n import SUPPORTED_LANGUAGES, read_catalog
 from mailflow.web.language import DOMAIN, extract_messages
@@ -82,3 +82,15 @@ def test_dashboard_names_the_held_submission_issues_in_words(client: FlaskClient
     assert (
         "someone@elsewhere.example.net · not a member&#39;s address, no “Achievements” section"
     ) in html
+
+
+def test_dashboard_lists_what_needs_the_coordinator(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    todo = workspace.app.status()["todo"]
+    log_in(client, *COORDINATOR)
+    html = client.get("/").text
+    assert (len(todo["held"]), len(todo["mail_problems"])) == (1, 0)
+    assert [m["name"] for m in todo["not_answered"]] == ["Dana Whitfield"]
+    assert "1 member has not answered yet." in html
+    assert '<h3 id="not-answered">Not answered yet</h3>' in html

@@ -177,6 +177,7 @@ def test_members_import_previews_then_imports(client: FlaskClient, workspace: Wo
     )
     assert preview.status_code == 200
     assert "roster.csv: to add 1, to update 1. Nothing has changed yet." in preview.text
+    assert '<td class="break">new.one@library.test</td><td>New One</td>' in preview.text
     assert workspace.app.member_page().total == before
     confirm = client.post(
         "/members/import",
