@@ -200,7 +200,7 @@ def flush(
         with ledger.hold() as held:  # one connection records every mail
             while True:
                 moment = now or datetime.now(UTC)
-                batch = _claim(ledger, moment, ignore_schedule=ignore_schedule, skip=retried)
+                batch = _claim(ledger, held, moment, ignore_schedule=ignore_schedule, skip=retried)
                 if not batch:
                     break
                 recorder = _Recorder(ledger, held, batch, settings.smtp, moment)
@@ -210,7 +210,7 @@ def flush(
                     results = active.deliver([_envelope(mail) for mail in batch], recorder)
                 except (ConfigError, DeliveryError) as exc:
                     # misconfiguration: nothing of it was tried
-                    _release(ledger, batch, moment, redact(str(exc)))
+                    _release(ledger, held, batch, moment, redact(str(exc)))
                     raise NotSentError(len(batch), str(exc), permanent=True) from exc
                 outcomes = recorder.finish(results)
                 for mail, outcome, result in zip(batch, outcomes, results, strict=True):
@@ -254,7 +254,7 @@ class _Recorder:
         """Every row's outcome, in order; results the sink did not report are recorded now."""
         missing = [index for index in range(len(self.batch)) if index not in self.outcomes]
         if missing:
-            with self.ledger.transaction() as session:
+            with self.ledger.connection(self.held) as session:
                 rest = _record(
                     session,
                     [self.batch[i] for i in missing],
@@ -272,11 +272,13 @@ def _envelope(mail: _Claimed) -> Envelope:
     )
 
 
-def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime, reason: str) -> None:
+def _release(
+    ledger: Ledger, held: Connection, batch: Sequence[_Claimed], now: datetime, reason: str
+) -> None:
     """Put claimed rows that are still ``sending`` back in the queue, their attempt not counted,
     with ``reason`` as their last error."""
-    with ledger.transaction() as session:
-        session.execute(
+    with ledger.connection(held) as connection:
+        connection.execute(
             update(OutboxMail)
             .where(
                 OutboxMail.id.in_([mail.id for mail in batch]),
@@ -293,10 +295,10 @@ def _release(ledger: Ledger, batch: Sequence[_Claimed], now: datetime, reason: s
 
 
 def _claim(
-    ledger: Ledger, now: datetime, *, ignore_schedule: bool, skip: set[int]
+    ledger: Ledger, held: Connection, now: datetime, *, ignore_schedule: bool, skip: set[int]
 ) -> list[_Claimed]:
     """Move up to BATCH_SIZE due rows to ``sending`` and commit, so only this process sends them."""
-    with ledger.transaction() as session:
+    with ledger.connection(held) as session:
         # Rows stuck in ``sending`` belong to a process that died; send them again (same id).
         session.execute(
             update(OutboxMail)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from mailflow.config import Settings
 from mailflow.errors import LedgerError, LedgerRefusedError
 from mailflow.ledger import HEAD_REVISION, Ledger, PendingRows, record_inbound, sync_campaign
+from mailflow.ledger.engine import HELD_CHECKPOINT_PAGES
 from mailflow.ledger.models import Base, InboundMessage, OutboxMail, Submission
 from mailflow.sources.base import FetchedMessage
 
@@ -238,3 +239,17 @@ def test_pending_rows_the_database_refuses_leave_nothing_written(ledger: Ledger)
 
     with ledger.transaction() as session:
         assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+def test_hold_on_sqlite_checkpoints_less_often_while_held_then_as_before(ledger: Ledger) -> None:
+    def threshold(connection: object) -> int:
+        driver = connection.connection.driver_connection  # type: ignore[attr-defined]
+        return int(driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    with ledger.hold() as held:
+        assert threshold(held) == HELD_CHECKPOINT_PAGES
+        with ledger.connection(held) as connection:
+            connection.execute(select(func.count()).select_from(OutboxMail))
+        assert threshold(held) == HELD_CHECKPOINT_PAGES
+    with ledger.engine.connect() as again:  # the pool hands back the same connection
+        assert threshold(again) == 1000
