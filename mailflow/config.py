@@ -31,6 +31,9 @@ from mailflow.redact import register
 ENV_PREFIX = "MAILFLOW_"
 DEFAULT_FILE = "mailflow.toml"
 SECURITY_MODES = ("ssl", "starttls", "none")
+AUTH_METHODS = ("password", "oauth2")
+OAUTH2_PROVIDERS = ("microsoft", "google", "generic")
+OAUTH2_FLOWS = ("app", "device", "installed")
 #: What happens to a contribution that arrives after the deadline (`mailflow.reading.validate`).
 LATE_POLICIES = ("accept", "hold", "reject")
 CSV_DIALECTS = ("comma", "semicolon")
@@ -41,9 +44,10 @@ DEFAULT_DEADLINE = datetime.fromisoformat("2025-09-30T23:59:59+07:00")
 class Secret:
     """A password that never shows itself in a repr, a log line or an exception."""
 
-    def __init__(self, value: str = "", command: str = "") -> None:
+    def __init__(self, value: str = "", command: str = "", *, key: str = "password_command"):
         self._value = value
         self._command = command
+        self._key = key  # the setting that names the command, for error messages
 
     def __repr__(self) -> str:
         return "Secret('***')" if self else "Secret('')"
@@ -63,7 +67,7 @@ class Secret:
         return hash((self._value, self._command))
 
     def reveal(self) -> str:
-        """The password itself; runs ``password_command`` when that is how it is configured.
+        """The secret itself; runs its command (``password_command``…) when so configured.
 
         The value is registered with `mailflow.redact`, so no server that echoes it gets it
         into an error, a log line or the ledger.
@@ -76,11 +80,9 @@ class Secret:
                 shlex.split(self._command), capture_output=True, text=True, timeout=30, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(
-                f"could not run: {exc.__class__.__name__}", key="password_command"
-            ) from None
+            raise ConfigError(f"could not run: {exc.__class__.__name__}", key=self._key) from None
         if done.returncode != 0:
-            raise ConfigError(f"exited with status {done.returncode}", key="password_command")
+            raise ConfigError(f"exited with status {done.returncode}", key=self._key)
         value = done.stdout.rstrip("\n")
         register(value)
         return value
@@ -99,6 +101,7 @@ class ImapSettings:
     security: str = "ssl"
     user: str = "wsis@association.example"
     password: Secret = field(default_factory=Secret)
+    auth: str = "password"  # password | oauth2 (then [oauth2] says how to get a token)
     folder: str = "INBOX"
     processed_folder: str = ""
     maildir: str = ""
@@ -123,6 +126,7 @@ class SmtpSettings:
     security: str = "starttls"
     user: str = "wsis@association.example"
     password: Secret = field(default_factory=Secret)
+    auth: str = "password"  # password | oauth2
     from_: str = "WSIS coordinator <wsis@association.example>"
     reply_to: str = ""  # where members' answers go; empty: the From address
     outdir: str = ""
@@ -164,12 +168,45 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class OAuth2Settings:
+    """How mailflow gets an access token when ``imap.auth`` or ``smtp.auth`` is ``oauth2``."""
+
+    provider: str = "microsoft"  # microsoft | google | generic
+    # app: no person signs in (Microsoft client credentials, Google service account);
+    # device: a person signs in once with `mailflow auth login` (device code);
+    # installed: the same with a browser on this machine (Google consumer accounts).
+    flow: str = "app"
+    tenant: str = ""  # microsoft: the directory (tenant) id or domain
+    client_id: str = ""
+    client_secret: Secret = field(default_factory=Secret)
+    scopes: tuple[str, ...] = ()  # empty: the provider's scopes for IMAP and SMTP
+    authority: str = ""  # microsoft: default https://login.microsoftonline.com/<tenant>
+    token_url: str = ""  # generic: the token endpoint; google: overrides Google's
+    device_url: str = ""  # generic: the device authorization endpoint
+    auth_url: str = ""  # generic/google installed flow: the authorization endpoint
+    service_account_file: str = ""  # google app flow: the service account's JSON key
+    ca_file: str = ""  # extra CA certificates for a private token server
+    refresh_margin_s: float = 300.0  # refresh this long before the access token expires
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Who hears about it when mail stops flowing, and after how long."""
+
+    to: str = ""  # the coordinator's address; empty: alerts only in the log and `status`
+    after_minutes: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     ledger: LedgerSettings = field(default_factory=LedgerSettings)
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     campaign: CampaignSettings = field(default_factory=CampaignSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    oauth2: OAuth2Settings = field(default_factory=OAuth2Settings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None  # the file these settings came from, if any
     warnings: tuple[str, ...] = ()  # e.g. a MAILFLOW_* variable that sets nothing
 
@@ -180,7 +217,12 @@ _SECTIONS: dict[str, type] = {
     "smtp": SmtpSettings,
     "campaign": CampaignSettings,
     "security": SecuritySettings,
+    "oauth2": OAuth2Settings,
+    "alerts": AlertSettings,
 }
+
+#: The key that names a command printing a section's secret (default ``password_command``).
+_COMMAND_KEYS = {"oauth2": "secret_command"}
 
 
 def is_loopback(host: str) -> bool:
@@ -303,9 +345,11 @@ def _section(name: str, cls: type, table: Any, environ: Mapping[str, str], base:
     if not isinstance(table, dict):
         raise ConfigError("must be a table", key=name)
     known = {f.name.rstrip("_"): f for f in fields(cls)}
+    command_key = _COMMAND_KEYS.get(name, "password_command")
     for key in table:
-        if key not in known and key != "password_command":
-            candidates = [*known, *(("password_command",) if "password" in known else ())]
+        if key not in known and key != command_key:
+            secrets = [f.name for f in fields(cls) if f.type in ("Secret", Secret)]
+            candidates = [*known, *((command_key,) if secrets else ())]
             raise ConfigError("unknown key" + _did_you_mean(key, candidates), key=f"{name}.{key}")
     values: dict[str, Any] = {}
     for key, f in known.items():
@@ -313,16 +357,16 @@ def _section(name: str, cls: type, table: Any, environ: Mapping[str, str], base:
         if f.type in ("Secret", Secret):
             if key in table:
                 raise ConfigError(
-                    f"passwords are not read from the file; set {ENV_PREFIX}{name.upper()}_"
-                    f"{key.upper()} or {name}.password_command",
+                    f"secrets are not read from the file; set {ENV_PREFIX}{name.upper()}_"
+                    f"{key.upper()} or {name}.{command_key}",
                     key=f"{name}.{key}",
                 )
-            command = environ.get(f"{ENV_PREFIX}{name.upper()}_PASSWORD_COMMAND") or table.get(
-                "password_command", ""
+            command = environ.get(f"{ENV_PREFIX}{name.upper()}_{command_key.upper()}") or table.get(
+                command_key, ""
             )
             if not isinstance(command, str):
-                raise ConfigError("must be a string", key=f"{name}.password_command")
-            values[f.name] = Secret(env_value or "", command)
+                raise ConfigError("must be a string", key=f"{name}.{command_key}")
+            values[f.name] = Secret(env_value or "", command, key=f"{name}.{command_key}")
             continue
         if env_value is not None:
             raw: Any = env_value
@@ -388,6 +432,15 @@ def _validate(name: str, settings: Any, base: Path) -> None:
             "starttls (none is allowed only for localhost and loopback addresses)",
             key="imap.security",
         )
+    if isinstance(settings, ImapSettings | SmtpSettings) and settings.auth not in AUTH_METHODS:
+        raise ConfigError(f"must be one of {', '.join(AUTH_METHODS)}", key=f"{name}.auth")
+    if isinstance(settings, OAuth2Settings):
+        _validate_oauth2(settings)
+    if isinstance(settings, AlertSettings):
+        if settings.to and "@" not in parseaddr(settings.to)[1]:
+            raise ConfigError("must be a mail address", key="alerts.to")
+        if settings.after_minutes <= 0:
+            raise ConfigError("must be more than 0", key="alerts.after_minutes")
     if isinstance(settings, ImapSettings) and settings.chunk_size < 1:
         raise ConfigError("must be at least 1", key="imap.chunk_size")
     if isinstance(settings, ImapSettings) and settings.workers < 0:
@@ -418,6 +471,23 @@ def _validate(name: str, settings: Any, base: Path) -> None:
         )
 
 
+def _validate_oauth2(settings: OAuth2Settings) -> None:
+    """Each provider's own needs; checked even when no section uses oauth2 (a typo shows now)."""
+    if settings.provider not in OAUTH2_PROVIDERS:
+        raise ConfigError(f"must be one of {', '.join(OAUTH2_PROVIDERS)}", key="oauth2.provider")
+    if settings.flow not in OAUTH2_FLOWS:
+        raise ConfigError(f"must be one of {', '.join(OAUTH2_FLOWS)}", key="oauth2.flow")
+    if settings.provider == "microsoft" and settings.flow == "installed":
+        raise ConfigError("microsoft signs in with flow app or device", key="oauth2.flow")
+    if settings.provider == "google" and settings.flow == "device":
+        # Google's device flow does not grant https://mail.google.com/.
+        raise ConfigError("google signs in with flow app or installed", key="oauth2.flow")
+    if settings.provider == "generic" and settings.flow == "installed":
+        raise ConfigError("generic signs in with flow app or device", key="oauth2.flow")
+    if settings.refresh_margin_s < 0:
+        raise ConfigError("must be 0 or more", key="oauth2.refresh_margin_s")
+
+
 def _resolve_paths(name: str, settings: Any, base: Path) -> Any:
     from dataclasses import replace
 
@@ -429,6 +499,9 @@ def _resolve_paths(name: str, settings: Any, base: Path) -> Any:
         return replace(settings, maildir=str((base / settings.maildir).resolve()))
     if isinstance(settings, SmtpSettings) and settings.outdir:
         return replace(settings, outdir=str((base / settings.outdir).resolve()))
+    if isinstance(settings, OAuth2Settings) and settings.service_account_file:
+        path = str((base / settings.service_account_file).resolve())
+        return replace(settings, service_account_file=path)
     return settings
 
 

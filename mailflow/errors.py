@@ -10,6 +10,7 @@ the errors only; it does not log or print them.
     MailflowError
      ├── ConfigError        a setting is missing or invalid (names the key)
      ├── SourceError        the mailbox (IMAP server or Maildir) could not be read
+     ├── AuthError          no OAuth2 access token could be had (says whether a person must act)
      ├── RosterError        a members file cannot be imported (names the file and line)
      ├── LedgerError        the database could not be opened, migrated or written
      │    ├── LedgerBusyError     another writer holds the lock; retrying may help
@@ -47,6 +48,19 @@ class SourceError(MailflowError):
 
 class RosterError(MailflowError):
     """A members file is not usable; the message names the file and line."""
+
+
+class AuthError(MailflowError):
+    """No access token could be had for the mailbox.
+
+    ``signin_needed`` is true when retrying cannot help and a person must act: the grant was
+    revoked or expired (``invalid_grant``), nobody has signed in yet, or the app registration
+    is wrong. The message then says what happened and the command that fixes it.
+    """
+
+    def __init__(self, message: str, *, signin_needed: bool = False) -> None:
+        self.signin_needed = signin_needed
+        super().__init__(message)
 
 
 class LedgerError(MailflowError):

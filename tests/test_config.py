@@ -144,3 +144,75 @@ def test_reply_to_without_an_address_is_refused(tmp_path: Path) -> None:
         load(path, environ={})
 
     assert caught.value.key == "smtp.reply_to"
+
+
+def test_load_oauth2_section_with_secret_from_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[imap]\nauth = "oauth2"\n[smtp]\nauth = "oauth2"\n'
+        '[oauth2]\nprovider = "google"\nflow = "installed"\nclient_id = "id-1"\n'
+        'scopes = ["https://mail.google.com/"]\n'
+        '[alerts]\nto = "coordinator@association.example"\nafter_minutes = 45\n',
+    )
+    settings = load(path, environ={"MAILFLOW_OAUTH2_CLIENT_SECRET": "s3cr3t"})
+    assert (settings.imap.auth, settings.smtp.auth) == ("oauth2", "oauth2")
+    assert (settings.oauth2.provider, settings.oauth2.flow) == ("google", "installed")
+    assert settings.oauth2.scopes == ("https://mail.google.com/",)
+    assert settings.oauth2.client_secret.reveal() == "s3cr3t"
+    assert "s3cr3t" not in repr(settings)
+    assert (settings.alerts.to, settings.alerts.after_minutes) == (
+        "coordinator@association.example",
+        45.0,
+    )
+
+
+def test_oauth2_secret_command_is_run(tmp_path: Path) -> None:
+    path = write(tmp_path, '[oauth2]\nsecret_command = "echo from-command"\n')
+    assert load(path, environ={}).oauth2.client_secret.reveal() == "from-command"
+
+
+def test_oauth2_secret_command_failure_names_its_key(tmp_path: Path) -> None:
+    path = write(tmp_path, '[oauth2]\nsecret_command = "false"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={}).oauth2.client_secret.reveal()
+    assert str(caught.value) == "oauth2.secret_command: exited with status 1"
+
+
+def test_oauth2_client_secret_in_file_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[oauth2]\nclient_secret = "s3cr3t"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(path, environ={})
+    assert str(caught.value) == (
+        "oauth2.client_secret: secrets are not read from the file; set "
+        "MAILFLOW_OAUTH2_CLIENT_SECRET or oauth2.secret_command"
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[imap]\nauth = "token"\n', "imap.auth: must be one of password, oauth2"),
+        ('[smtp]\nauth = "xoauth2"\n', "smtp.auth: must be one of password, oauth2"),
+        (
+            '[oauth2]\nprovider = "yahoo"\n',
+            "oauth2.provider: must be one of microsoft, google, generic",
+        ),
+        ('[oauth2]\nflow = "browser"\n', "oauth2.flow: must be one of app, device, installed"),
+        (
+            '[oauth2]\nflow = "installed"\n',
+            "oauth2.flow: microsoft signs in with flow app or device",
+        ),
+        (
+            '[oauth2]\nprovider = "google"\nflow = "device"\n',
+            "oauth2.flow: google signs in with flow app or installed",
+        ),
+        ('[alerts]\nto = "coordinator"\n', "alerts.to: must be a mail address"),
+        ("[alerts]\nafter_minutes = 0\n", "alerts.after_minutes: must be more than 0"),
+    ],
+)
+def test_load_invalid_oauth2_and_alerts_names_the_key(
+    tmp_path: Path, toml: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(write(tmp_path, toml), environ={})
+    assert str(caught.value) == message
