@@ -320,3 +320,17 @@ class Decision(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class OAuthToken(Base):
+    """The OAuth2 tokens of one mailbox account (`mailflow.auth`); never shown or logged."""
+
+    __tablename__ = "oauth_tokens"
+
+    account: Mapped[str] = mapped_column(String(320), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    access_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    refresh_token: Mapped[str] = mapped_column(Text, default="")
+    scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated, as OAuth2 writes them
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
