@@ -41,6 +41,7 @@ from mailflow.ledger import (
     sync_campaign,
 )
 from mailflow.ledger.models import InboundMessage, ServiceEvent
+from mailflow.ledger.tokens import credentials_for
 from mailflow.redact import redact
 from mailflow.sources import FetchedMessage, Source, open_source
 from mailflow.sources.base import source_key
@@ -127,8 +128,9 @@ def run_once(
     with ledger.transaction() as session:
         sync_campaign(session, settings.campaign)
     chunk_size = settings.imap.chunk_size
-    own = source if source is not None else open_source(settings.imap)
-    with own as mailbox:
+    if source is None:
+        source = open_source(settings.imap, credentials_for(settings, ledger, "imap"))
+    with source as mailbox:
         uidvalidity = mailbox.uidvalidity()
         with ledger.transaction() as session:
             after = cursor_for(session, mailbox.account, mailbox.folder, uidvalidity).last_uid

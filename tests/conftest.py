@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from support.pg import pg_url, postgres  # noqa: F401  (fixtures by name)
 from support.postfix import postfix_mta  # noqa: F401  (fixtures by name)
-from support.servers import Dovecot, Mailbox, dovecot, fresh_mailbox  # noqa: F401  (fixtures by name)
+from support.servers import (  # noqa: F401  (fixtures by name)
+    Dovecot,
+    Mailbox,
+    dovecot,
+    fresh_mailbox,
+    token_server,
+)
 from support.smtp_server import (  # noqa: F401  (pytest finds fixtures by name)
     auth_smtp_server,
     smtp_server,

@@ -54,10 +54,12 @@ from mailflow.answering.sinks import (
     SmtpServer,
     SmtpSink,
 )
+from mailflow.auth import Credentials
 from mailflow.config import Settings, SmtpSettings
-from mailflow.errors import ConfigError, DeliveryError, NotSentError
+from mailflow.errors import AuthError, ConfigError, DeliveryError, NotSentError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OutboxMail
+from mailflow.ledger.tokens import credentials_for
 from mailflow.redact import redact
 from mailflow.states import OutboxState, check
 
@@ -86,14 +88,27 @@ SENDING_LEASE = timedelta(minutes=10)
 BATCH_SIZE = 100
 
 
-def make_sink(smtp: SmtpSettings) -> Sink:
+def make_sink(smtp: SmtpSettings, credentials: Credentials | None = None) -> Sink:
     """The file sink when ``smtp.outdir`` is set, else SMTP as configured.
 
-    `ConfigError` when ``smtp.user`` is set without a password: sending without AUTH would only
+    ``credentials`` give the access tokens when ``smtp.auth`` is ``oauth2``. `ConfigError` when
+    ``smtp.user`` is set without a password (or tokens): sending without AUTH would only
     collect refusals and fail every mail for a reason that is not the mail's.
     """
     if smtp.outdir:
         return FileSink(Path(smtp.outdir))
+    if credentials is not None:
+        return SmtpSink(
+            SmtpServer(
+                host=smtp.host,
+                port=smtp.port,
+                security=smtp.security,
+                user=smtp.user,
+                bearer=credentials.token,
+                timeout=smtp.timeout_s,
+                ca_file=smtp.ca_file or None,
+            )
+        )
     if smtp.user and not smtp.password:
         raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
     for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
@@ -183,12 +198,14 @@ def flush(
     sink: Sink | None = None,
     now: datetime | None = None,
     ignore_schedule: bool = False,
+    credentials: Credentials | None = None,
 ) -> Delivery:
     """Deliver every due queued mail; returns counts of the outcomes (sent/retry/failed).
 
     Raises `NotSentError` (a `DeliveryError`) when the configuration cannot work (no password
     for ``smtp.user``, credentials refused, no STARTTLS); the claimed mail goes back to the queue
     untouched, its attempts not counted, the reason kept as its last error for `status`.
+    With ``smtp.auth = "oauth2"`` the tokens come from ``credentials``, else from the ledger.
     """
     counts = Delivery()
     own_sink = sink is None
@@ -206,9 +223,11 @@ def flush(
                 recorder = _Recorder(ledger, held, batch, settings.smtp, moment)
                 try:
                     if active is None:
-                        active = make_sink(settings.smtp)
+                        if credentials is None:
+                            credentials = credentials_for(settings, ledger, "smtp")
+                        active = make_sink(settings.smtp, credentials)
                     results = active.deliver([_envelope(mail) for mail in batch], recorder)
-                except (ConfigError, DeliveryError) as exc:
+                except (ConfigError, DeliveryError, AuthError) as exc:
                     # misconfiguration: nothing of it was tried
                     _release(ledger, held, batch, moment, redact(str(exc)))
                     raise NotSentError(len(batch), str(exc), permanent=True) from exc

@@ -8,6 +8,7 @@ handled mail; they never delete a member's mail and know nothing about the ledge
 
 from __future__ import annotations
 
+from mailflow.auth import Credentials
 from mailflow.config import ImapSettings
 from mailflow.sources.base import FetchedMessage, Source
 from mailflow.sources.imap import ImapSource
@@ -16,8 +17,11 @@ from mailflow.sources.maildir import MaildirSource
 __all__ = ["FetchedMessage", "ImapSource", "MaildirSource", "Source", "open_source"]
 
 
-def open_source(settings: ImapSettings) -> Source:
-    """The source the settings describe: a Maildir when ``imap.maildir`` is set, else IMAP."""
+def open_source(settings: ImapSettings, credentials: Credentials | None = None) -> Source:
+    """The source the settings describe: a Maildir when ``imap.maildir`` is set, else IMAP.
+
+    ``credentials`` give the access tokens when ``imap.auth`` is ``oauth2``.
+    """
     if settings.maildir:
         return MaildirSource(settings.maildir, account=settings.account)
-    return ImapSource(settings)
+    return ImapSource(settings, credentials)

@@ -27,8 +27,9 @@ from typing import Any
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import ImapToolsError, MailboxFolderSelectError, MailboxLoginError
 
+from mailflow.auth import Credentials, Responder, choose, oauthbearer
 from mailflow.config import ImapSettings
-from mailflow.errors import ConfigError, SourceError
+from mailflow.errors import AuthError, ConfigError, SourceError
 from mailflow.redact import redact
 from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage, in_arrival_order
 
@@ -76,8 +77,11 @@ class ImapSource:
 
     uses_uids = True
 
-    def __init__(self, settings: ImapSettings) -> None:
+    def __init__(self, settings: ImapSettings, credentials: Credentials | None = None) -> None:
+        if settings.auth == "oauth2" and credentials is None:
+            raise ConfigError("oauth2 sign-in needs a token store", key="imap.auth")
         self.settings = settings
+        self.credentials = credentials
         self.account = settings.account
         self.folder = settings.folder
         self._box: Any = None
@@ -113,7 +117,10 @@ class ImapSource:
         except CONNECTION_ERRORS as exc:
             raise SourceError(f"IMAP server {where}: cannot connect: {_describe(exc)}") from None
         try:
-            box.login(s.user, s.password.reveal(), initial_folder=None)
+            if self.credentials is not None:
+                self._oauth_login(box)
+            else:
+                box.login(s.user, s.password.reveal(), initial_folder=None)
         except MailboxLoginError:
             _quietly_logout(box)
             # Never include the server's reply verbatim: some servers echo the credentials.
@@ -129,8 +136,38 @@ class ImapSource:
         except CONNECTION_ERRORS as exc:
             _quietly_logout(box)
             raise SourceError(f"IMAP server {where}: login failed: {_describe(exc)}") from None
+        except AuthError:  # no token to be had: the message says what a person must do
+            _quietly_logout(box)
+            raise
         self._box = box
         self._select()
+
+    def _oauth_login(self, box: Any) -> None:
+        """Log in with an access token; once more with a new one if the server refuses it.
+
+        A token that looked valid may have been revoked early, or the clocks disagree; only a
+        second refusal, with a token fresh from the provider, is reported. `AuthError` (no token
+        to be had) goes to the caller as it is: it says what a person must do.
+        """
+        assert self.credentials is not None
+        s = self.settings
+        mechanism = choose(" ".join(box.client.capabilities))
+        for fresh in (False, True):
+            token = self.credentials.token(fresh=fresh)
+            try:
+                if mechanism == "XOAUTH2":
+                    box.xoauth2(s.user, token, initial_folder=None)
+                else:
+                    answer = Responder(oauthbearer(s.user, token, s.host, s.port))
+                    result = box.client.authenticate(mechanism, answer)
+                    box.login_result = result
+                return
+            except (MailboxLoginError, imaplib.IMAP4.error):
+                if fresh:
+                    raise MailboxLoginError(
+                        command_result=("NO", [b"token refused"]), expected="OK"
+                    ) from None
+                log.info("IMAP server refused the access token for %s; trying a new one", s.user)
 
     def close(self) -> None:
         box, self._box = self._box, None

@@ -3,7 +3,11 @@
 `Dovecot.start(folder)` writes a dovecot.conf (no TLS, plaintext auth, a passwd-file with {PLAIN}
 passwords, a static userdb running as nobody, Maildir storage), starts ``dovecot -c FILE`` and
 waits for its ports; `add_user` creates accounts while it runs; every account also takes
-`SHARED_PASSWORD`. The pytest fixtures over it are in ``tests/support/servers.py``.
+`SHARED_PASSWORD`. Given the introspection endpoint of an OAuth2 token server, it also accepts
+access tokens (XOAUTH2 and OAUTHBEARER, through its ``oauth2`` passdb, which asks that endpoint
+whether a token is active and whose it is) and opens its authentication service on a loopback
+port (`auth_port`) for Postfix's SMTP AUTH. The pytest fixtures over it are in
+``tests/support/servers.py``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,32 @@ def wait_for_port(port: int, timeout: float = 20.0) -> None:
 #: A password every account takes (tests make accounts without adding them to the passwd-file).
 SHARED_PASSWORD = "s3cret-imap"
 
+#: Added to `CONFIG` when a token server is given: OAuth2 logins and the auth service for Postfix.
+OAUTH2_CONFIG = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/dovecot-oauth2.conf.ext
+}}
+service auth {{
+  inet_listener auth-postfix {{
+    address = 127.0.0.1
+    port = {auth_port}
+  }}
+}}
+"""
+
+#: Dovecot's oauth2 passdb settings: ask the token server whether a token is active, and whose.
+OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = email
+active_attribute = active
+active_value = true
+"""
+
 CONFIG = """\
 protocols = imap lmtp
 listen = 127.0.0.1
@@ -69,17 +99,20 @@ protocol imap {{
 }}
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {base}/users
 }}
 # Accounts made while Dovecot runs: the passwd-file above is re-read only when its mtime changes
 # (whole seconds), so users added within one second could be missed; this one covers them all.
 passdb {{
   driver = static
+  mechanisms = plain login
   args = password={shared_password}
 }}
 userdb {{
   driver = static
-  args = uid=nobody gid=nogroup home={base}/home/%u
+  # Every user exists (LMTP asks); the passdbs, each for its own mechanisms, decide logins.
+  args = uid=nobody gid=nogroup home={base}/home/%u allow_all_users=yes
 }}
 service imap-login {{
   chroot =
@@ -100,8 +133,13 @@ service lmtp {{
     mode = 0666
   }}
 }}
+# No growing delay after failed logins (Dovecot's authentication penalty): tests that expect a
+# refusal would otherwise slow down every later login from 127.0.0.1 by up to 15 s.
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service stats {{
   unix_listener stats-writer {{
@@ -122,9 +160,10 @@ class Dovecot:
     imap_port: int
     lmtp_port: int
     config: Path
+    auth_port: int = 0  # Dovecot's auth service for Postfix; 0 without a token server
 
     @classmethod
-    def start(cls, base: Path) -> Dovecot:
+    def start(cls, base: Path, *, introspection_url: str = "") -> Dovecot:
         base.mkdir(parents=True, exist_ok=True)
         for sub in ("run", "state", "mail", "home"):
             (base / sub).mkdir(exist_ok=True)
@@ -133,16 +172,22 @@ class Dovecot:
             shutil.chown(base / sub, "nobody", "nogroup")
         (base / "users").write_text("")
         imap_port, lmtp_port = free_port(), free_port()
+        auth_port = free_port() if introspection_url else 0
         config = base / "dovecot.conf"
-        config.write_text(
-            CONFIG.format(
-                base=base,
-                imap_port=imap_port,
-                lmtp_port=lmtp_port,
-                shared_password=SHARED_PASSWORD,
-            )
+        text = CONFIG.format(
+            base=base,
+            imap_port=imap_port,
+            lmtp_port=lmtp_port,
+            shared_password=SHARED_PASSWORD,
         )
-        server = cls(base=base, imap_port=imap_port, lmtp_port=lmtp_port, config=config)
+        if introspection_url:
+            text += OAUTH2_CONFIG.format(base=base, auth_port=auth_port)
+            args = base / "dovecot-oauth2.conf.ext"
+            args.write_text(OAUTH2_ARGS.format(introspection_url=introspection_url))
+        config.write_text(text)
+        server = cls(
+            base=base, imap_port=imap_port, lmtp_port=lmtp_port, config=config, auth_port=auth_port
+        )
         server._launch()
         try:
             wait_for_port(imap_port)
@@ -178,6 +223,16 @@ class Dovecot:
         self.stop()
         self._launch()
         wait_for_port(self.imap_port)
+
+    def kick(self, user: str) -> None:
+        """End every IMAP session of ``user`` (as Exchange does when a session's token expires)."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.config), "kick", user],
+            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def add_user(self, user: str, password: str = "secret") -> None:
         with (self.base / "users").open("a") as users:

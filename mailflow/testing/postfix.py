@@ -64,6 +64,12 @@ maximal_queue_lifetime = 1h
 bounce_queue_lifetime = 1h
 """
 )
+#: Added to `MAIN_CF` for SMTP AUTH through Dovecot (mail from mynetworks needs none).
+SASL_CF = """
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = inet:127.0.0.1:{sasl_port}
+"""
 
 
 def postfix_available() -> str | None:
@@ -154,6 +160,7 @@ class Postfix:
         domains: Sequence[str],
         lmtp_port: int,
         smtp_port: int | None = None,
+        sasl_port: int = 0,
     ) -> Postfix:
         reason = postfix_available()
         if reason:
@@ -166,9 +173,10 @@ class Postfix:
         saved = {name: _backup(name) for name in ("main.cf", "master.cf")}
         original_master = (saved["master.cf"] or b"").decode()
         try:
-            (ETC / "main.cf").write_text(
-                MAIN_CF.format(domains=" ".join(domains), lmtp_port=lmtp_port, base=base)
-            )
+            main = MAIN_CF.format(domains=" ".join(domains), lmtp_port=lmtp_port, base=base)
+            if sasl_port:
+                main += SASL_CF.format(sasl_port=sasl_port)
+            (ETC / "main.cf").write_text(main)
             (ETC / "master.cf").write_text(master_cf(original_master, port))
             (base / "aliases").write_text("postmaster: root\n")
             subprocess.run(["newaliases"], check=True, capture_output=True)

@@ -3,6 +3,8 @@
 - `servers` — Dovecot (IMAP + LMTP) from a config of its own; `pg` — a PostgreSQL cluster;
   `postfix` — Postfix as a loopback MTA; `smtp_server` — an in-process aiosmtpd server that can
   fail, drop and hang up on command; `tls_servers` — the same behind TLS with a private CA;
+- `oauth_server` — an OAuth2 token server (discovery, token, device code, introspection) that
+  Dovecot and mailflow both ask; `mail` — mail to put in a mailbox or send, and reading it back;
 - `settings` — mailflow settings pointed at those servers.
 
 Fixtures are made visible to every test by ``tests/conftest.py``; tests import classes and helpers

@@ -4,7 +4,8 @@ Make ``postfix_mta`` visible from ``tests/conftest.py`` next to ``dovecot``::
 
     from support.postfix import postfix_mta  # noqa: F401  (pytest finds fixtures by name)
 
-It is session-scoped, depends on the ``dovecot`` fixture and delivers for ``DOMAINS``; a test sends
+It is session-scoped, depends on the ``dovecot`` fixture (whose auth service takes its SMTP AUTH,
+XOAUTH2 and OAUTHBEARER included) and delivers for ``DOMAINS``; a test sends
 to ``postfix_mta.host``/``postfix_mta.smtp_port`` and reads the mail back from Dovecot over IMAP.
 """
 
@@ -28,5 +29,7 @@ def postfix_mta(dovecot: Dovecot, tmp_path_factory: pytest.TempPathFactory) -> I
     if reason:
         pytest.skip(reason)
     base = Path(tmp_path_factory.mktemp("postfix", numbered=True))
-    with Postfix.start(base, domains=DOMAINS, lmtp_port=dovecot.lmtp_port) as server:
+    with Postfix.start(
+        base, domains=DOMAINS, lmtp_port=dovecot.lmtp_port, sasl_port=dovecot.auth_port
+    ) as server:
         yield server

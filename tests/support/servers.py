@@ -1,7 +1,8 @@
 """The pytest fixtures over a real Dovecot on loopback (`mailflow.testing.dovecot`).
 
-The `dovecot` fixture is session-scoped; tests isolate themselves by using their own user
-(`fresh_mailbox`).
+The `dovecot` fixture is session-scoped, with the session's OAuth2 `token_server`
+(`support.oauth_server`) behind its oauth2 passdb; tests isolate themselves by using their own
+user (`fresh_mailbox`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from mailflow.testing.dovecot import (
     free_port,
     wait_for_port,
 )
+from support.oauth_server import TokenServer
+from support.oauth_server import serve as serve_tokens
 
 __all__ = [
     "SHARED_PASSWORD",
@@ -31,19 +34,26 @@ __all__ = [
     "dovecot_available",
     "free_port",
     "fresh_mailbox",
+    "token_server",
     "wait_for_port",
 ]
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
+def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenServer]:
+    """The session's OAuth2 token server on loopback (`support.oauth_server`)."""
+    yield from serve_tokens(tmp_path_factory.mktemp("oauth"))
+
+
+@pytest.fixture(scope="session")
+def dovecot(token_server: TokenServer) -> Iterator[Dovecot]:
     reason = dovecot_available()
     if reason:
         pytest.skip(reason)
     # Not under pytest's tmp folder: that is mode 0700 and Dovecot's unprivileged processes
     # must reach the passwd-file and mail. Short paths also suit Dovecot's unix sockets.
     base = Path(tempfile.mkdtemp(prefix="mailflow-dovecot-"))
-    server = Dovecot.start(base)
+    server = Dovecot.start(base, introspection_url=token_server.introspection_url)
     yield server
     server.stop()
     shutil.rmtree(base, ignore_errors=True)

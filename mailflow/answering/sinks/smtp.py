@@ -43,7 +43,7 @@ import contextlib
 import logging
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -59,8 +59,9 @@ from mailflow.answering.sinks.base import (
     uniform,
     wire_format,
 )
+from mailflow.auth import Responder, choose, oauthbearer, xoauth2
 from mailflow.config import SECURITY_MODES, is_loopback
-from mailflow.errors import DeliveryError
+from mailflow.errors import AuthError, DeliveryError
 from mailflow.redact import redact, register
 
 __all__ = ["SmtpServer", "SmtpSink"]
@@ -86,6 +87,8 @@ class SmtpServer:
     timeout: float = 30.0
     ca_file: str | None = None
     local_hostname: str | None = None
+    #: With OAuth2: gives an access token for ``user`` (a new one when called with fresh=True).
+    bearer: Callable[..., str] | None = None
 
     def __repr__(self) -> str:  # keep the password out of logs and tracebacks
         return (
@@ -325,8 +328,14 @@ class SmtpSink:
                     )
                 conn.starttls(context=self._context)
                 conn.ehlo()
-            if s.user:
+            if s.user and s.bearer is not None:
+                self._oauth_login(conn)
+            elif s.user:
                 self._login(conn)
+        except AuthError as exc:  # no token to be had: a person must act, or the provider is down
+            if conn is not None:
+                conn.close()
+            raise _ConnectionFailed(str(exc), misconfigured=exc.signin_needed) from exc
         except _ConnectionFailed:
             if conn is not None:
                 conn.close()
@@ -378,6 +387,37 @@ class SmtpSink:
             if isinstance(exc, smtplib.SMTPServerDisconnected):
                 raise
             raise _ConnectionFailed(f"{self._where}: AUTH: {exc}", misconfigured=True) from exc
+
+    def _oauth_login(self, conn: smtplib.SMTP) -> None:
+        """AUTH with an access token; once more with a new token if the server refuses it."""
+        s = self._settings
+        assert s.user is not None and s.bearer is not None
+        mechanism = choose(conn.esmtp_features.get("auth", ""))
+        for fresh in (False, True):
+            token = s.bearer(fresh=fresh)
+            if mechanism == "XOAUTH2":
+                initial = xoauth2(s.user, token)
+            else:
+                initial = oauthbearer(s.user, token, s.host, s.port)
+            log.debug("AUTH %s as %s", mechanism, s.user)
+            try:
+                conn.auth(mechanism, Responder(initial), initial_response_ok=True)
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                if fresh or outcome_for(exc.smtp_code) is Outcome.RETRY:
+                    raise _ConnectionFailed(
+                        f"{self._where} refused the access token of {s.user}: "
+                        f"{exc.smtp_code} {reply_text(exc.smtp_error)}",
+                        code=exc.smtp_code,
+                        misconfigured=outcome_for(exc.smtp_code) is not Outcome.RETRY,
+                    ) from exc
+                log.info("%s refused the access token; trying a new one", self._where)
+            except smtplib.SMTPException as exc:
+                if isinstance(exc, smtplib.SMTPServerDisconnected):
+                    raise
+                raise _ConnectionFailed(
+                    f"{self._where}: AUTH {mechanism}: {exc}", misconfigured=True
+                ) from exc
 
     def _mail_options(self, conn: smtplib.SMTP, envelope: Envelope, data: bytes) -> list[str] | str:
         """ESMTP options for MAIL FROM, or an explanation why the mail cannot be sent here."""
