@@ -12,7 +12,7 @@ sits above this layer and takes `settings` and `ledger()` from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,17 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from mailflow import accounts, browse, campaign, decisions, members, pipeline, submissions, views
+from mailflow import (
+    accounts,
+    browse,
+    campaign,
+    decisions,
+    members,
+    pipeline,
+    signin,
+    submissions,
+    views,
+)
 from mailflow.answering import outbox
 from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
@@ -66,6 +76,19 @@ class App:
     def ledger_url(self) -> str:
         """The ledger's URL with any password hidden, for messages."""
         return self.ledger(check_schema=False).safe_url
+
+    # -- signing the mailbox in (OAuth2) ----------------------------------------------------------
+    def auth_login(self, show: Callable[[str], None]) -> list[signin.SignInState]:
+        """Sign the OAuth2 accounts in (``show`` prints where to); returns their state."""
+        return signin.login(self.settings, self.ledger(), show)
+
+    def auth_state(self) -> list[signin.SignInState]:
+        """Each OAuth2 account's sign-in as the ledger knows it."""
+        return signin.state(self.settings, self.ledger())
+
+    def auth_logout(self) -> list[str]:
+        """Forget the OAuth2 tokens; returns the accounts that had some."""
+        return signin.logout(self.settings, self.ledger())
 
     # -- members --------------------------------------------------------------------------------
     def import_members(

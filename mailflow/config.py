@@ -522,6 +522,7 @@ folder = "INBOX"
 processed_folder = ""                   # optional: move handled mail here after it is recorded
 # maildir = "path/to/Maildir"           # set: read this local Maildir instead of an IMAP server
 # password_command = "pass show mailflow/imap"
+# auth = "password"                     # password | oauth2 (Microsoft 365, Google: see [oauth2])
 # ca_file = ""                          # extra CA certificates for a private server
 # workers = 0                           # processes reading a large poll's mail; 0: one per core
 
@@ -531,6 +532,7 @@ port = 587
 security = "starttls"                   # ssl | starttls | none
 user = "wsis@association.example"
 from = "WSIS coordinator <wsis@association.example>"
+# auth = "password"                     # password | oauth2
 # reply_to = ""                         # where members' answers go; unset: the From address
 # outdir = "outbox/"                    # set: write .eml files here instead of sending
 
@@ -549,4 +551,22 @@ note_max_words = 40                     # a shorter reply with no contribution i
 [security]
 trusted_authserv_ids = []               # authserv-id your own MTA stamps in Authentication-Results
 max_auto_replies_per_day = 5            # loop breaker: automatic mails per address per day
+
+# [oauth2]                              # when imap.auth or smtp.auth is "oauth2"; then
+#                                       # `mailflow auth login` (see the README for the
+#                                       # registration at Microsoft or Google)
+# provider = "microsoft"                # microsoft | google | generic
+# flow = "app"                          # app: no person signs in; device: a device code
+#                                       # (microsoft, generic); installed: a browser (google)
+# tenant = "contoso.onmicrosoft.com"    # microsoft: directory (tenant) ID or domain
+# client_id = ""
+# secret_command = "pass show mailflow/oauth2"   # or MAILFLOW_OAUTH2_CLIENT_SECRET
+# service_account_file = ""             # google, flow app: the service account's JSON key
+# scopes = []                           # empty: what IMAP and SMTP need at the provider
+# token_url = ""                        # generic: the token endpoint
+# device_url = ""                       # generic: the device authorization endpoint
+
+# [alerts]                              # `mailflow serve` mails when mail stops flowing
+# to = "coordinator@association.example"
+# after_minutes = 30                    # how long a failure lasts before the alert
 """

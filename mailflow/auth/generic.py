@@ -114,6 +114,7 @@ class GenericProvider:
                     self.token_url,
                     device_code=flow["device_code"],
                     include_client_id=True,
+                    client_secret=self.settings.client_secret.reveal() or None,
                     timeout=self.settings.timeout_s,
                     verify=self.session.verify,
                 )

@@ -14,6 +14,7 @@ mailflow's clock decides when to refresh.
 from __future__ import annotations
 
 import json
+import webbrowser
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,23 @@ SCOPES = ("https://mail.google.com/",)
 TOKEN_URL = "https://oauth2.googleapis.com/token"
 AUTH_URL = "https://accounts.google.com/o/oauth2/auth"
 LABEL = "Google"
+_SHOW_BROWSER = "mailflow-show-address"
+
+
+class _Show(webbrowser.BaseBrowser):
+    """A `webbrowser` controller that shows the sign-in address instead of opening it."""
+
+    def __init__(self, show: Callable[[str], None], account: str) -> None:
+        super().__init__(_SHOW_BROWSER)
+        self._show = show
+        self._account = account
+
+    def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+        self._show(
+            f"To sign in, open this address in a browser on this machine and sign in as "
+            f"{self._account}: {url}"
+        )
+        return True
 
 
 class GoogleProvider:
@@ -97,13 +115,16 @@ class GoogleProvider:
             # requests would let REQUESTS_CA_BUNDLE override the session's own CA file.
             flow.oauth2session.verify = self.settings.ca_file
             flow.oauth2session.trust_env = False
-        show(f"Sign in as {self.account} in a browser on this machine.")
+        # google-auth-oauthlib hands the address to a browser; this "browser" shows it instead,
+        # so the person can open it wherever they like (the redirect comes back to this machine).
+        webbrowser.register(_SHOW_BROWSER, None, _Show(show, self.account))
         try:
             creds = flow.run_local_server(
                 host="127.0.0.1",
                 port=0,
-                open_browser=False,
-                authorization_prompt_message="Open this address: {url}",
+                open_browser=True,
+                browser=_SHOW_BROWSER,
+                authorization_prompt_message="",
                 success_message="mailflow is signed in; you can close this window.",
                 timeout_seconds=600,
                 login_hint=self.account,

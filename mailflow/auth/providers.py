@@ -11,7 +11,7 @@ print a token or a secret, and they keep no tokens themselves: `mailflow.auth.to
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 import requests
 
@@ -43,18 +43,19 @@ class TimedSession(requests.Session):
 def refused(label: str, account: str, error: str, description: str, *, app: bool) -> AuthError:
     """The `AuthError` for a token endpoint's ``error`` (description shortened, never a token)."""
     said = f"{error}: {description.strip().splitlines()[0][:200]}" if description else error
+    if app or error in APP_ERRORS:
+        # An app flow has no person's grant to lose: whatever was refused is the registration.
+        return AuthError(
+            f"{label} refused mailflow's app registration ({said}); check oauth2.client_id, "
+            "the client secret (MAILFLOW_OAUTH2_CLIENT_SECRET or oauth2.secret_command) or "
+            "the service account key, and the permissions granted to the app",
+            signin_needed=True,
+        )
     if error in SIGNIN_ERRORS:
         return AuthError(
             f"the sign-in to {account} at {label} is no longer valid (it was revoked, expired "
             f"or the password changed; {label} says {said}); a person must sign in again: "
             "run `mailflow auth login`",
-            signin_needed=True,
-        )
-    if error in APP_ERRORS or app:
-        return AuthError(
-            f"{label} refused mailflow's app registration ({said}); check oauth2.client_id, "
-            "the client secret (MAILFLOW_OAUTH2_CLIENT_SECRET or oauth2.secret_command) and the "
-            "permissions granted to the app",
             signin_needed=True,
         )
     return AuthError(f"{label} did not give a token for {account} ({said})")
@@ -81,7 +82,8 @@ class SignInProvider(Provider, Protocol):
         ...
 
 
-def can_sign_in(provider: Provider) -> bool:
+def can_sign_in(provider: Provider) -> TypeGuard[SignInProvider]:
+    """Whether a person signs in to this provider (device code or browser), not the app."""
     return provider.needs_signin and callable(getattr(provider, "sign_in", None))
 
 

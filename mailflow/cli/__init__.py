@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from mailflow import collector, logs
+from mailflow.cli.auth import auth
 from mailflow.cli.campaign import call, compile_command, remind, send_report
 from mailflow.cli.common import (
     CONFIG_KEY,
@@ -232,6 +233,7 @@ for _command in (
     export,
     reprocess,
     web,
+    auth,
 ):
     main.add_command(_command)
 

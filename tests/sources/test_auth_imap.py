@@ -124,6 +124,6 @@ def test_poll_wrong_client_secret_says_what_to_check(
     assert str(caught.value) == (
         "Microsoft refused mailflow's app registration (invalid_client: AADSTS7000215: Invalid "
         "client secret provided.); check oauth2.client_id, the client secret "
-        "(MAILFLOW_OAUTH2_CLIENT_SECRET or oauth2.secret_command) and the permissions granted "
-        "to the app"
+        "(MAILFLOW_OAUTH2_CLIENT_SECRET or oauth2.secret_command) or the service account key, "
+        "and the permissions granted to the app"
     )

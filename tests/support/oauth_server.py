@@ -362,7 +362,10 @@ def _service_account(server: TokenServer, assertion: str) -> tuple[int, dict[str
     try:
         issuer = jwt.decode(assertion, options={"verify_signature": False})["iss"]
         key = server.service_keys[issuer]
-        claims = jwt.decode(assertion, key, algorithms=["RS256"], audience=f"{server.url}/token")
+        # google-auth addresses the assertion to Google's token endpoint whatever token_uri is.
+        claims = jwt.decode(
+            assertion, key, algorithms=["RS256"], audience="https://oauth2.googleapis.com/token"
+        )
     except (jwt.PyJWTError, KeyError) as exc:
         return _error("invalid_grant", f"bad assertion: {exc.__class__.__name__}")
     grant = Grant(claims.get("sub", ""), issuer, claims.get("scope", ""))

@@ -1,0 +1,124 @@
+"""`mailflow auth login|status|logout` against the token server on loopback and Dovecot."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from support.oauth_server import TokenServer
+from support.servers import Mailbox
+
+from mailflow.cli import main
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture
+def workspace(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_mailbox: Mailbox,
+    token_server: TokenServer,
+) -> Path:
+    """A config reading ``fresh_mailbox`` with Microsoft device-code sign-in, and a ledger."""
+    client_id = f"cli-{uuid.uuid4().hex[:8]}"
+    token_server.add_client(client_id)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MAILFLOW_CONFIG", raising=False)
+    (tmp_path / "mailflow.toml").write_text(
+        f"""\
+[ledger]
+url = "sqlite:///ledger.sqlite3"
+[imap]
+host = "127.0.0.1"
+port = {fresh_mailbox.server.imap_port}
+security = "none"
+user = "{fresh_mailbox.user}"
+auth = "oauth2"
+[smtp]
+from = "WSIS coordinator <{fresh_mailbox.user}>"
+outdir = "sent"
+[oauth2]
+provider = "microsoft"
+flow = "device"
+client_id = "{client_id}"
+authority = "{token_server.authority()}"
+ca_file = "{token_server.ca_file}"
+"""
+    )
+    assert run("init").exit_code == 0
+    return tmp_path
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def approve_when_asked(server: TokenServer, user: str) -> threading.Thread:
+    """The person: waits for the device code `auth login` shows, then signs in as ``user``."""
+
+    def person() -> None:
+        for _ in range(200):
+            if server.pending_user_codes():
+                server.approve(user)
+                return
+            threading.Event().wait(0.05)
+
+    thread = threading.Thread(target=person)
+    thread.start()
+    return thread
+
+
+def test_auth_login_by_device_code_then_status_and_logout(
+    workspace: Path, fresh_mailbox: Mailbox, token_server: TokenServer
+) -> None:
+    person = approve_when_asked(token_server, fresh_mailbox.user)
+    login = run("auth", "login")
+    person.join()
+
+    assert login.exit_code == 0, login.output
+    shown, _, rest = login.output.partition("\n")
+    assert shown.startswith(f"To sign in, open {token_server.url}/device in a browser and enter")
+    assert rest.startswith(f"{fresh_mailbox.user}: microsoft (device), signed in; scopes ")
+    [state] = json.loads(run("auth", "status", "--json").output)
+    assert (state["account"], state["signed_in"], state["scopes"]) == (
+        fresh_mailbox.user,
+        True,
+        [
+            "https://outlook.office.com/IMAP.AccessAsUser.All",
+            "https://outlook.office.com/SMTP.Send",
+            "offline_access",  # msal asks for these three itself
+            "openid",
+            "profile",
+        ],
+    )
+    assert run("poll", "--no-send").exit_code == 0
+    assert run("auth", "logout").output == f"signed out: {fresh_mailbox.user}\n"
+    assert run("auth", "status").output == (
+        f"{fresh_mailbox.user}: microsoft (device), not signed in: run `mailflow auth login`\n"
+    )
+
+
+def test_poll_after_logout_fails_with_the_fix(workspace: Path, fresh_mailbox: Mailbox) -> None:
+    result = run("poll", "--no-send")
+
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: nobody has signed in to {fresh_mailbox.user} yet: run `mailflow auth login`\n"
+    )
+
+
+def test_output_never_shows_a_token(
+    workspace: Path, fresh_mailbox: Mailbox, token_server: TokenServer
+) -> None:
+    person = approve_when_asked(token_server, fresh_mailbox.user)
+    output = run("auth", "login").output + run("auth", "status", "--json").output
+    person.join()
+
+    [refresh] = token_server.refresh_tokens_of(fresh_mailbox.user)
+    assert refresh not in output
+    assert "at-" not in output
