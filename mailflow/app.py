@@ -32,6 +32,7 @@ from mailflow import (
     submissions,
     views,
 )
+from mailflow.alerts import Alerts
 from mailflow.answering import outbox
 from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
@@ -182,7 +183,9 @@ class App:
             row = views.find_campaign(session, self.settings)
             changed = campaign.changed_since_sent(session, row.id) if row is not None else []
             data["report"]["changed_since_sent"] = len(changed)
-            return data
+        data["signin"] = [state.as_dict() for state in signin.state(self.settings, self.ledger())]
+        data["alerts"] = Alerts(self.settings, self.ledger()).open_incidents()
+        return data
 
     def submissions(
         self, *, status: str | None = None, history: bool = False

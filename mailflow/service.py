@@ -37,10 +37,13 @@ from types import FrameType
 from sqlalchemy.engine import make_url
 
 from mailflow import pipeline
+from mailflow.alerts import Alerts, needs_a_person
 from mailflow.answering import outbox
+from mailflow.auth import Clock, utc_now
 from mailflow.config import Settings
 from mailflow.errors import MailflowError, SourceError
 from mailflow.ledger import Ledger
+from mailflow.ledger.tokens import credentials_for
 from mailflow.sources import ImapSource, Source, open_source
 from mailflow.sources.base import FetchedMessage
 
@@ -152,19 +155,21 @@ def serve(
     stop: threading.Event | None = None,
     timings: Timings | None = None,
     use_idle: bool = True,
+    clock: Clock = utc_now,
 ) -> None:
     """Run passes until ``stop`` is set (or, without one, until SIGTERM/SIGINT); then return.
 
     Raises `MailflowError` only before it starts (another `serve` holds the SQLite ledger);
     errors while running are logged, recorded for ``status`` and retried with backoff.
+    ``clock`` is the wall clock of OAuth2 token expiry and of alerts (a test's runs faster).
     """
     if stop is None:
         own = threading.Event()
         with stop_on_signals(own):
-            serve(settings, ledger, stop=own, timings=timings, use_idle=use_idle)
+            serve(settings, ledger, stop=own, timings=timings, use_idle=use_idle, clock=clock)
         return
     with instance_lock(ledger):
-        _Service(settings, ledger, stop, timings or Timings(), use_idle).run()
+        _Service(settings, ledger, stop, timings or Timings(), use_idle, clock).run()
 
 
 class _Service:
@@ -175,6 +180,7 @@ class _Service:
         stop: threading.Event,
         timings: Timings,
         use_idle: bool,
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
         self.ledger = ledger
@@ -185,6 +191,10 @@ class _Service:
         self.idle = False  # the open connection is IMAP with IDLE
         self.last_flush = float("-inf")
         self.connected_at: float | None = None
+        # OAuth2 tokens (when imap.auth / smtp.auth say so) and alerts: see mailflow.alerts.
+        self.imap_credentials = credentials_for(settings, ledger, "imap", clock=clock)
+        self.smtp_credentials = credentials_for(settings, ledger, "smtp", clock=clock)
+        self.alerts = Alerts(settings, ledger, credentials=self.smtp_credentials, clock=clock)
 
     def connected_for(self) -> float:
         """Seconds the current connection has been up (0 when there is none)."""
@@ -204,6 +214,7 @@ class _Service:
                 try:
                     self._connect()
                     self._pass()
+                    self.alerts.succeeded("fetch")
                     if self.stop.is_set():
                         break
                     self._flush()
@@ -216,12 +227,16 @@ class _Service:
                     lived = self.connected_for()
                     failures = 1 if lived > self.timings.backoff_max_s else failures + 1
                     self._disconnect()
-                    # A refused login or an untrusted certificate needs a person: retry slowly.
-                    hopeless = isinstance(exc, SourceError) and not exc.retryable
+                    # A refused login, a lost sign-in or an untrusted certificate needs a person:
+                    # retry slowly.
+                    hopeless = needs_a_person(exc) or (
+                        isinstance(exc, SourceError) and not exc.retryable
+                    )
                     delay = backoff_delay(failures if not hopeless else 64, self.timings)
                     level = logging.ERROR if hopeless else logging.WARNING
                     log.log(level, "%s: %s; retrying in %.0f s", _name(exc), exc, delay)
                     pipeline.note_error(self.ledger, exc)
+                    self.alerts.failed("fetch", exc)
                     self.stop.wait(delay)
                 except Exception as exc:  # a bug: say so, and let the supervisor restart us
                     log.exception("unexpected error; stopping")
@@ -235,7 +250,7 @@ class _Service:
     def _connect(self) -> None:
         if self.source is not None:
             return
-        source = open_source(self.settings.imap)
+        source = open_source(self.settings.imap, self.imap_credentials)
         source.__enter__()
         self.source = source
         if isinstance(source, ImapSource):
@@ -279,11 +294,13 @@ class _Service:
         """Deliver due outbox mail; a delivery problem never touches the mailbox connection."""
         self.last_flush = time.monotonic()
         try:
-            counts = outbox.flush(self.settings, self.ledger)
+            counts = outbox.flush(self.settings, self.ledger, credentials=self.smtp_credentials)
         except RETRYABLE as exc:
             log.warning("outbox: %s: %s", _name(exc), exc)
             pipeline.note_error(self.ledger, exc)
+            self.alerts.failed("send", exc)
             return
+        self.alerts.delivered(counts)
         if counts:
             text = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
             log.info("outbox: %s", text, extra={"outbox": counts})

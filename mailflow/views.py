@@ -228,6 +228,8 @@ def status(session: Session, settings: Settings, *, now: datetime | None = None)
             "last_poll_summary": last_poll.detail if last_poll else None,
             "last_error": last_error.detail if last_error else None,
             "last_error_at": iso(last_error.at) if last_error else None,
+            # The last successful fetch (a poll or a pass of serve).
+            "last_fetch": iso(last_poll.at) if last_poll else None,
             "last_send": iso(session.scalar(select(func.max(OutboxMail.sent_at)))),
         },
         "delivery_error": _delivery_error(session),

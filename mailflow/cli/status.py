@@ -126,6 +126,14 @@ def print_status(data: dict[str, Any]) -> None:
         d = data["delivery_error"]
         head("Mail waiting after a delivery error", d["mails"])
         out(f"  [yellow]{escape(d['error'])}[/yellow] (at {_when(d['at'])})")
+    for alert in data.get("alerts", []):
+        what = "read the mailbox" if alert["kind"] == "fetch" else "send mail"
+        head(f"Mail stopped flowing — cannot {what}", 1)
+        out(f"  [red]{escape(alert['error'])}[/red] (since {_when(alert['since'])})")
+    for state in data.get("signin", []):
+        if not state["signed_in"]:
+            head("Mailbox not signed in", 1)
+            out(f"  {escape(state['account'])}: [cyan]mailflow auth login[/cyan]")
     svc = data["service"]
     if svc["last_error"]:
         head("Last error", 1)
@@ -139,3 +147,9 @@ def print_status(data: dict[str, Any]) -> None:
         out(f"  {section}: {counts or 'none'}")
     out(f"  last poll: {_when(svc['last_poll'])}  {escape(svc['last_poll_summary'] or '')}")
     out(f"  last mail sent: {_when(svc.get('last_send'))}")
+    for state in data.get("signin", []):
+        if state["signed_in"]:
+            out(
+                f"  {escape(state['account'])}: signed in ({state['provider']}), access token "
+                f"valid until {_when(state['expires_at'])}"
+            )

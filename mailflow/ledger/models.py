@@ -334,3 +334,26 @@ class OAuthToken(Base):
     refresh_token: Mapped[str] = mapped_column(Text, default="")
     scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated, as OAuth2 writes them
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Incident(Base):
+    """A stretch of time during which mail stopped flowing, for `mailflow.alerts`.
+
+    ``kind`` is ``fetch`` (the mailbox could not be read) or ``send`` (mail could not be sent);
+    at most one of each kind is open (``resolved_at`` is None). ``alerted_at`` is when the alert
+    mail left, ``resolved_mailed_at`` when the one saying it works again did.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_kind_resolved_at", "kind", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    error: Mapped[str] = mapped_column(Text, default="")
+    signin_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    mail_error: Mapped[str] = mapped_column(Text, default="")  # why the last alert mail failed

@@ -19,8 +19,7 @@ from support.servers import Mailbox
 from support.settings import oauth_settings
 
 from mailflow.answering import outbox
-from mailflow.answering.sinks import Outcome, SmtpSink
-from mailflow.answering.sinks import SmtpSettings as SinkSettings
+from mailflow.answering.sinks import Outcome, SmtpServer, SmtpSink
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import DeliveryError
 from mailflow.ledger import Ledger
@@ -93,7 +92,7 @@ def test_sink_xoauth2_token_refused_is_replaced_once(
     token_server.expire_access_tokens(fresh_mailbox.user)  # the stored one is refused now
     before = token_server.requests["client_credentials"]
     sink = SmtpSink(
-        SinkSettings(
+        SmtpServer(
             postfix_mta.host,
             postfix_mta.smtp_port,
             "none",

@@ -24,6 +24,7 @@ import pytest
 from imap_tools import MailBoxUnencrypted
 from sqlalchemy import select
 from support.servers import SHARED_PASSWORD, Dovecot, Mailbox, dovecot_available, free_port
+from support.serving import DEADLINE_S, FAST, Running, wait_until
 from support.settings import imap_settings
 
 from mailflow import logs, service
@@ -32,26 +33,6 @@ from mailflow.config import LedgerSettings, Settings
 from mailflow.errors import MailflowError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OutboxMail, ServiceEvent
-
-#: Short waits so a test sees every branch of the loop within seconds.
-FAST = service.Timings(
-    idle_max_s=5.0,
-    check_s=0.1,
-    full_pass_s=60.0,
-    flush_s=0.5,
-    backoff_min_s=0.1,
-    backoff_max_s=0.5,
-)
-#: Generous: only a broken service takes this long.
-DEADLINE_S = 30.0
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def message(n: int, tag: str = "") -> bytes:
@@ -101,37 +82,6 @@ def service_event(ledger: Ledger, name: str) -> str | None:
 
 def last_error(ledger: Ledger) -> str | None:
     return service_event(ledger, "last_error")
-
-
-class Running:
-    """`service.serve` in a thread; leaving the block stops it and checks that it returned."""
-
-    def __init__(self, settings: Settings, ledger: Ledger, **options: object) -> None:
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-
-        def target() -> None:
-            try:
-                service.serve(settings, ledger, stop=self.stop, timings=FAST, **options)  # type: ignore[arg-type]
-            except BaseException as exc:
-                self.error = exc
-
-        self.thread = threading.Thread(target=target, name="serve", daemon=True)
-
-    def __enter__(self) -> Running:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(DEADLINE_S)
-        assert not self.thread.is_alive(), "serve did not stop"
-        if self.error is not None:
-            raise self.error
-
-    @property
-    def alive(self) -> bool:
-        return self.thread.is_alive()
 
 
 # -- pure parts ---------------------------------------------------------------------------------
