@@ -17,6 +17,9 @@ closed and `serve` returns (a second signal stops at once). On SQLite only one `
 ledger: an ``fcntl.flock`` on a lock file beside the database enforces it (the kernel releases it
 on exit or crash); PostgreSQL ledgers allow several. The order of the stages lives in
 `mailflow.pipeline`, delivery in `mailflow.answering.outbox`, log formatting in `mailflow.logs`.
+With OAuth2 the service holds one `Credentials` for IMAP and one for SMTP, whose tokens are
+refreshed on its ``clock``; each pass and each flush is reported to `mailflow.alerts`, which
+mails the coordinator when mail stops flowing for longer than ``alerts.after_minutes``.
 """
 
 from __future__ import annotations

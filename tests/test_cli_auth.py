@@ -122,3 +122,22 @@ def test_output_never_shows_a_token(
     [refresh] = token_server.refresh_tokens_of(fresh_mailbox.user)
     assert refresh not in output
     assert "at-" not in output
+
+
+def test_status_shows_signin_and_last_fetch(
+    workspace: Path, fresh_mailbox: Mailbox, token_server: TokenServer
+) -> None:
+    person = approve_when_asked(token_server, fresh_mailbox.user)
+    run("auth", "login")
+    person.join()
+    assert run("poll", "--no-send").exit_code == 0
+
+    data = json.loads(run("status", "--json").output)
+
+    [state] = data["signin"]
+    assert (state["account"], state["signed_in"]) == (fresh_mailbox.user, True)
+    assert data["alerts"] == []
+    assert data["service"]["last_fetch"] == data["service"]["last_poll"] is not None
+    assert data["service"]["last_send"] is None
+    text = run("status").output
+    assert f"{fresh_mailbox.user}: signed in, token valid until" in text

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mailflow.cli", "mailflow.demo", "mailflow.web", "mailflow.testing", "mailflow.__main__"),
     ("mailflow.service",),
     ("mailflow.app",),
-    ("mailflow.campaign", "mailflow.pipeline"),
+    ("mailflow.campaign", "mailflow.pipeline", "mailflow.alerts"),
     ("mailflow.intake",),
     (
         "mailflow.members",
@@ -42,6 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mailflow.browse",
         "mailflow.decisions",
         "mailflow.accounts",
+        "mailflow.signin",
     ),
     ("mailflow.answering", "mailflow.report"),
     ("mailflow.ledger",),

@@ -24,7 +24,7 @@ import google.auth.transport.requests
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
-from mailflow.auth.providers import TimedSession, refused, require, unreachable
+from mailflow.auth.base import TimedSession, refused, require, unreachable
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError, ConfigError

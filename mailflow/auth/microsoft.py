@@ -23,7 +23,7 @@ from typing import Any
 import msal
 import requests
 
-from mailflow.auth.providers import TimedSession, refused, require, unreachable
+from mailflow.auth.base import TimedSession, refused, require, unreachable
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -14,14 +14,16 @@ import pytest
 from sqlalchemy import func, select
 from support.mail import append, contribution
 from support.oauth_server import Clock, TokenServer
+from support.postfix import Postfix
 from support.servers import Mailbox
 from support.serving import Running, wait_until
 from support.settings import oauth_settings
 
-from mailflow import signin
-from mailflow.config import AlertSettings, Settings
+from mailflow import members, service, signin
+from mailflow.alerts import Alerts
+from mailflow.config import AlertSettings, Settings, SmtpSettings
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import InboundMessage
+from mailflow.ledger.models import InboundMessage, Incident, OutboxMail, ServiceEvent
 from mailflow.ledger.tokens import LedgerTokenStore
 
 pytestmark = pytest.mark.servers
@@ -123,6 +125,96 @@ def test_serve_revoked_signin_alerts_at_once_then_says_it_works_again(
 
 
 def _open_incidents(settings: Settings, ledger: Ledger) -> list[dict[str, object]]:
-    from mailflow.alerts import Alerts
-
     return Alerts(settings, ledger).open_incidents()
+
+
+#: Quick enough to live an hour of the accelerated clock in a fraction of a second.
+WEEK_TIMINGS = service.Timings(
+    idle_max_s=5.0,
+    check_s=0.02,
+    full_pass_s=60.0,
+    flush_s=0.1,
+    backoff_min_s=0.01,
+    backoff_max_s=0.05,
+)
+
+
+@pytest.mark.slow
+def test_serve_a_week_of_hourly_tokens_loses_nothing(
+    settings: Settings,
+    ledger: Ledger,
+    fresh_mailbox: Mailbox,
+    token_server: TokenServer,
+    clock: Clock,
+    postfix_mta: Postfix,
+) -> None:
+    """168 hours: every hour the access token expires and the server ends the session (as
+    Exchange does); every six hours a member writes. Reading and sending both use OAuth2."""
+    user = fresh_mailbox.user
+    config = signed_in(settings, ledger, fresh_mailbox, token_server, clock)
+    config = dataclasses.replace(
+        config,
+        smtp=SmtpSettings(
+            host=postfix_mta.host,
+            port=postfix_mta.smtp_port,
+            security="none",
+            user=user,
+            auth="oauth2",
+            from_=f"WSIS coordinator <{user}>",
+        ),
+    )
+    tag = user.split("@")[0]
+    writers = [f"{tag}-member{n}@members.test" for n in range(28)]
+    with ledger.transaction() as session:
+        for address in writers:
+            members.upsert(session, [address], name=address.split("@")[0])
+    refresh_grants = token_server.requests["refresh_token"]
+
+    with Running(config, ledger, WEEK_TIMINGS, clock=clock) as running:
+        for hour in range(7 * 24):
+            clock.advance(timedelta(hours=1))
+            kicked = datetime.now(UTC)
+            fresh_mailbox.server.kick(user)
+            # A pass after the kick: logged in again with a new token, the session in place.
+            wait_until(
+                lambda at=kicked: refreshed(ledger, user, clock) and passed_since(ledger, at),
+                f"hour {hour}: a new login",
+            )
+            if hour % 6 == 0:
+                append(fresh_mailbox, [member_mail(writers[hour // 6], hour)])
+        wait_until(lambda: recorded(ledger) == len(writers), "every member's mail recorded")
+        wait_until(lambda: outbox_states(ledger) == {"sent": len(writers)}, "every answer sent")
+        assert running.alive
+
+    with ledger.transaction() as session:
+        answered = sorted(session.scalars(select(OutboxMail.recipient)))
+        alerted = session.scalar(
+            select(func.count()).select_from(Incident).where(Incident.alerted_at.is_not(None))
+        )
+    assert answered == sorted(writers)
+    assert alerted == 0
+    assert token_server.requests["refresh_token"] - refresh_grants >= 7 * 24
+    latest = LedgerTokenStore(ledger, "microsoft").load(user)
+    assert latest is not None
+    assert token_server.refresh_tokens_of(user) == [latest.refresh_token]
+
+
+def member_mail(address: str, hour: int) -> bytes:
+    return (
+        f"From: {address}\r\nTo: wsis@association.test\r\n"
+        f"Subject: WSIS contribution, hour {hour}\r\nMessage-ID: <week-{hour}-{address}>\r\n"
+        "Date: Mon, 08 Sep 2025 10:00:00 +0000\r\n\r\n"
+        f"Action lines: C3\r\nWhy: we opened {hour} reading rooms.\r\n"
+    ).encode()
+
+
+def passed_since(ledger: Ledger, moment: datetime) -> bool:
+    with ledger.transaction() as session:
+        event = session.get(ServiceEvent, "last_poll")
+        return event is not None and event.at > moment
+
+
+def outbox_states(ledger: Ledger) -> dict[str, int]:
+    with ledger.transaction() as session:
+        rows = session.execute(select(OutboxMail.state, func.count()).group_by(OutboxMail.state))
+        return {state: count for state, count in rows}
