@@ -5,6 +5,7 @@
   fail, drop and hang up on command; `tls_servers` — the same behind TLS with a private CA;
 - `oauth_server` — an OAuth2 token server (discovery, token, device code, introspection) that
   Dovecot and mailflow both ask; `mail` — mail to put in a mailbox or send, and reading it back;
+  `serving` — `mailflow serve` in a thread with short waits;
 - `settings` — mailflow settings pointed at those servers.
 
 Fixtures are made visible to every test by ``tests/conftest.py``; tests import classes and helpers
