@@ -97,6 +97,13 @@ def make_sink(smtp: SmtpSettings, credentials: Credentials | None = None) -> Sin
     """
     if smtp.outdir:
         return FileSink(Path(smtp.outdir))
+    if credentials is None and smtp.user and not smtp.password:
+        raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
+    for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
+        if value and _is_placeholder(value):
+            raise ConfigError(
+                f"still the example address {value!r}; set your association's address", key=key
+            )
     if credentials is not None:
         return SmtpSink(
             SmtpServer(
@@ -109,13 +116,6 @@ def make_sink(smtp: SmtpSettings, credentials: Credentials | None = None) -> Sin
                 ca_file=smtp.ca_file or None,
             )
         )
-    if smtp.user and not smtp.password:
-        raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
-    for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
-        if value and _is_placeholder(value):
-            raise ConfigError(
-                f"still the example address {value!r}; set your association's address", key=key
-            )
     return SmtpSink(
         SmtpServer(
             host=smtp.host,
