@@ -29,16 +29,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from mailflow.answering.outbox import make_sink
+from mailflow.answering.outbox import Delivery, make_sink
 from mailflow.answering.sinks import Envelope, Outcome
 from mailflow.answering.wire import Raw, config_header, header_line, make_message_id, text_part
 from mailflow.auth import Clock, Credentials, utc_now
 from mailflow.config import Settings
-from mailflow.errors import AuthError, DeliveryError, MailflowError
+from mailflow.errors import AuthError, DeliveryError, MailflowError, NotSentError
 from mailflow.ledger import Ledger
-from mailflow.ledger.models import Incident, OutboxMail
+from mailflow.ledger.models import Incident
 from mailflow.redact import redact
-from mailflow.states import OutboxState
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +84,13 @@ class Alerts:
         """``kind`` worked: close its incident, and say so if an alert was (or was to be) sent."""
         _never_raising(self._succeeded, kind)
 
-    def delivered(self, counts: dict[str, int]) -> None:
+    def delivered(self, counts: Delivery) -> None:
         """The outcome of an outbox flush: any mail sent means sending works; mail put back
         for a retry and none sent means it does not (a flush with nothing due says nothing)."""
         if counts.get("sent"):
             self.succeeded("send")
         elif counts.get("retry"):
-            self.failed("send", MailflowError(_waiting(self.ledger, counts["retry"])))
+            self.failed("send", NotSentError(counts["retry"], "; ".join(counts.reasons) or "?"))
 
     def _failed(self, kind: str, error: BaseException) -> None:
         now = self.clock()
@@ -261,19 +260,6 @@ def _never_raising(action: Callable[..., None], *args: Any) -> None:
         action(*args)
     except (SQLAlchemyError, MailflowError, OSError) as exc:
         log.error("alerts: %s: %s", exc.__class__.__name__, redact(str(exc))[:300])
-
-
-def _waiting(ledger: Ledger, count: int) -> str:
-    """``3 mail(s) waiting for a retry; the server said: …`` from the latest attempt."""
-    with ledger.transaction() as session:
-        query = (
-            select(OutboxMail.last_error)
-            .where(OutboxMail.state == OutboxState.QUEUED.value, OutboxMail.last_error != "")
-            .order_by(OutboxMail.id.desc())
-            .limit(1)
-        )
-        reason = session.scalars(query).first() or "no reason given"
-    return f"{count} mail(s) waiting for a retry; the last answer: {reason}"
 
 
 def _when(moment: datetime) -> str:

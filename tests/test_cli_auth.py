@@ -140,4 +140,4 @@ def test_status_shows_signin_and_last_fetch(
     assert data["service"]["last_fetch"] == data["service"]["last_poll"] is not None
     assert data["service"]["last_send"] is None
     text = run("status").output
-    assert f"{fresh_mailbox.user}: signed in, token valid until" in text
+    assert f"{fresh_mailbox.user}: signed in (microsoft), access token valid until" in text
