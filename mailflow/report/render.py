@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup, escape
 
 from mailflow import collector
 from mailflow.answering.i18n import templates_dir
@@ -28,7 +27,9 @@ from mailflow.reading.words import count_words
 from mailflow.report.build import build_view
 from mailflow.report.data import csv_bytes, json_bytes, records
 from mailflow.report.docx import build_docx
-from mailflow.report.view import ReportEntry, ReportMeta, View, is_rtl, isolate
+from mailflow.report.html import bidi, item_html, reference_html, said_html
+from mailflow.report.text import item_text
+from mailflow.report.view import ReportEntry, ReportMeta, View, isolate
 
 __all__ = ["CompiledReport", "compile_report"]
 
@@ -85,15 +86,12 @@ def _environment(folder: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     environment.filters["isolate"] = isolate
-    environment.filters["bidi"] = _bidi
+    environment.filters["bidi"] = bidi
+    environment.filters["item_html"] = item_html
+    environment.filters["item_text"] = item_text
+    environment.filters["reference_html"] = reference_html
+    environment.filters["said_html"] = said_html
     return environment
-
-
-def _bidi(text: str) -> Markup:
-    """``text`` escaped for HTML, in a right-to-left span when it reads right to left: the span
-    isolates it, so "مكتبة الإسكندرية — Egypt" keeps the dash and the country where they belong."""
-    escaped = escape(text)
-    return Markup(f'<span dir="rtl">{escaped}</span>') if is_rtl(text) else escaped
 
 
 def _render(name: str, view: View) -> str:
