@@ -265,8 +265,11 @@ class _Recorder:
         # accepted: right after the end of DATA). A crash before it leaves only this mail in
         # ``sending``: after the lease it alone is sent again, with the same Message-ID (at
         # most one duplicate per crash).
-        with self.ledger.connection(self.held) as connection:
-            [outcome] = _record(connection, [self.batch[index]], [result], self.smtp, self.now)
+        mail = self.batch[index]
+        values, outcome = _result_values(mail, result, self.smtp, self.now, datetime.now(UTC))
+        self.ledger.commit_row_update(
+            self.held, _OUTBOX, {"id": mail.id, "state": OutboxState.SENDING.value}, values
+        )
         self.outcomes[index] = outcome
 
     def finish(self, results: Sequence[DeliveryResult]) -> list[str]:
@@ -394,45 +397,53 @@ def _record(
     outcomes: list[str] = []
     by_outcome: dict[str, list[dict[str, Any]]] = {}
     for mail, result in zip(batch, results, strict=True):
-        reply = redact(result.reply)[:2000]
-        values: dict[str, Any] = {
-            "row_id": mail.id,
-            "smtp_code": result.code,
-            "smtp_reply": reply,
-            "updated_at": changed_at,
-        }
-        if result.outcome == Outcome.SENT:
-            target, outcome = OutboxState.SENT, "sent"
-            values.update(sent_at=now, last_error="")
-        elif result.outcome == Outcome.RETRY and result.misconfigured:
-            # mailflow's configuration is at fault, not the mail: the attempt does not count,
-            # so the mail never fails for it.
-            target, outcome = OutboxState.QUEUED, "retry"
-            values.update(
-                next_attempt_at=now + backoff(1, smtp.retry_base_s),
-                last_error=reply,
-                attempts=mail.attempts - 1,
-            )
-        elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
-            target, outcome = OutboxState.QUEUED, "retry"
-            values.update(
-                next_attempt_at=now + backoff(mail.attempts, smtp.retry_base_s), last_error=reply
-            )
-        else:
-            target, outcome = OutboxState.FAILED, "failed"
-            values.update(last_error=reply)
-        check(mail.message_id, OutboxState.SENDING, target)
-        values["state"] = target.value
+        values, outcome = _result_values(mail, result, smtp, now, changed_at)
+        values["row_id"] = mail.id
         by_outcome.setdefault(",".join(sorted(values)), []).append(values)  # same columns
         outcomes.append(outcome)
-        log.info(
-            "outbox %s to %s: %s (%s %s)",
-            mail.message_id,
-            mail.recipient,
-            outcome,
-            result.code or "-",
-            reply[:200],
-        )
     for rows in by_outcome.values():
         session.execute(_RECORD, rows)
     return outcomes
+
+
+def _result_values(
+    mail: _Claimed, result: DeliveryResult, smtp: SmtpSettings, now: datetime, changed_at: datetime
+) -> tuple[dict[str, Any], str]:
+    """The row's new column values for one delivery result, and its outcome (logged here)."""
+    reply = redact(result.reply)[:2000]
+    values: dict[str, Any] = {
+        "smtp_code": result.code,
+        "smtp_reply": reply,
+        "updated_at": changed_at,
+    }
+    if result.outcome == Outcome.SENT:
+        target, outcome = OutboxState.SENT, "sent"
+        values.update(sent_at=now, last_error="")
+    elif result.outcome == Outcome.RETRY and result.misconfigured:
+        # mailflow's configuration is at fault, not the mail: the attempt does not count,
+        # so the mail never fails for it.
+        target, outcome = OutboxState.QUEUED, "retry"
+        values.update(
+            next_attempt_at=now + backoff(1, smtp.retry_base_s),
+            last_error=reply,
+            attempts=mail.attempts - 1,
+        )
+    elif result.outcome == Outcome.RETRY and mail.attempts < smtp.max_attempts:
+        target, outcome = OutboxState.QUEUED, "retry"
+        values.update(
+            next_attempt_at=now + backoff(mail.attempts, smtp.retry_base_s), last_error=reply
+        )
+    else:
+        target, outcome = OutboxState.FAILED, "failed"
+        values.update(last_error=reply)
+    check(mail.message_id, OutboxState.SENDING, target)
+    values["state"] = target.value
+    log.info(
+        "outbox %s to %s: %s (%s %s)",
+        mail.message_id,
+        mail.recipient,
+        outcome,
+        result.code or "-",
+        reply[:200],
+    )
+    return values, outcome

@@ -11,16 +11,18 @@ Recording inbound mail is in `mailflow.ledger.inbound`, a chunk's bulk insert in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, inspect, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
     DataError,
+    DBAPIError,
     IntegrityError,
     OperationalError,
     SQLAlchemyError,
@@ -149,6 +151,44 @@ class Ledger:
                 if not connection.in_transaction():
                     driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 driver.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")
+
+    def commit_row_update(
+        self, held: Connection, table: Table, where: Mapping[str, Any], values: Mapping[str, Any]
+    ) -> None:
+        """``UPDATE table SET values WHERE where`` (equalities) committed on its own, on ``held``.
+
+        The same as a Core UPDATE in `connection`, for a statement run once per mail: on SQLite
+        it goes to the driver's connection directly (``BEGIN IMMEDIATE``, the UPDATE, ``COMMIT``),
+        each value through its column type's bind processing, which saves SQLAlchemy's
+        transaction and execution work (about half of such a commit's cost). Errors as in
+        `transaction`.
+        """
+        if not self.is_sqlite:
+            with self.connection(held) as connection:
+                clauses = [table.c[name] == value for name, value in where.items()]
+                connection.execute(update(table).where(and_(*clauses)).values(**values))
+            return
+        dialect = self.engine.dialect
+        params: list[Any] = []
+        for name, value in (*values.items(), *where.items()):
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            params.append(process(value) if process is not None else value)
+        sql = (
+            f"UPDATE {table.name} SET {', '.join(f'{name} = ?' for name in values)} "
+            f"WHERE {' AND '.join(f'{name} = ?' for name in where)}"
+        )
+        driver = held.connection.driver_connection
+        assert driver is not None  # a connection checked out of the pool
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+            try:
+                driver.execute(sql, params)
+                driver.execute("COMMIT")
+            except BaseException:
+                driver.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise database_error(DBAPIError.instance(sql, params, exc, sqlite3.Error)) from None
 
     # -- migrations -----------------------------------------------------------------------------
     def alembic_config(self) -> AlembicConfig:

@@ -253,3 +253,45 @@ def test_hold_on_sqlite_checkpoints_less_often_while_held_then_as_before(ledger:
         assert threshold(held) == HELD_CHECKPOINT_PAGES
     with ledger.engine.connect() as again:  # the pool hands back the same connection
         assert threshold(again) == 1000
+
+
+def test_commit_row_update_writes_what_the_models_read_back(ledger: Ledger) -> None:
+    with ledger.transaction() as session:
+        for number in (1, 2):
+            session.add(
+                OutboxMail(
+                    kind="confirmation",
+                    message_id=f"<c{number}@association.test>",
+                    sender="wsis@association.test",
+                    recipient="hoa@members.test",
+                    data=b"mail",
+                    state="sending",
+                )
+            )
+    at = datetime(2026, 12, 3, 18, 30, 15, 123456, tzinfo=UTC)
+    table = OutboxMail.__table__
+    with ledger.hold() as held:
+        ledger.commit_row_update(
+            held,
+            table,  # type: ignore[arg-type]
+            {"id": 1, "state": "sending"},
+            {"state": "sent", "sent_at": at, "smtp_code": 250, "smtp_reply": "250 2.0.0 Ok"},
+        )
+        with pytest.raises(LedgerRefusedError):  # message_id is unique
+            ledger.commit_row_update(
+                held,
+                table,  # type: ignore[arg-type]
+                {"id": 2},
+                {"message_id": "<c1@association.test>"},
+            )
+        ledger.commit_row_update(held, table, {"id": 2}, {"smtp_code": 421})  # type: ignore[arg-type]
+    with ledger.transaction() as session:
+        rows = session.execute(
+            select(
+                OutboxMail.state, OutboxMail.sent_at, OutboxMail.smtp_code, OutboxMail.message_id
+            ).order_by(OutboxMail.id)
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("sent", at, 250, "<c1@association.test>"),
+        ("sending", None, 421, "<c2@association.test>"),
+    ]
