@@ -90,6 +90,10 @@ class ZipBomb(Exception):
     """An archive declares, or inflates to, more than the caps allow."""
 
 
+#: How often the budget's timer fires again once the time is up (see `deadline`).
+_REFIRE_S = 0.05
+
+
 @contextmanager
 def deadline(budget: Budget) -> Iterator[None]:
     """Interrupt the code inside with `DocumentTimeout` once ``budget``'s time is up.
@@ -105,7 +109,10 @@ def deadline(budget: Budget) -> Iterator[None]:
         yield
         return
     previous = signal.signal(signal.SIGALRM, _time_is_up)
-    signal.setitimer(signal.ITIMER_REAL, remaining)
+    # After the deadline the timer fires again every 50 ms until the block ends: a reader's own
+    # ``except Exception`` (pypdf has many) or a gc callback can swallow one DocumentTimeout,
+    # and the next one then stops it anyway.
+    signal.setitimer(signal.ITIMER_REAL, remaining, _REFIRE_S)
     try:
         yield
     finally:
