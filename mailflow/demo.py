@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailflow import config
+from mailflow import config, config_file
 from mailflow.app import App
 from mailflow.resources import sample_maildir
 
@@ -26,7 +26,7 @@ DEMO_ACCOUNT = "demo"
 def write_config(workdir: Path, *, now: datetime) -> Path:
     deadline = (now + timedelta(days=14)).replace(microsecond=0).isoformat()
     text = (
-        config.DEFAULT_TOML.replace('# maildir = "path/to/Maildir"', 'maildir = "Maildir"')
+        config_file.DEFAULT_TOML.replace('# maildir = "path/to/Maildir"', 'maildir = "Maildir"')
         .replace('# outdir = "outbox/"', 'outdir = "outbox/"')
         .replace('deadline = "2025-09-30T23:59:59+07:00"', f'deadline = "{deadline}"')
     )

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.config import DEFAULT_TOML, Secret, load
+from mailflow.config import Secret, load
+from mailflow.config_file import DEFAULT_TOML
 from mailflow.errors import ConfigError
 
 

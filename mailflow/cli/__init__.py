@@ -93,13 +93,14 @@ def init(ctx: click.Context, authserv_id: str | None) -> None:
     """Write a commented mailflow.toml if none exists, create or upgrade the ledger, and set the
     authserv-id trusted for spoofing checks."""
     from mailflow import config as config_module  # deferred: see the module docstring
+    from mailflow import config_file  # deferred: see the module docstring
 
     path = config_module.config_path(ctx.meta.get(CONFIG_KEY))
     if path.exists():
         click.echo(f"{path} exists; keeping it")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(config_module.DEFAULT_TOML, encoding="utf-8")
+        path.write_text(config_file.DEFAULT_TOML, encoding="utf-8")
         click.echo(f"wrote {path}")
     app = get_app(ctx)
     revision = app.upgrade()
@@ -124,7 +125,7 @@ def init(ctx: click.Context, authserv_id: str | None) -> None:
             "detect it, or pass --authserv-id"
         )
         return
-    config_module.trust_authserv_id(path, found)
+    config_file.trust_authserv_id(path, found)
     click.echo(f"trusting authserv-id {found} ({source}) in {path}")
 
 

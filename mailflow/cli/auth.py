@@ -9,12 +9,23 @@ import click
 from mailflow.cli.common import CONTEXT_SETTINGS, echo_json, get_app, json_option
 
 
-@click.group("auth", context_settings=CONTEXT_SETTINGS)
+@click.group(
+    "auth",
+    context_settings=CONTEXT_SETTINGS,
+    epilog="""\b
+Example:
+  mailflow auth login""",
+)
 def auth() -> None:
     """OAuth2 sign-in of the mailbox (Microsoft 365, Google, other providers)."""
 
 
-@auth.command("login")
+@auth.command(
+    "login",
+    epilog="""\b
+Example:
+  mailflow auth login        # then open the address it prints and enter the code""",
+)
 @click.pass_context
 def auth_login(ctx: click.Context) -> None:
     """Sign the mailbox in and keep its tokens in the ledger.
@@ -28,7 +39,13 @@ def auth_login(ctx: click.Context) -> None:
         click.echo(line)
 
 
-@auth.command("status")
+@auth.command(
+    "status",
+    epilog="""\b
+Examples:
+  mailflow auth status
+  mailflow auth status --json""",
+)
 @json_option
 @click.pass_context
 def auth_status(ctx: click.Context, as_json: bool) -> None:
@@ -41,7 +58,12 @@ def auth_status(ctx: click.Context, as_json: bool) -> None:
         click.echo(line)
 
 
-@auth.command("logout")
+@auth.command(
+    "logout",
+    epilog="""\b
+Example:
+  mailflow auth logout""",
+)
 @click.pass_context
 def auth_logout(ctx: click.Context) -> None:
     """Forget the mailbox's tokens (sign in again with `mailflow auth login`)."""
