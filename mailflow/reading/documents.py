@@ -30,10 +30,11 @@ from __future__ import annotations
 import io
 import re
 import signal
+import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -111,13 +112,27 @@ def deadline(budget: Budget) -> Iterator[None]:
     previous = signal.signal(signal.SIGALRM, _time_is_up)
     # After the deadline the timer fires again every 50 ms until the block ends: a reader's own
     # ``except Exception`` (pypdf has many) or a gc callback can swallow one DocumentTimeout,
-    # and the next one then stops it anyway.
+    # and the next one then stops it anyway. Python reports one swallowed by a gc callback or a
+    # finaliser ("Exception ignored in ...") through sys.unraisablehook; it is ours, not news.
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_timeouts(hook)
     signal.setitimer(signal.ITIMER_REAL, remaining, _REFIRE_S)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
+
+
+def _quiet_about_timeouts(hook: Callable[[Any], object]) -> Callable[[Any], None]:
+    """``hook``, except for a `DocumentTimeout` (the timer fires again and stops the reader)."""
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, DocumentTimeout):
+            hook(unraisable)
+
+    return quiet
 
 
 def _time_is_up(signum: int, frame: FrameType | None) -> None:

@@ -6,6 +6,7 @@ what this process already holds does not count.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -106,6 +107,34 @@ def test_deadline_interrupts_a_reader_wherever_it_is() -> None:
         while True:  # a reader stuck in a loop of its own
             pass
 
+    assert time.monotonic() - started < 1
+
+
+def test_a_timeout_swallowed_by_a_gc_callback_is_not_reported_and_still_stops() -> None:
+    """Python prints "Exception ignored in ..." (sys.unraisablehook) for an exception raised in a
+    gc callback or a finaliser; a `DocumentTimeout` that lands there is the budget's own, the timer
+    fires again, and nothing reaches the hook."""
+    reported: list[BaseException | None] = []
+
+    def slow_callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            until = time.monotonic() + 0.3
+            while time.monotonic() < until:  # the timer fires in here
+                pass
+
+    hook, sys.unraisablehook = sys.unraisablehook, lambda u: reported.append(u.exc_value)
+    gc.callbacks.append(slow_callback)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DocumentTimeout), deadline(Budget.start(Limits(max_seconds=0.1))):
+            gc.collect()
+            while True:  # the reader goes on after the collection
+                pass
+    finally:
+        gc.callbacks.remove(slow_callback)
+        sys.unraisablehook = hook
+
+    assert reported == []
     assert time.monotonic() - started < 1
 
 
