@@ -8,14 +8,11 @@ never raised; `DeliveryError` is raised only for misconfiguration, and only befo
 the batch was delivered. This module keeps no state between batches beyond an open connection:
 the outbox rows, their states, the retry schedule and the number of attempts live in
 `mailflow.answering.outbox`; the envelope and result types in `mailflow.answering.sinks.base`;
-composing the mail lives in `mailflow.answering.compose`.
+composing the mail lives in `mailflow.answering.compose`; one mail's MAIL/RCPT/DATA dialogue in
+`mailflow.answering.sinks.smtp_transaction`.
 
 Decisions worth knowing:
 
-* A multi-recipient mail that some recipients accepted is `SENT` (it was handed over, and sending
-  it again would duplicate it for those recipients); the refused ones are listed in
-  `DeliveryResult.refused`. Only when no recipient accepted is the mail `RETRY` (if any refusal
-  was temporary) or `FAILED` (all refusals permanent).
 * A certificate that fails verification is `RETRY` for every message of the batch not yet sent,
   with a reply starting ``TLS certificate verification failed`` and a WARNING in the log: the mail
   is not at fault and an administrator can fix the certificate or ``ca_file``; the result is
@@ -30,11 +27,10 @@ Decisions worth knowing:
 * Mails of a batch follow each other on the connection with nothing in between, as smtplib's own
   `sendmail` loop does; an RSET checks the connection only at the start of a batch (it may have
   timed out while idle) and after a transaction that did not reach the end of DATA.
-* The transaction is driven with smtplib's `mail`/`rcpt`/`data` rather than `sendmail`, because
-  `sendmail` hides which phase a dropped connection interrupted: a drop before DATA is safe to
-  retry at once on a new connection (nothing was accepted), a drop during DATA is not (the server
-  may have kept the mail) and becomes `RETRY` for a later attempt under the same Message-ID.
-  smtplib sends bytes as given, so line endings are made CRLF here (`wire_format`).
+* One mail's dialogue (MAIL FROM, RCPT TO, DATA; a mail some recipients refused) is
+  `mailflow.answering.sinks.smtp_transaction`. It tells a drop before DATA from one during DATA:
+  the first is retried at once on a new connection (nothing was accepted), the second is `RETRY`
+  for a later attempt under the same Message-ID (the server may have kept the mail).
 """
 
 from __future__ import annotations
@@ -52,13 +48,12 @@ from mailflow.answering.sinks.base import (
     Envelope,
     OnResult,
     Outcome,
-    RecipientResult,
     outcome_for,
     redacted,
     reply_text,
     uniform,
-    wire_format,
 )
+from mailflow.answering.sinks.smtp_transaction import Attempt, Dropped, transaction
 from mailflow.auth import Responder, choose, oauthbearer, xoauth2
 from mailflow.config import SECURITY_MODES, is_loopback
 from mailflow.errors import AuthError, DeliveryError
@@ -67,8 +62,6 @@ from mailflow.redact import redact, register
 __all__ = ["SmtpServer", "SmtpSink"]
 
 log = logging.getLogger(__name__)
-
-_SERVICE_CLOSING = 421
 
 
 @dataclass(frozen=True)
@@ -117,21 +110,6 @@ class _ConnectionFailed(Exception):
         self.code = code
         self.misconfigured = misconfigured
         self.configuration = configuration or misconfigured
-
-
-class _Dropped(Exception):
-    """The server went away during a transaction; `before_data` says nothing was handed over."""
-
-    def __init__(self, reply: str, *, before_data: bool) -> None:
-        super().__init__(reply)
-        self.reply = reply
-        self.before_data = before_data
-
-
-@dataclass
-class _Attempt:
-    result: DeliveryResult
-    connection_lost: bool
 
 
 class SmtpSink:
@@ -266,22 +244,22 @@ class SmtpSink:
             self._conn.close()
             self._conn = None
 
-    def _deliver_one(self, envelope: Envelope) -> _Attempt:
+    def _deliver_one(self, envelope: Envelope) -> Attempt:
         conn = self._connection()
         reused = not self._fresh  # a fresh connection that fails is not reconnected again
         try:
             return self._transaction(conn, envelope)
-        except _Dropped as exc:
+        except Dropped as exc:
             self._drop()
             if not (exc.before_data and reused):
-                return _Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
+                return Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
             log.debug("connection to %s went away before DATA; reconnecting once", self._where)
         conn = self._connection()
         try:
             return self._transaction(conn, envelope)
-        except _Dropped as exc:
+        except Dropped as exc:
             self._drop()
-            return _Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
+            return Attempt(uniform(envelope, Outcome.RETRY, None, exc.reply), True)
 
     def _connection(self) -> smtplib.SMTP:
         """The open connection (RSET first when due), else a new one; or _ConnectionFailed."""
@@ -419,79 +397,9 @@ class SmtpSink:
                     f"{self._where}: AUTH {mechanism}: {exc}", misconfigured=True
                 ) from exc
 
-    def _mail_options(self, conn: smtplib.SMTP, envelope: Envelope, data: bytes) -> list[str] | str:
-        """ESMTP options for MAIL FROM, or an explanation why the mail cannot be sent here."""
-        options: list[str] = []
-        if conn.has_extn("size"):
-            options.append(f"SIZE={len(data)}")
-        if not data.isascii() and conn.has_extn("8bitmime"):
-            options.append("BODY=8BITMIME")
-        addresses = (envelope.sender, *envelope.recipients)
-        if not all(address.isascii() for address in addresses):
-            if not conn.has_extn("smtputf8"):
-                return f"{self._where} does not support SMTPUTF8, needed for non-ASCII addresses"
-            options.append("SMTPUTF8")
-        return options
-
-    def _transaction(self, conn: smtplib.SMTP, envelope: Envelope) -> _Attempt:
+    def _transaction(self, conn: smtplib.SMTP, envelope: Envelope) -> Attempt:
         self._fresh = False
         self._check_before_use = True  # until the server answered the end of DATA
-        if not envelope.recipients:
-            return _Attempt(uniform(envelope, Outcome.FAILED, None, "no recipients"), False)
-        data = wire_format(envelope.data)
-        options = self._mail_options(conn, envelope, data)
-        if isinstance(options, str):
-            return _Attempt(uniform(envelope, Outcome.FAILED, None, options), False)
-        try:
-            code, words = conn.mail(envelope.sender, options)
-        except smtplib.SMTPServerDisconnected as exc:
-            raise _Dropped(f"connection lost at MAIL FROM: {exc}", before_data=True) from exc
-        if outcome_for(code) is not Outcome.SENT:
-            reply = reply_text(words)
-            return _Attempt(
-                uniform(envelope, outcome_for(code), code, reply), code == _SERVICE_CLOSING
-            )
-
-        answers: dict[str, RecipientResult] = {}
-        for recipient in envelope.recipients:
-            try:
-                code, words = conn.rcpt(recipient)
-            except smtplib.SMTPServerDisconnected as exc:
-                raise _Dropped(f"connection lost at RCPT TO: {exc}", before_data=True) from exc
-            answers[recipient] = RecipientResult(
-                recipient, code, reply_text(words), outcome_for(code)
-            )
-            if code == _SERVICE_CLOSING:
-                return _Attempt(uniform(envelope, Outcome.RETRY, code, reply_text(words)), True)
-        accepted = [r for r, a in answers.items() if a.outcome is Outcome.SENT]
-        if not accepted:
-            refusals = list(answers.values())
-            decisive = next((a for a in refusals if a.outcome is Outcome.RETRY), refusals[0])
-            result = DeliveryResult(
-                envelope.message_id,
-                decisive.outcome,
-                decisive.code,
-                decisive.reply,
-                tuple(refusals),
-            )
-            return _Attempt(result, False)
-
-        try:
-            code, words = conn.data(data)
-            reply = reply_text(words)
-            self._check_before_use = False  # the transaction is over, whatever the reply
-        except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            code, reply = exc.smtp_code, reply_text(exc.smtp_error)
-        except smtplib.SMTPServerDisconnected as exc:
-            raise _Dropped(f"connection lost during DATA: {exc}", before_data=False) from exc
-        outcome = outcome_for(code)
-        for recipient in accepted:
-            answers[recipient] = RecipientResult(recipient, code, reply, outcome)
-        result = DeliveryResult(
-            envelope.message_id,
-            outcome,
-            code,
-            reply,
-            tuple(answers[r] for r in envelope.recipients),
-        )
-        return _Attempt(result, code == _SERVICE_CLOSING)
+        attempt = transaction(conn, envelope, self._where)
+        self._check_before_use = not attempt.data_answered
+        return attempt
