@@ -13,12 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from mailflow import campaign, config
+from mailflow import campaign, config_loader
 from mailflow.app import App
 
 
 def main(argv: list[str]) -> int:
-    app = App(config.load(argv[0]))
+    app = App(config_loader.load(argv[0]))
     ledger = app.ledger()
     started = time.perf_counter()
     result = campaign.compile_report(app.settings, ledger, Path(argv[1]))

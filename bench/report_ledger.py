@@ -16,7 +16,7 @@ from pathlib import Path
 
 import corpus
 
-from mailflow import config, members, pipeline
+from mailflow import config_loader, members, pipeline
 from mailflow.app import App
 
 CONFIG = """[ledger]
@@ -51,7 +51,7 @@ def build(folder: Path, count: int) -> None:
         (maildir / "new" / f"bench-{i:06d}.eml").write_bytes(corpus.contribution(i))
     (folder / "mailflow.toml").write_text(CONFIG, encoding="utf-8")
     (folder / "members.csv").write_text(corpus.members_csv(count), encoding="utf-8")
-    app = App(config.load(folder / "mailflow.toml"))
+    app = App(config_loader.load(folder / "mailflow.toml"))
     app.ledger(check_schema=False).upgrade()
     ledger = app.ledger()
     with ledger.transaction() as session:

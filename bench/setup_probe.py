@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mailflow import config
+from mailflow import config_loader
 from mailflow import members as roster
 from mailflow.app import App
 
 
 def main(argv: list[str]) -> int:
-    app = App(config.load(argv[0]))
+    app = App(config_loader.load(argv[0]))
     app.ledger(check_schema=False).upgrade()
     with app.ledger().transaction() as session:
         result = roster.import_csv(session, Path(argv[1]))

@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 
-from mailflow import config
+from mailflow import config_loader
 from mailflow.app import App
 from mailflow.browse import Filters
 from mailflow.web import create_app
@@ -33,7 +33,7 @@ def _timed(client: object, path: str) -> float:
 
 
 def main(argv: list[str]) -> int:
-    app = App(config.load(argv[0]))
+    app = App(config_loader.load(argv[0]))
     rounds = int(argv[1])
     app.add_web_user("bench", "a bench password", "coordinator")
     client = create_app(app).test_client()

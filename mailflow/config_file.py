@@ -1,8 +1,8 @@
 """The file `mailflow init` writes: the commented default configuration, and init's one later
 edit of it (the trusted authserv-id, detected or asked for).
 
-Reading and validating a configuration is `mailflow.config`; this module only holds the file's
-text and changes that one line of it, keeping the rest as the coordinator wrote it.
+Reading and validating a configuration is `mailflow.config_loader`; this module only holds the
+file's text and changes that one line of it, keeping the rest as the coordinator wrote it.
 """
 
 from __future__ import annotations

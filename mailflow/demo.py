@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from mailflow import config, config_file
+from mailflow import config_file, config_loader
 from mailflow.app import App
 from mailflow.resources import sample_maildir
 
@@ -52,7 +52,7 @@ def run(workdir: Path, *, now: datetime | None = None) -> Iterator[str]:
     path = write_config(workdir, now=now)
     yield f"workspace: {workdir}"
 
-    app = App(config.load(path, environ={}))
+    app = App(config_loader.load(path, environ={}))
     try:
         app.upgrade()
         yield f"ledger: {app.ledger_url}"
@@ -79,7 +79,7 @@ def console_account(workdir: Path) -> tuple[App, str, str]:
     The account is ``demo`` with a fresh random password at every call (printed once, never
     stored in clear): the console is only ever opened on loopback for the demo.
     """
-    app = App(config.load(workdir.resolve() / "mailflow.toml", environ={}))
+    app = App(config_loader.load(workdir.resolve() / "mailflow.toml", environ={}))
     password = secrets.token_urlsafe(12)
     app.add_web_user(DEMO_ACCOUNT, password, "coordinator")
     return app, DEMO_ACCOUNT, password

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.config import Secret, load
+from mailflow.config import Secret
 from mailflow.config_file import DEFAULT_TOML
+from mailflow.config_loader import load
 from mailflow.errors import ConfigError
 
 

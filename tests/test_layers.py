@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "mailflow",  # the package's own __init__
         "mailflow.config",
+        "mailflow.config_loader",
         "mailflow.config_file",
         "mailflow.states",
         "mailflow.errors",

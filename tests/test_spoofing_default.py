@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mailflow.cli import main
-from mailflow.config import load
+from mailflow.config_loader import load
 
 CONFIG = """\
 [ledger]

@@ -92,10 +92,9 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 def init(ctx: click.Context, authserv_id: str | None) -> None:
     """Write a commented mailflow.toml if none exists, create or upgrade the ledger, and set the
     authserv-id trusted for spoofing checks."""
-    from mailflow import config as config_module  # deferred: see the module docstring
-    from mailflow import config_file  # deferred: see the module docstring
+    from mailflow import config_file, config_loader  # deferred: see the module docstring
 
-    path = config_module.config_path(ctx.meta.get(CONFIG_KEY))
+    path = config_loader.config_path(ctx.meta.get(CONFIG_KEY))
     if path.exists():
         click.echo(f"{path} exists; keeping it")
     else:

@@ -29,14 +29,14 @@ CONFIG_KEY = "mailflow.config"
 def get_app(ctx: click.Context) -> App:
     """The `App` of this run, made on first use from the configuration file."""
     # deferred: the core imports SQLAlchemy, which `--help` and `init`'s first lines do without
-    from mailflow import config as config_module
+    from mailflow import config_loader
     from mailflow.app import App
 
     root = ctx.find_root()
     app = root.obj
     if app is None:
         try:
-            settings = config_module.load(root.meta.get(CONFIG_KEY), required=True)
+            settings = config_loader.load(root.meta.get(CONFIG_KEY), required=True)
         except MailflowError as exc:
             raise click.ClickException(str(exc)) from None
         for warning in settings.warnings:

@@ -24,7 +24,7 @@ from support.smtp_server import SmtpTestServer
 from mailflow import logs
 from mailflow.answering import outbox
 from mailflow.cli import main
-from mailflow.config import load
+from mailflow.config_loader import load
 from mailflow.ledger import Ledger
 
 USER = "wsis@association.test"
