@@ -4,7 +4,6 @@ right-to-left text checked in screenshots."""
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -13,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import chromium
 
 from mailflow.reading.sections import find_sections
 from mailflow.report import ReportEntry, ReportMeta, compile_report
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 AR_WHY = "كثير من سكان الأحياء الطرفية لا يملكون اتصالاً بالإنترنت في منازلهم."
 
 
@@ -81,34 +79,9 @@ META = ReportMeta(
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Chromium from Debian's packages, driven over its own chromedriver."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/install-servers)")
-    os.environ["SE_OFFLINE"] = "true"  # Selenium must not fetch a driver or browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--force-device-scale-factor=1",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    """One headless Chromium for the module's tests (they only read pages)."""
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")

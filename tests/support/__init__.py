@@ -6,7 +6,7 @@
 - `oauth_server` — an OAuth2 token server (discovery, token, device code, introspection) that
   Dovecot and mailflow both ask; `mail` — mail to put in a mailbox or send, and reading it back;
   `serving` — `mailflow serve` in a thread with short waits;
-- `settings` — mailflow settings pointed at those servers.
+- `settings` — mailflow settings pointed at those servers; `browser` — a real headless Chromium.
 
 Fixtures are made visible to every test by ``tests/conftest.py``; tests import classes and helpers
 from here (``from support.servers import Mailbox``), never from ``conftest``.

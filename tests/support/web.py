@@ -15,8 +15,6 @@ from mailflow.app import App
 from support import TESTS
 from support.smtp_server import SmtpTestServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = TESTS / "artifacts" / "web"
 COORDINATOR = ("anna", "correct horse battery")
 VIEWER = ("board", "only looking, thanks")

@@ -10,7 +10,6 @@ Screenshots of the pages go to ``tests/artifacts/web`` (ignored by git).
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -21,10 +20,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.browser import chromium
 from support.smtp_server import SmtpTestServer
 from support.web import (
-    CHROMEDRIVER,
-    CHROMIUM,
     COORDINATOR,
     VIEWER,
     Console,
@@ -125,31 +123,6 @@ def console(flask_app: Flask, workspace: Workspace) -> Iterator[Console]:
 
 @pytest.fixture
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Chromium from Debian's packages, driven over its own chromedriver."""
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.skip("Debian's chromium and chromium-driver are not installed (.ci/install-servers)")
-    os.environ["SE_OFFLINE"] = "true"  # Selenium must not fetch a driver or browser
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    """A fresh headless Chromium for each test (no cookies or session carried over)."""
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as driver:
+        yield driver
