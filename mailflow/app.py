@@ -123,11 +123,7 @@ class App:
 
         Raises `UsageError` when a value is not a mail address.
         """
-        given = [*addresses, *aliases]
-        normalised = [members.normalise_address(a) for a in given]
-        bad = [a for a, n in zip(given, normalised, strict=True) if not n]
-        if bad:
-            raise UsageError(f"not a mail address: {bad[0]!r}")
+        normalised = _addresses([*addresses, *aliases])
         with self.ledger().transaction() as session:
             done = members.upsert_member(
                 session,
@@ -147,6 +143,29 @@ class App:
             )
             return done
 
+    def add_aliases(self, address: str, aliases: Iterable[str], *, who: str) -> members.AliasChange:
+        """Give the member owning ``address`` more addresses, refused if one is another member's
+        (`mailflow.members.aliases`); links the held mail of those addresses to the member."""
+        given = _addresses(aliases)
+        with self.ledger().transaction() as session:
+            done = members.aliases.add(session, address, given)
+            if done.changed:
+                note = ", ".join(done.changed)
+                decisions.record(session, who, "alias_add", member_id=done.member_id, note=note)
+            return done
+
+    def remove_aliases(
+        self, address: str, aliases: Iterable[str], *, who: str
+    ) -> members.AliasChange:
+        """Take addresses from the member owning ``address``; their submissions stay the
+        member's, and the next address becomes the primary one if the primary goes."""
+        given = _addresses(aliases)
+        with self.ledger().transaction() as session:
+            done = members.aliases.remove(session, address, given)
+            note = ", ".join(done.changed)
+            decisions.record(session, who, "alias_remove", member_id=done.member_id, note=note)
+            return done
+
     def deactivate_member(self, address: str, *, who: str) -> str:
         """Stop calls and reminders to the member owning ``address``; returns their name. Kept
         in the decisions trail with ``who``."""
@@ -159,6 +178,11 @@ class App:
         """The roster (`members list --json`)."""
         with self.ledger().transaction() as session:
             return [members.as_dict(m) for m in members.all_members(session)]
+
+    def member(self, address: str) -> dict[str, Any]:
+        """The member owning ``address``, with their submissions (`members show --json`)."""
+        with self.ledger().transaction() as session:
+            return members.detail(session, members.get_by_address(session, address))
 
     # -- mail in --------------------------------------------------------------------------------
     def poll(self, *, send: bool = True, progress: Progress | None = None) -> PollSummary:
@@ -409,6 +433,16 @@ class App:
             action = "edit_text" if kind == "edit" else "english"
             decisions.record(session, who, action, submission_id=submission_id)
             return versions
+
+
+def _addresses(given: Iterable[str]) -> list[str]:
+    """The bare, lower-case addresses of ``given``; `UsageError` naming one that is none."""
+    given = list(given)
+    normalised = [members.normalise_address(a) for a in given]
+    bad = [a for a, n in zip(given, normalised, strict=True) if not n]
+    if bad:
+        raise UsageError(f"not a mail address: {bad[0]!r}")
+    return normalised
 
 
 def _require_sqlite_file(url: str) -> None:

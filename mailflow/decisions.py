@@ -1,11 +1,11 @@
 """The decisions trail: each coordinator decision with who made it and when.
 
 A decision (accept or reject a held submission, edit the text that goes to IFLA, add an English
-version, attach a submission to a member, add or deactivate members, import a roster, compile or
-send the report, retry a failed mail) is written in the same transaction as its effect, so the
-trail and the ledger never disagree. The console and the CLI both record through `record`;
-`for_submission` and `recent` give the rows back as plain data for pages and ``--json``. This
-module decides nothing itself.
+version, attach a submission to a member, add or deactivate members, give a member an address or
+take one away, import a roster, compile or send the report, retry a failed mail) is written in
+the same transaction as its effect, so the trail and the ledger never disagree. The console and
+the CLI both record through `record`; `for_submission` and `recent` give the rows back as plain
+data for pages and ``--json``. This module decides nothing itself.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ ACTIONS = (
     "english",
     "attach_member",
     "member_add",
+    "alias_add",
+    "alias_remove",
     "member_deactivate",
     "member_import",
     "compile",

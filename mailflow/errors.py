@@ -12,6 +12,7 @@ the errors only; it does not log or print them.
      ├── SourceError        the mailbox (IMAP server or Maildir) could not be read
      ├── AuthError          no OAuth2 access token could be had (says whether a person must act)
      ├── RosterError        a members file cannot be imported (names the file and line)
+     ├── AddressTakenError  an address given to a member is another member's (names that one)
      ├── LedgerError        the database could not be opened, migrated or written
      │    ├── LedgerBusyError     another writer holds the lock; retrying may help
      │    └── LedgerRefusedError  the database refused a row (a key, a value that does not fit)
@@ -48,6 +49,19 @@ class SourceError(MailflowError):
 
 class RosterError(MailflowError):
     """A members file is not usable; the message names the file and line."""
+
+
+class AddressTakenError(MailflowError):
+    """An address given to a member already belongs to another member.
+
+    ``address`` is the address, ``owner`` that member as "Name <primary address>"; the message
+    says how to take the address from them first. Addresses never move between members silently.
+    """
+
+    def __init__(self, message: str, *, address: str, owner: str) -> None:
+        self.address = address
+        self.owner = owner
+        super().__init__(message)
 
 
 class AuthError(MailflowError):

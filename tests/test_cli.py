@@ -150,6 +150,7 @@ def test_members_import_and_list_json(workspace: Path) -> None:
     assert members[1] == {
         "id": 2,
         "email": "minh.tv@thuvien-supham.example.vn",
+        "aliases": [],
         "addresses": ["minh.tv@thuvien-supham.example.vn"],
         "undeliverable": [],
         "name": "Trần Văn Minh",

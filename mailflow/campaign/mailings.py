@@ -167,10 +167,12 @@ def send_reminders(
                 select(Submission.member_id).where(accepted, Submission.member_id.is_not(None))
             )
         ) | set(
+            # Only a submission without a member counts by its address: one that has a member
+            # is that member's, even if its address has since gone to another member.
             session.scalars(
                 select(MemberAddress.member_id)
                 .join(Submission, func.lower(Submission.sender_address) == MemberAddress.address)
-                .where(accepted)
+                .where(accepted, Submission.member_id.is_(None))
             )
         )
         reminded = set(

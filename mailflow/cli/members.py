@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,13 +55,7 @@ def members_import(ctx: click.Context, file: Path, dry_run: bool, as_json: bool)
             err=True,
         )
     if dry_run:
-        for change in result.changes:
-            if change["action"] != "unchanged":
-                again = " (made active again)" if change["reactivated"] else ""
-                click.echo(
-                    f"would {change['action']} line {change['line']}: {change['name']} "
-                    f"<{', '.join(change['addresses'])}>{again}"
-                )
+        _echo_dry_run(result.changes)
     verb = "would be " if dry_run else ""
     click.echo(
         f"{result.added} {verb}added, {result.updated} {verb}updated, "
@@ -71,6 +66,32 @@ def members_import(ctx: click.Context, file: Path, dry_run: bool, as_json: bool)
     if result.relinked:
         ids = ", ".join(str(i) for i in result.relinked)
         click.echo(f"held submissions {'to link' if dry_run else 'linked'} to their member: {ids}")
+
+
+def _echo_dry_run(changes: tuple[dict[str, Any], ...]) -> None:
+    """What an import would change, row by row, and the addresses it would keep."""
+    kept_any = False
+    for change in changes:
+        if change["action"] != "unchanged":
+            again = " (made active again)" if change["reactivated"] else ""
+            new = change["new_addresses"]
+            plural = "es" if len(new) > 1 else ""
+            added = f"; new address{plural}: {', '.join(new)}" if new else ""
+            click.echo(
+                f"would {change['action']} line {change['line']}: {change['name']} "
+                f"<{', '.join(change['addresses'])}>{again}{added}"
+            )
+        if change["kept"]:
+            kept_any = True
+            click.echo(
+                f"line {change['line']}: {change['name']} keeps {', '.join(change['kept'])}, "
+                "which the file does not list"
+            )
+    if kept_any:
+        click.echo(
+            "an import never removes an address; remove one with "
+            "`mailflow members alias ADDRESS --remove OTHER`"
+        )
 
 
 @members.command(
@@ -122,6 +143,118 @@ def members_add(
 
 
 @members.command(
+    "alias",
+    epilog="""\b
+Examples:
+  mailflow members alias hoa@thuvien.vn --add hoa.nguyen@gmail.com
+  mailflow members alias hoa@thuvien.vn --remove hoa@old-library.vn
+
+A removed address's past submissions stay the member's; mail from it later is
+held as a non-member's. Removing the primary (first) address makes the next one
+primary; the last address cannot be removed (deactivate the member instead).""",
+)
+@click.argument("address")
+@click.option(
+    "--add",
+    "to_add",
+    multiple=True,
+    metavar="OTHER",
+    help="Give the member this further address (repeat for more).",
+)
+@click.option(
+    "--remove",
+    "to_remove",
+    multiple=True,
+    metavar="OTHER",
+    help="Take this address from the member (repeat for more).",
+)
+@json_option
+@click.pass_context
+def members_alias(
+    ctx: click.Context,
+    address: str,
+    to_add: tuple[str, ...],
+    to_remove: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Add or remove further addresses of the member who has ADDRESS."""
+    if bool(to_add) == bool(to_remove):
+        raise click.UsageError("give --add OTHER or --remove OTHER (one of them)", ctx)
+    app = get_app(ctx)
+    if to_add:
+        done = app.add_aliases(address, to_add, who=who())
+    else:
+        done = app.remove_aliases(address, to_remove, who=who())
+    if as_json:
+        echo_json(done.as_dict())
+        return
+    changed = ", ".join(done.changed)
+    if to_add:
+        if done.changed:
+            click.echo(f"added {changed} to {shown_name(done.member)}")
+        if done.unchanged:
+            click.echo(f"{shown_name(done.member)} already has {', '.join(done.unchanged)}")
+    else:
+        it = "them" if len(done.changed) > 1 else "it"
+        click.echo(f"removed {changed} from {shown_name(done.member)}")
+        click.echo(
+            f"submissions sent from {it} stay with the member; new mail from {it} will be held "
+            "as a non-member's"
+        )
+    if done.new_primary:
+        click.echo(f"{done.primary} is now the primary address: calls and reminders go to it")
+    click.echo(f"addresses: {', '.join(done.addresses)}")
+    for sub_id in done.relinked:
+        click.echo(
+            f"submission {sub_id} is now linked to this member; decide on it with "
+            f"`mailflow review {sub_id} --accept` or `--reject`"
+        )
+
+
+@members.command(
+    "show",
+    epilog="""\b
+Examples:
+  mailflow members show hoa@thuvien.vn
+  mailflow members show hoa.nguyen@gmail.com --json""",
+)
+@click.argument("address")
+@json_option
+@click.pass_context
+def members_show(ctx: click.Context, address: str, as_json: bool) -> None:
+    """One member (by any of their addresses): addresses, details and submissions."""
+    member = get_app(ctx).member(address)
+    if as_json:
+        echo_json(member)
+        return
+    undeliverable = set(member["undeliverable"])
+    rows = [
+        ("name", shown_name(member["name"]) or "-"),
+        ("organisation", shown_name(member["organisation"]) or "-"),
+        ("country", shown_name(member["country"]) or "-"),
+        ("language", member["language"] or "-"),
+        ("state", "active" if member["active"] else "inactive"),
+        (
+            "address",
+            member["email"] + (" (undeliverable)" if member["email"] in undeliverable else ""),
+        ),
+        (
+            "aliases",
+            ", ".join(
+                a + (" (undeliverable)" if a in undeliverable else "") for a in member["aliases"]
+            )
+            or "-",
+        ),
+    ]
+    for label, value in rows:
+        click.echo(f"{label + ':':<14}{value}")
+    subs = member["submissions"]
+    click.echo("submissions:" + ("  -" if not subs else ""))
+    for sub in subs:
+        click.echo(f"  {sub['id']}  {sub['status']}  v{sub['version']}  from {sub['from']}")
+
+
+@members.command(
     "deactivate",
     epilog="""\b
 Example:
@@ -145,7 +278,7 @@ Examples:
 @json_option
 @click.pass_context
 def members_list(ctx: click.Context, as_json: bool) -> None:
-    """List members: addresses, name, organisation, country, language, state."""
+    """List members: primary address, aliases, name, organisation, country, language, state."""
     rows = get_app(ctx).members()
     if as_json:
         echo_json(rows)
@@ -160,7 +293,8 @@ def members_list(ctx: click.Context, as_json: bool) -> None:
             state += "; undeliverable: " + ", ".join(row["undeliverable"])
         table.append(
             [
-                ", ".join(row["addresses"]),
+                row["email"],
+                ", ".join(row["aliases"]),
                 shown_name(row["name"]),
                 shown_name(row["organisation"]),
                 shown_name(row["country"]),
@@ -169,7 +303,7 @@ def members_list(ctx: click.Context, as_json: bool) -> None:
             ]
         )
     print_table(
-        ["addresses", "name", "organisation", "country", "language", "state"],
+        ["address", "aliases", "name", "organisation", "country", "language", "state"],
         table,
-        state_column=5,
+        state_column=6,
     )

@@ -140,7 +140,7 @@ def test_lists_in_a_pipe_have_a_header_row_names_and_issues_in_words(ws: Workspa
         "l.tremblay@greenfield-libraries.example.ca\tC3 C4 C8\t229\ttoo long"
     )
     assert outbox[0] == "id\tkind\tstate\tattempts\trecipient\terror"
-    assert members[0] == "addresses\tname\torganisation\tcountry\tlanguage\tstate"
+    assert members[0] == "address\taliases\tname\torganisation\tcountry\tlanguage\tstate"
     assert "\x1b[" not in "\n".join(lines + outbox + members)
 
 
