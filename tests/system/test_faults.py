@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import imaplib
 import io
 import json
 import os
 import random
-import socket
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -51,7 +50,7 @@ from mailflow.ledger import Ledger, sha256
 from mailflow.ledger.models import InboundMessage, OutboxMail, Submission
 from mailflow.reading import headers
 from mailflow.sources import MaildirSource
-from mailflow.sources.base import FetchedMessage
+from mailflow.sources.base import MAX_CHUNK_BYTES, FetchedMessage
 from mailflow.sources.imap import ImapSource
 
 PYTHON = sys.executable
@@ -918,43 +917,70 @@ def test_flush_ledger_locked_after_a_delivery_resends_only_that_mail(
     assert [row["state"] for row in cli.outbox()] == ["sent"] * 3
 
 
-class DropAfterFirstChunk:
-    """The real IMAP source, whose connection breaks (socket shut down) after the first chunk."""
+#: TCP states of /proc/net/tcp, as `connections_to` reports them.
+TCP_STATES = {"01": "ESTABLISHED", "06": "TIME_WAIT", "08": "CLOSE_WAIT", "09": "LAST_ACK"}
 
-    def __init__(self, settings: Settings) -> None:
-        self.inner = ImapSource(settings.imap)
-        self.account, self.folder = self.inner.account, self.inner.folder
-        self.uses_uids = self.inner.uses_uids
-        self.client: imaplib.IMAP4 | None = None  # the connection that broke
 
-    def __enter__(self) -> DropAfterFirstChunk:
-        self.inner.__enter__()
-        return self
+def open_sockets() -> set[int]:
+    """The inodes of the sockets this process holds open (its file descriptors, from /proc)."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # a descriptor closed while we look
+            target = os.readlink(f"/proc/self/fd/{fd}")
+            if target.startswith("socket:["):
+                found.add(int(target[8:-1]))
+    return found
 
-    def __exit__(self, *exc: object) -> None:
-        self.inner.__exit__(*exc)
 
-    def uidvalidity(self) -> int:
-        return self.inner.uidvalidity()
+def connections_to(port: int) -> dict[int, str]:
+    """This process's TCP connections to 127.0.0.1:``port``, as socket inode → state.
 
-    def new_keys(self, after_uid: int) -> list[str]:
-        return self.inner.new_keys(after_uid)
+    Its open sockets matched with the kernel's table of TCP connections, as ``ss -p`` does. A
+    connection the peer reset leaves the table while its socket stays open (`open_sockets`).
+    """
+    mine = open_sockets()
+    found = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote, state, inode = fields[2], fields[3], int(fields[9])
+        if inode in mine and remote == f"0100007F:{port:04X}":
+            found[inode] = TCP_STATES.get(state, state)
+    return found
 
-    def fetch(self, keys: Sequence[str], chunk_size: int) -> Iterator[list[FetchedMessage]]:
-        for number, batch in enumerate(self.inner.fetch(keys, chunk_size)):
+
+class KickedAfterFirstChunk(ImapSource):
+    """The real IMAP source, whose session Dovecot ends (``doveadm kick``) after the first chunk.
+
+    That is how a server restart, an administrator or an expired session breaks a poll: the
+    server says BYE and closes the connection; the next command of mailflow finds it gone.
+    """
+
+    def __init__(self, settings: Settings, mailbox: Mailbox) -> None:
+        super().__init__(settings.imap)
+        self.mailbox = mailbox
+        self.port = mailbox.server.imap_port
+        self.others = set(connections_to(self.port))  # not this source's
+        self.kicked: set[int] = set()  # the connections the server ended
+
+    def fetch(
+        self, keys: Sequence[str], chunk_size: int, *, max_bytes: int = MAX_CHUNK_BYTES
+    ) -> Iterator[list[FetchedMessage]]:
+        chunks = super().fetch(keys, chunk_size, max_bytes=max_bytes)
+        for number, batch in enumerate(chunks):
             yield batch
             if number == 0:
-                self.client = self.inner._box.client
-                self.client.sock.shutdown(socket.SHUT_RDWR)
+                self.kicked = set(connections_to(self.port)) - self.others
+                self.mailbox.server.kick(self.mailbox.user)
+                self.wait_until_closed_by_the_server()
 
-    def mark_processed(self, keys: Sequence[str]) -> None:
-        self.inner.mark_processed(keys)
-
-    def release(self) -> None:
-        """Close what is left of the broken connection (its socket and the file over it)."""
-        if self.client is not None:
-            with contextlib.suppress(OSError):
-                self.client.shutdown()
+    def wait_until_closed_by_the_server(self, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = connections_to(self.port)
+            if all(states.get(inode) in (None, "CLOSE_WAIT") for inode in self.kicked):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"Dovecot did not end the session in {timeout} s: {states}")
 
 
 @pytest.mark.servers
@@ -964,13 +990,10 @@ def test_poll_imap_connection_lost_mid_ingest_keeps_whole_chunks_then_resumes(
     add_members(ledger, range(12))
     imap_append(fresh_mailbox, [contribution(n) for n in range(12)])
     config = imap_settings(settings, fresh_mailbox, chunk_size=5)
-    source = DropAfterFirstChunk(config)
+    source = KickedAfterFirstChunk(config, fresh_mailbox)
 
-    try:
-        with pytest.raises(SourceError, match="IMAP UID FETCH") as caught:
-            pipeline.run_once(config, ledger, send=False, source=source)
-    finally:
-        source.release()  # a safety net: the next test checks mailflow closed it
+    with pytest.raises(SourceError, match="IMAP UID FETCH") as caught:
+        pipeline.run_once(config, ledger, send=False, source=source)
     first = (count_rows(settings, "inbound_messages"), count_rows(settings, "outbox"))
     again = pipeline.run_once(config, ledger, send=False)
 
@@ -987,15 +1010,13 @@ def test_poll_imap_connection_lost_closes_the_socket(
 ) -> None:
     imap_append(fresh_mailbox, [contribution(n) for n in range(6)])
     config = imap_settings(settings, fresh_mailbox, chunk_size=5)
-    source = DropAfterFirstChunk(config)
+    source = KickedAfterFirstChunk(config, fresh_mailbox)
 
-    try:
-        with pytest.raises(SourceError):
-            pipeline.run_once(config, ledger, send=False, source=source)
-        assert source.client is not None
-        assert source.client.sock.fileno() == -1
-    finally:
-        source.release()
+    with pytest.raises(SourceError):
+        pipeline.run_once(config, ledger, send=False, source=source)
+    still_open = open_sockets() & source.kicked
+
+    assert (len(source.kicked), still_open) == (1, set())
 
 
 def big_mail(n: int, megabytes: int) -> bytes:
