@@ -14,8 +14,12 @@ could echo:
   password's own base64 never appears there as such).
 
 Secrets shorter than `MIN_SECRET` characters are not searched for (every second word would
-match). This module knows nothing of where texts come from; the SMTP sink, the IMAP source, the
-log handler and the CLI's error line each call `redact`.
+match). Secrets that are replaced as time goes on (an OAuth2 access token every hour, a rotated
+refresh token, the SASL string built from each) are registered in a named ``slot``, which keeps
+only its `KEEP_PER_SLOT` latest: a ``serve`` running for months would otherwise search every
+line for thousands of dead tokens. This module knows nothing of where texts come from; the SMTP
+sink, the IMAP source, the log handler, the CLI's error line and the OAuth2 errors each call
+`redact`.
 """
 
 from __future__ import annotations
@@ -24,39 +28,66 @@ import base64
 import re
 import threading
 
-__all__ = ["MASK", "MIN_SECRET", "forget", "redact", "register"]
+__all__ = ["KEEP_PER_SLOT", "MASK", "MIN_SECRET", "forget", "redact", "register"]
 
 MASK = "***"
 #: Shorter secrets are not searched for.
 MIN_SECRET = 4
 #: Base64 fragments shorter than this are not searched for.
 _MIN_FRAGMENT = 6
+#: How many of a slot's latest secrets are searched for (the one in use, those just before it).
+KEEP_PER_SLOT = 8
 
 _lock = threading.Lock()
-_forms: set[str] = set()
+_kept: set[str] = set()  # secrets registered without a slot: kept until `forget`
+_slots: dict[str, list[str]] = {}  # slot -> its latest secrets, oldest first
+_forms: dict[str, frozenset[str]] = {}  # every searched secret -> its echoed forms
 _pattern: re.Pattern[str] | None = None
 
 
-def register(secret: str | None) -> None:
-    """Remember ``secret``: from now on `redact` removes it (and its echoed forms)."""
-    global _pattern
+def register(secret: str | None, *, slot: str | None = None) -> None:
+    """Remember ``secret``: from now on `redact` removes it (and its echoed forms).
+
+    With a ``slot`` (e.g. ``"oauth2 access token"``), only the slot's `KEEP_PER_SLOT` latest
+    secrets are kept: registering a new one forgets the oldest.
+    """
     if not secret or len(secret) < MIN_SECRET:
         return
-    new = _echoed_forms(secret)
     with _lock:
-        if new <= _forms:
-            return
-        _forms.update(new)
-        longest_first = sorted(_forms, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(form) for form in longest_first))
+        if slot is None:
+            if secret in _kept:
+                return
+            _kept.add(secret)
+        else:
+            latest = _slots.setdefault(slot, [])
+            if secret in latest:
+                return
+            latest.append(secret)
+            del latest[:-KEEP_PER_SLOT]
+        _rebuild()
 
 
 def forget() -> None:
     """Forget every registered secret (a process that loads another configuration; tests)."""
     global _pattern
     with _lock:
+        _kept.clear()
+        _slots.clear()
         _forms.clear()
         _pattern = None
+
+
+def _rebuild() -> None:
+    """Recompile the pattern from the secrets kept (called with the lock held)."""
+    global _pattern
+    live = _kept.union(*_slots.values())
+    for gone in _forms.keys() - live:
+        del _forms[gone]
+    for secret in live - _forms.keys():
+        _forms[secret] = frozenset(_echoed_forms(secret))
+    every = set().union(*_forms.values())
+    longest_first = sorted(every, key=len, reverse=True)
+    _pattern = re.compile("|".join(re.escape(form) for form in longest_first)) if every else None
 
 
 def redact(text: str) -> str:

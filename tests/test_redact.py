@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from mailflow.redact import redact, register
+from mailflow.auth import xoauth2
+from mailflow.redact import KEEP_PER_SLOT, MASK, redact, register
 
 SECRET = "Unit-redact-pw-91"
 
@@ -33,3 +34,19 @@ def test_short_secrets_are_not_searched_for() -> None:
     register("ab")
 
     assert redact("a tab and a cab") == "a tab and a cab"
+
+
+def test_a_slot_keeps_only_its_latest_secrets() -> None:
+    register(SECRET)
+    tokens = [f"access-token-{n:02}" for n in range(KEEP_PER_SLOT + 1)]
+    for token in tokens:
+        register(token, slot="oauth2 access_token")
+
+    assert redact(" ".join(tokens)) == " ".join([tokens[0], *[MASK] * KEEP_PER_SLOT])
+    assert redact(SECRET) == MASK
+
+
+def test_an_xoauth2_response_is_redacted_in_base64() -> None:
+    blob = base64.b64encode(xoauth2("wsis@association.test", "at-XyZ-token-1234").encode()).decode()
+
+    assert redact(f"535 5.7.8 {blob} refused") == "535 5.7.8 *** refused"

@@ -6,10 +6,18 @@ that verifies certificates (with ``oauth2.ca_file`` added for a private server) 
 timeout. `refused` turns a token endpoint's error into the `AuthError` a coordinator reads: what
 happened, in plain words, and the command or setting that fixes it. The providers never log or
 print a token or a secret, and they keep no tokens themselves: `mailflow.auth.tokens` does.
+
+Every session a provider talks through is `watch`-ed: each secret of a token request (client
+secret, refresh token, a service account's signed assertion, device or authorization code) and
+of its answer (access, refresh and ID tokens, device code) is registered with `mailflow.redact`
+when the answer arrives, before the library reads it, so an error body that quotes one (as some
+token endpoints and proxies do) is shown as ``***``. Whatever the libraries do inside, the wire
+is where every such secret passes.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, Protocol, TypeGuard
 
@@ -18,10 +26,26 @@ import requests
 from mailflow.auth.tokens import Grant, Provider
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError, ConfigError
+from mailflow.redact import redact, register
 
 #: Errors of a token endpoint after which only a person can help (RFC 6749 §5.2).
 SIGNIN_ERRORS = frozenset({"invalid_grant", "interaction_required", "consent_required"})
 APP_ERRORS = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
+#: Form fields of a token request that carry a secret (RFC 6749, 7523, 7636, 8628).
+SENT_SECRETS = frozenset(
+    {
+        "client_secret",
+        "client_assertion",
+        "assertion",
+        "refresh_token",
+        "code",
+        "code_verifier",
+        "device_code",
+        "password",
+    }
+)
+#: Fields of a token endpoint's JSON answer that carry one.
+GIVEN_SECRETS = frozenset({"access_token", "refresh_token", "id_token", "device_code"})
 
 
 class TimedSession(requests.Session):
@@ -32,6 +56,7 @@ class TimedSession(requests.Session):
         if ca_file:
             self.verify = ca_file
         self.timeout_s = timeout_s
+        watch(self)
 
     def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout_s)
@@ -40,9 +65,45 @@ class TimedSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+def watch(session: requests.Session) -> requests.Session:
+    """``session``, registering with `mailflow.redact` every secret its token requests send
+    and their answers carry, as each answer arrives."""
+    session.hooks["response"].append(_register_exchanged)
+    return session
+
+
+def _register_exchanged(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    body = response.request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        for key, value in urllib.parse.parse_qsl(body):
+            if key in SENT_SECRETS:
+                register(value, slot=f"oauth2 {key}")
+    if "json" not in response.headers.get("Content-Type", ""):
+        return
+    try:
+        answer = response.json()
+    except ValueError:
+        return
+    if isinstance(answer, dict):
+        for key in GIVEN_SECRETS:
+            given = answer.get(key)
+            if isinstance(given, str):
+                register(given, slot=f"oauth2 {key}")
+
+
+def said_briefly(text: str) -> str:
+    """The first line of a server's ``text``, secrets removed, then cut to 200 characters (in
+    that order: a cut secret would no longer be recognised)."""
+    lines = redact(text).strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
 def refused(label: str, account: str, error: str, description: str, *, app: bool) -> AuthError:
     """The `AuthError` for a token endpoint's ``error`` (description shortened, never a token)."""
-    said = f"{error}: {description.strip().splitlines()[0][:200]}" if description else error
+    error = said_briefly(error)
+    said = f"{error}: {said_briefly(description)}" if description.strip() else error
     if app or error in APP_ERRORS:
         # An app flow has no person's grant to lose: whatever was refused is the registration.
         return AuthError(

@@ -16,7 +16,7 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient, DeviceClient, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from mailflow.auth.base import TimedSession, refused, require, unreachable
+from mailflow.auth.base import TimedSession, refused, require, unreachable, watch
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError
@@ -133,7 +133,9 @@ class GenericProvider:
         )
 
     def _session(self, client: Any) -> OAuth2Session:
-        return OAuth2Session(client_id=self.client_id, client=client, scope=list(self.scopes))
+        session = OAuth2Session(client_id=self.client_id, client=client, scope=list(self.scopes))
+        watch(session)
+        return session
 
     def _fetch(self, action: Callable[[], Any], *, app: bool) -> Grant:
         try:

@@ -24,10 +24,11 @@ import google.auth.transport.requests
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
-from mailflow.auth.base import TimedSession, refused, require, unreachable
+from mailflow.auth.base import TimedSession, refused, require, unreachable, watch
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError, ConfigError
+from mailflow.redact import register
 
 SCOPES = ("https://mail.google.com/",)
 TOKEN_URL = "https://oauth2.googleapis.com/token"
@@ -75,6 +76,9 @@ class GoogleProvider:
             raise ConfigError(
                 f"cannot read the key: {exc.__class__.__name__}", key="oauth2.service_account_file"
             ) from None
+        if isinstance(info, dict):
+            # The key never leaves this machine, but nothing shows it either.
+            register(str(info.get("private_key") or ""))
         if self.settings.token_url:
             info["token_uri"] = self.settings.token_url
         try:
@@ -111,6 +115,7 @@ class GoogleProvider:
             }
         }
         flow = InstalledAppFlow.from_client_config(config, scopes=list(self.scopes))
+        watch(flow.oauth2session)
         if self.settings.ca_file:
             # requests would let REQUESTS_CA_BUNDLE override the session's own CA file.
             flow.oauth2session.verify = self.settings.ca_file

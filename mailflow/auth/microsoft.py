@@ -23,7 +23,7 @@ from typing import Any
 import msal
 import requests
 
-from mailflow.auth.base import TimedSession, refused, require, unreachable
+from mailflow.auth.base import TimedSession, refused, require, said_briefly, unreachable
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError
@@ -123,7 +123,7 @@ class MicrosoftProvider:
             raise unreachable(LABEL, exc) from None
         except ValueError as exc:  # msal: the authority's discovery document was refused
             raise AuthError(
-                f"{LABEL} sign-in: {str(exc).splitlines()[0][:200]} (check oauth2.tenant "
+                f"{LABEL} sign-in: {said_briefly(str(exc))} (check oauth2.tenant "
                 "and oauth2.authority)",
                 signin_needed=True,
             ) from None

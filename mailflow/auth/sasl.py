@@ -2,11 +2,16 @@
 
 XOAUTH2 is Google's and Microsoft's mechanism (and Dovecot's); OAUTHBEARER is its standard
 form (RFC 7628), which a server may offer instead. Both are built here unencoded: imaplib and
-smtplib base64-encode what an authenticator returns. This module builds strings only; choosing
-a mechanism and talking to the server is the job of `mailflow.sources.imap` and the SMTP sink.
+smtplib base64-encode what an authenticator returns. Each string is registered with
+`mailflow.redact` as it is built, so a server that quotes the base64 blob it refused shows
+``***`` instead (the token's own registration covers only the characters that encode it alone).
+This module builds strings only; choosing a mechanism and talking to the server is the job of
+`mailflow.sources.imap` and the SMTP sink.
 """
 
 from __future__ import annotations
+
+from mailflow.redact import register
 
 #: Mechanisms in order of preference when a server offers both.
 MECHANISMS = ("OAUTHBEARER", "XOAUTH2")
@@ -14,12 +19,14 @@ MECHANISMS = ("OAUTHBEARER", "XOAUTH2")
 
 def xoauth2(user: str, token: str) -> str:
     """``user=<user>^Aauth=Bearer <token>^A^A`` (the XOAUTH2 initial response)."""
-    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+    return _kept(f"user={user}\x01auth=Bearer {token}\x01\x01")
 
 
 def oauthbearer(user: str, token: str, host: str, port: int) -> str:
     """The RFC 7628 initial response: a GS2 header naming the user, then host, port and token."""
-    return f"n,a={_saslname(user)},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+    return _kept(
+        f"n,a={_saslname(user)},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
+    )
 
 
 def choose(offered: str | bytes) -> str:
@@ -51,6 +58,11 @@ class Responder:
     def __call__(self, challenge: bytes | None = None) -> str:
         answer, self._next = self._next, ""
         return answer
+
+
+def _kept(response: str) -> str:
+    register(response, slot="oauth2 SASL response")
+    return response
 
 
 def _saslname(user: str) -> str:

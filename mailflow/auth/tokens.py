@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from mailflow.errors import AuthError
+from mailflow.redact import register
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Token:
-    """What the store keeps for one account. Its repr hides both tokens."""
+    """What the store keeps for one account. Its repr hides both tokens; making one (loaded
+    from the store or built from a grant) registers both with `mailflow.redact`."""
 
     account: str  # the mailbox the token opens (the SASL user)
     provider: str
@@ -48,6 +50,9 @@ class Token:
     refresh_token: str  # "" for app flows, which need none
     scopes: tuple[str, ...]
     refreshed_at: datetime
+
+    def __post_init__(self) -> None:
+        keep_secret(self.access_token, self.refresh_token)
 
     def __repr__(self) -> str:
         return (
@@ -60,15 +65,26 @@ class Token:
 
 @dataclass(frozen=True)
 class Grant:
-    """A token endpoint's answer: a new access token, perhaps a new refresh token."""
+    """A token endpoint's answer: a new access token, perhaps a new refresh token; both are
+    registered with `mailflow.redact` as the answer is read, before anything can show them."""
 
     access_token: str
     expires_in: float  # seconds
     refresh_token: str = ""  # "" when the provider sent none: the old one stays valid
     scopes: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        keep_secret(self.access_token, self.refresh_token)
+
     def __repr__(self) -> str:
         return f"Grant(access_token='***', expires_in={self.expires_in!r}, scopes={self.scopes!r})"
+
+
+def keep_secret(access_token: str, refresh_token: str = "") -> None:
+    """Register the tokens with `mailflow.redact`: a server or token endpoint that echoes one
+    gets it into no error, log line or ledger row. Each kind keeps its latest few."""
+    register(access_token, slot="oauth2 access_token")
+    register(refresh_token, slot="oauth2 refresh_token")
 
 
 class Provider(Protocol):

@@ -27,7 +27,7 @@ from typing import Any
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, U
 from imap_tools.errors import ImapToolsError, MailboxFolderSelectError, MailboxLoginError
 
-from mailflow.auth import Credentials, Responder, choose, oauthbearer
+from mailflow.auth import Credentials, Responder, choose, oauthbearer, xoauth2
 from mailflow.config import ImapSettings
 from mailflow.errors import AuthError, ConfigError, SourceError
 from mailflow.redact import redact
@@ -154,13 +154,12 @@ class ImapSource:
         mechanism = choose(" ".join(box.client.capabilities))
         for fresh in (False, True):
             token = self.credentials.token(fresh=fresh)
+            if mechanism == "XOAUTH2":
+                initial = xoauth2(s.user, token)
+            else:
+                initial = oauthbearer(s.user, token, s.host, s.port)
             try:
-                if mechanism == "XOAUTH2":
-                    box.xoauth2(s.user, token, initial_folder=None)
-                else:
-                    answer = Responder(oauthbearer(s.user, token, s.host, s.port))
-                    result = box.client.authenticate(mechanism, answer)
-                    box.login_result = result
+                box.login_result = box.client.authenticate(mechanism, Responder(initial))
                 return
             except (MailboxLoginError, imaplib.IMAP4.error):
                 if fresh:

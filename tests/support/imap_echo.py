@@ -1,10 +1,11 @@
-"""A tiny IMAP server on loopback that repeats the LOGIN command it refuses, password and all.
+"""A tiny IMAP server on loopback that repeats the credentials it refuses, password and all.
 
 Real servers have done this: a ``BAD`` reply quoting the command, a ``NO`` reply quoting the
 credentials, a ``BYE`` before hanging up. `EchoingImapServer` answers CAPABILITY, and refuses
 every LOGIN in the chosen way (``mode``: ``"bad"``, ``"no"`` or ``"bye"``) with the command's
-arguments in its reply; it serves nothing else. Use it as a context manager; ``port`` is where it
-listens on 127.0.0.1.
+arguments in its reply; every AUTHENTICATE (an OAuth2 token's XOAUTH2 or OAUTHBEARER) the same
+way, quoting the base64 response the client sent; it serves nothing else. Use it as a context
+manager; ``port`` is where it listens on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -27,10 +28,15 @@ class _Handler(socketserver.StreamRequestHandler):
             command, _, arguments = rest.partition(b" ")
             if command.upper() == b"CAPABILITY":
                 self.wfile.write(b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n")
-            elif command.upper() == b"LOGIN":
+            elif command.upper() in (b"LOGIN", b"AUTHENTICATE"):
+                if command.upper() == b"AUTHENTICATE":
+                    self.wfile.write(b"+ \r\n")
+                    arguments += b" " + self.rfile.readline().rstrip(b"\r\n")
                 self.server.logins.append(arguments)
                 if self.server.mode == "bad":
-                    self.wfile.write(tag + b" BAD LOGIN " + arguments + b" not understood\r\n")
+                    self.wfile.write(
+                        tag + b" BAD " + command + b" " + arguments + b" not understood\r\n"
+                    )
                 elif self.server.mode == "no":
                     self.wfile.write(tag + b" NO [AUTHENTICATIONFAILED] " + arguments + b"\r\n")
                 else:
@@ -69,7 +75,7 @@ class EchoingImapServer:
 
     @property
     def logins(self) -> list[bytes]:
-        """The arguments of every LOGIN received, as sent."""
+        """The arguments of every LOGIN (or AUTHENTICATE, with its response) received."""
         return list(self._server.logins)
 
     def __enter__(self) -> EchoingImapServer:

@@ -12,7 +12,9 @@ whether an access token is active and whose it is.
 
 Tokens expire by the server's `clock`, which a test may share with mailflow to live through a
 week in seconds. A test can approve a device code (`approve`), revoke a person's grant
-(`revoke`), turn refresh-token rotation on or off, and read what was asked (`requests`).
+(`revoke`), turn refresh-token rotation on or off, read what was asked (`requests`), make the
+server careless (`echo`: every error description repeats the secrets the request carried, as
+some token endpoints and proxies do) and list every secret that crossed the wire (`seen`).
 Nothing here leaves the loopback interface.
 """
 
@@ -37,6 +39,8 @@ import trustme
 HOST = "127.0.0.1"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#: Fields of a token request that carry a secret.
+SECRET_FIELDS = ("client_secret", "refresh_token", "device_code", "code", "assertion")
 
 
 class Clock:
@@ -79,6 +83,8 @@ class TokenServer:
     devices: dict[str, dict[str, Any]] = field(default_factory=dict)  # device code -> state
     codes: dict[str, Grant] = field(default_factory=dict)  # authorization codes
     requests: Counter[str] = field(default_factory=Counter)
+    echo: bool = False
+    seen: set[str] = field(default_factory=set)  # every token issued, every secret received
     https_port: int = 0
     http_port: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,6 +144,7 @@ class TokenServer:
     # -- issuing -------------------------------------------------------------------------------
     def issue(self, grant: Grant, *, with_refresh: bool, old_refresh: str = "") -> dict[str, Any]:
         access = "at-" + secrets.token_urlsafe(24)
+        self.seen.add(access)
         self.access[access] = (grant, self.clock() + self.lifetime)
         answer: dict[str, Any] = {
             "access_token": access,
@@ -150,6 +157,7 @@ class TokenServer:
                 if old_refresh:
                     self.refresh.pop(old_refresh, None)  # a rotated refresh token is single-use
                 new = "rt-" + secrets.token_urlsafe(24)
+                self.seen.add(new)
                 self.refresh[new] = grant
                 answer["refresh_token"] = new
             else:
@@ -236,7 +244,12 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 self._devicecode(form)
             elif path == "/token":
                 with server.lock:
+                    sent = {k: v for k, v in form.items() if k in SECRET_FIELDS and v}
+                    server.seen.update(sent.values())
                     status, body = _token(server, form, self.headers.get("Authorization", ""))
+                    if server.echo and status >= 400:
+                        received = ", ".join(f"{k}={v}" for k, v in sent.items())
+                        body["error_description"] += f" (received {received})"
                 self._json(status, body)
             else:
                 self._json(404, {"error": "not_found"})
@@ -248,6 +261,7 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
                 return
             code, user_code = secrets.token_urlsafe(16), secrets.token_hex(4).upper()
             with server.lock:
+                server.seen.add(code)
                 server.devices[code] = {
                     "user_code": user_code,
                     "user": None,
@@ -271,6 +285,7 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
             server.requests["authorize"] += 1
             code = "code-" + secrets.token_urlsafe(12)
             with server.lock:
+                server.seen.add(code)
                 server.codes[code] = Grant(
                     query.get("login_hint", ""), query.get("client_id", ""), query.get("scope", "")
                 )

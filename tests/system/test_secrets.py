@@ -9,16 +9,15 @@ written and in every base64 form a server could echo (decoded back at every alig
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support.imap_echo import EchoingImapServer
+from support.leaks import leaks as leaks_of
 from support.smtp_server import SmtpTestServer
 
 from mailflow import logs
@@ -29,28 +28,11 @@ from mailflow.ledger import Ledger
 
 USER = "wsis@association.test"
 PASSWORD = 'Tr0ub4dor&3-echo"pw'
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{8,}")
 
 
 def leaks(text: str) -> list[str]:
-    """Where ``text`` holds the password: as written, quoted (IMAP, or a repr of bytes), or
-    inside any base64 run, at any offset."""
-    unquoted = text
-    for _ in range(2):  # an IMAP quoted string, shown in the repr of bytes
-        unquoted = unquoted.replace("\\\\", "\\").replace('\\"', '"')
-    found = [PASSWORD] if PASSWORD in unquoted else []
-    raw = PASSWORD.encode()
-    for run in _BASE64_RUN.findall(text):
-        for start in range(4):
-            chunk = run[start:].rstrip("=")
-            chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk
-            chunk += "=" * (-len(chunk) % 4)
-            try:
-                if raw in base64.b64decode(chunk):
-                    found.append(run)
-            except (binascii.Error, ValueError):
-                continue
-    return found
+    """Where ``text`` holds the password (`support.leaks.leaks`)."""
+    return leaks_of(text, PASSWORD)
 
 
 class Workspace:
