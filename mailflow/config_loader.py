@@ -273,7 +273,12 @@ def _validate_oauth2(settings: OAuth2Settings) -> None:
         raise ConfigError("microsoft signs in with flow app or device", key="oauth2.flow")
     if settings.provider == "google" and settings.flow == "device":
         # Google's device flow does not grant https://mail.google.com/.
-        raise ConfigError("google signs in with flow app or installed", key="oauth2.flow")
+        raise ConfigError(
+            'Google gives no device code for mail; use flow = "installed" (a person signs in '
+            'with a browser on this machine: a Gmail account, or a Workspace one) or flow = "app" '
+            "(a Google Workspace service account with domain-wide delegation)",
+            key="oauth2.flow",
+        )
     if settings.provider == "generic" and settings.flow == "installed":
         raise ConfigError("generic signs in with flow app or device", key="oauth2.flow")
     if settings.refresh_margin_s < 0:

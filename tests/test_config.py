@@ -206,7 +206,10 @@ def test_oauth2_client_secret_in_file_is_refused(tmp_path: Path) -> None:
         ),
         (
             '[oauth2]\nprovider = "google"\nflow = "device"\n',
-            "oauth2.flow: google signs in with flow app or installed",
+            'oauth2.flow: Google gives no device code for mail; use flow = "installed" (a '
+            "person signs in with a browser on this machine: a Gmail account, or a Workspace "
+            'one) or flow = "app" (a Google Workspace service account with domain-wide '
+            "delegation)",
         ),
         ('[alerts]\nto = "coordinator"\n', "alerts.to: must be a mail address"),
         ("[alerts]\nafter_minutes = 0\n", "alerts.after_minutes: must be more than 0"),

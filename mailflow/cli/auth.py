@@ -24,15 +24,18 @@ def auth() -> None:
     "login",
     epilog="""\b
 Example:
-  mailflow auth login        # then open the address it prints and enter the code""",
+  mailflow auth login        # then open the address it prints (and enter the code)""",
 )
 @click.pass_context
 def auth_login(ctx: click.Context) -> None:
     """Sign the mailbox in and keep its tokens in the ledger.
 
-    With a device code or a browser sign-in, this shows where to sign in and waits until it is
-    done. With an app registration (no person signs in) it fetches a token now, which checks
-    the registration and the client secret.
+    Microsoft and other servers (flow = "device") show an address and a code to enter there,
+    from any browser. Google gives no device code for mail: with flow = "installed" (a Gmail
+    account, or Workspace without a service account) this shows an address to open in a
+    browser on this machine, where Google's answer comes back. Either way it waits until the
+    sign-in is done. With an app registration (flow = "app", no person signs in) it fetches a
+    token now, which checks the registration and the client secret.
     """
     states = get_app(ctx).auth_login(lambda text: click.echo(text, err=True))
     for line in _lines([s.as_dict() for s in states]):
