@@ -1,9 +1,10 @@
 """The console's pages for the roster, the report and the outbox, with their forms.
 
-Members (list and search), the report (as IFLA will read it, its files, whether the folder or
-the ledger changed since the compile, compiling it, and sending it behind a confirmation step
-with the same rules as ``mailflow send-report``) and the outbox (mail by state with the reasons
-of failures; a failed mail can be sent again). Each view reads through one `App` method and
+Members (list and search, add, give or take an address, import, deactivate), the report (as
+IFLA will read it, its files, whether the folder or the ledger changed since the compile,
+compiling it, and sending it behind a confirmation step with the same rules as
+``mailflow send-report``) and the outbox (mail by state with the reasons of failures; a failed
+mail can be sent again). Each view reads through one `App` method and
 each form calls one.
 """
 
@@ -77,6 +78,50 @@ def add_member() -> BaseResponse:
     else:
         flash(_("Updated the member with %(addresses)s.", addresses=shown))
     return redirect(url_for("manage.members", q=addresses[0]))
+
+
+@blueprint.route("/members/alias", methods=["POST"])
+def member_alias() -> BaseResponse:
+    """Give a member further addresses, or take one away (the rules of ``members alias``)."""
+    form = request.form
+    member = form.get("member", "")
+    back = redirect(url_for("manage.members", q=form.get("q", "")))
+    if form.get("remove"):
+        done = core().remove_aliases(member, [form["remove"]], who=who())
+        shown = ", ".join(done.changed)
+        flash(
+            _(
+                "Removed %(addresses)s from %(member)s; the submissions sent from it stay "
+                "with the member.",
+                addresses=shown,
+                member=done.member,
+            )
+        )
+        if done.new_primary:
+            flash(_("%(address)s is now the primary address.", address=done.primary))
+        return back
+    given = [a for a in re.split(r"[\s,;]+", form.get("add", "")) if a]
+    if not given or not all(normalise_address(a) for a in given):
+        flash(_("Give one or more mail addresses, separated by spaces or commas."))
+        return back
+    done = core().add_aliases(member, given, who=who())
+    if done.changed:
+        flash(
+            _(
+                "Added %(addresses)s to %(member)s.",
+                addresses=", ".join(done.changed),
+                member=done.member,
+            )
+        )
+    if done.unchanged:
+        flash(
+            _(
+                "%(member)s already has %(addresses)s.",
+                member=done.member,
+                addresses=", ".join(done.unchanged),
+            )
+        )
+    return back
 
 
 @blueprint.route("/members/import", methods=["POST"])

@@ -238,6 +238,8 @@ def decision_label(action: str) -> str:
         "attach_member": _("attached to a member"),
         "member_add": _("added a member"),
         "member_deactivate": _("deactivated a member"),
+        "alias_add": _("gave a member an address"),
+        "alias_remove": _("took an address from a member"),
         "member_import": _("imported members"),
         "compile": _("compiled the report"),
         "send_report": _("sent the report"),
