@@ -113,6 +113,7 @@ Examples:
 @click.option("--organisation", default="", help="The library or association.")
 @click.option("--country", default="", help="The member's country.")
 @click.option("--language", default="", help="Preferred language of mail: en, vi, fr, es, ar…")
+@json_option
 @click.pass_context
 def members_add(
     ctx: click.Context,
@@ -122,6 +123,7 @@ def members_add(
     organisation: str,
     country: str,
     language: str,
+    as_json: bool,
 ) -> None:
     """Add a member, or more addresses for one; held mail from them is linked to the member."""
     done = get_app(ctx).add_member(
@@ -133,8 +135,17 @@ def members_add(
         language=language,
         who=who(),
     )
-    addresses = ", ".join(a.strip().lower() for a in (*email, *aliases))
-    click.echo(("added " if done.created else "updated ") + addresses)
+    addresses = [a.strip().lower() for a in (*email, *aliases)]
+    if as_json:
+        echo_json(
+            {
+                "created": done.created,
+                "addresses": addresses,
+                "relinked_submissions": list(done.relinked),
+            }
+        )
+        return
+    click.echo(("added " if done.created else "updated ") + ", ".join(addresses))
     for sub_id in done.relinked:
         click.echo(
             f"submission {sub_id} is now linked to this member; decide on it with "
@@ -261,10 +272,14 @@ Example:
   mailflow members deactivate hoa@thuvien.vn""",
 )
 @click.argument("email")
+@json_option
 @click.pass_context
-def members_deactivate(ctx: click.Context, email: str) -> None:
+def members_deactivate(ctx: click.Context, email: str, as_json: bool) -> None:
     """Stop sending calls and reminders to a member."""
     name = get_app(ctx).deactivate_member(email, who=who())
+    if as_json:
+        echo_json({"address": email.strip().lower(), "name": name, "active": False})
+        return
     click.echo(f"deactivated {name}")
 
 

@@ -89,13 +89,16 @@ Examples:
 )
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-failed", is_flag=True, help="Every failed mail.")
+@json_option
 @click.pass_context
-def outbox_retry(ctx: click.Context, ids: tuple[int, ...], all_failed: bool) -> None:
+def outbox_retry(ctx: click.Context, ids: tuple[int, ...], all_failed: bool, as_json: bool) -> None:
     """Put failed mail back in the queue (by id, or --all-failed); the next flush sends it."""
     if bool(ids) == all_failed:
         raise click.UsageError("give the ids of failed mails, or --all-failed")
     retried = get_app(ctx).retry_outbox(ids, all_failed=all_failed, who=who())
-    if retried:
+    if as_json:
+        echo_json({"retried": retried})
+    elif retried:
         click.echo(f"queued again: {', '.join(str(i) for i in retried)}")
     else:
         click.echo("no failed mail")

@@ -222,12 +222,18 @@ Examples:
 )
 @click.argument("submission_id", type=int, required=False)
 @click.option("--all", "everything", is_flag=True, help="Every submission.")
+@json_option
 @click.pass_context
-def reprocess(ctx: click.Context, submission_id: int | None, everything: bool) -> None:
+def reprocess(
+    ctx: click.Context, submission_id: int | None, everything: bool, as_json: bool
+) -> None:
     """Re-run parsing and validation from the stored raw mail (after an upgrade)."""
     if (submission_id is None) == (not everything):
         raise click.UsageError("give a submission ID or --all")
     seen, changed = get_app(ctx).reprocess(submission_id)
+    if as_json:
+        echo_json({"reprocessed": seen, "changed": changed})
+        return
     click.echo(f"reprocessed {seen} submission(s); {changed} changed")
 
 

@@ -108,6 +108,14 @@ def test_readme_documents_shell_completion_and_the_virtual_environment() -> None
         (["members", "import", "members.csv"], {"added", "updated", "warnings", "changes"}),
         (["review", "11", "--reject"], {"id", "status", "confirmation"}),
         (["send-report", "--dry-run"], {"message", "message_id", "dry_run"}),
+        (["members", "add", "new@members.test"], {"created", "addresses", "relinked_submissions"}),
+        (
+            ["members", "alias", "l.haddad@oasis-library.example.jo", "--add", "layla@mail.test"],
+            {"member", "addresses", "aliases", "changed", "new_primary"},
+        ),
+        (["members", "deactivate", "bao.pq@thuvien-cuulong.example.vn"], {"name", "active"}),
+        (["outbox", "retry", "--all-failed"], {"retried"}),
+        (["reprocess", "11"], {"reprocessed", "changed"}),
     ],
 )
 def test_commands_that_report_a_result_give_json(
