@@ -36,16 +36,17 @@ def review(
     The decision goes to the trail with ``who`` in the same transaction. ``member`` (an address
     of a member) first attaches the submission to that member, so the report shows the member's
     organisation and country (the sender's address is not added to the member: see
-    `mailflow.members` for aliases).
+    `mailflow.members.aliases`).
     """
     with ledger.transaction() as session:
         if member is not None:
             owner = members.find_by_address(session, member)
             if owner is None:
+                sender = submissions.get(session, submission_id).sender_address
                 raise NotFoundError(
                     f"no member with address {member}; add one with "
-                    f'`mailflow members add {member} --name "…"`, or add the sender as an '
-                    f"alias of a member with `mailflow members add {member} --alias SENDER`"
+                    f'`mailflow members add {member} --name "…"`, or give the sender\'s address '
+                    f"to a member with `mailflow members alias ADDRESS --add {sender}`"
                 )
             submissions.attach(session, submission_id, owner)
             decisions.record(

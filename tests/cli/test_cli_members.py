@@ -71,8 +71,8 @@ def test_review_with_an_unknown_member_is_exit_1_saying_how_to_add_one(ws: Works
     assert (result.exit_code, result.stderr) == (
         1,
         "Error: no member with address nobody@x.test; add one with "
-        '`mailflow members add nobody@x.test --name "…"`, or add the sender as an alias of a '
-        "member with `mailflow members add nobody@x.test --alias SENDER`\n",
+        '`mailflow members add nobody@x.test --name "…"`, or give the sender\'s address to a '
+        f"member with `mailflow members alias ADDRESS --add {STRANGER}`\n",
     )
     assert ws.json("submissions", "show", str(HELD))["status"] == "held"
 

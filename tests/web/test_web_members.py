@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask.testing import FlaskClient
 from support.web import COORDINATOR, VIEWER, Workspace, csrf_token, log_in
 
@@ -123,3 +125,27 @@ def test_members_page_address_forms_need_a_coordinator_and_a_csrf_token(
     assert 'id="add-address-' not in page
     assert (as_viewer.status_code, without_token.status_code) == (403, 400)
     assert _anna(workspace)["addresses"] == [ANNA]
+
+
+def test_import_preview_names_new_addresses_and_those_an_import_keeps(
+    client: FlaskClient, workspace: Workspace
+) -> None:
+    workspace.app.add_aliases(ANNA, [STRANGER], who="anna")
+    token = _logged_in(client)
+    roster = f"email,name,aliases\n{ANNA},Anna Lindqvist,anna@lakeside.test\n"
+
+    preview = client.post(
+        "/members/import",
+        data={"file": (io.BytesIO(roster.encode()), "roster.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    ).text
+
+    assert (
+        "to update · new addresses: anna@lakeside.test · "
+        f"keeps {STRANGER}, not in the file</td>" in preview
+    )
+    assert (
+        "An import never removes an address; remove one under “Change addresses” on the "
+        "Members page." in preview
+    )
+    assert _anna(workspace)["addresses"] == [ANNA, STRANGER]
