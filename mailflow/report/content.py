@@ -125,10 +125,10 @@ def _closing_cut(text: str) -> str:
     """``text`` up to its first closing line or postscript (which go, with all that follows)."""
     if not text:
         return text
+    if len(text) > 60 and "\n" not in text:
+        return text.strip()  # one long line is prose, whatever it starts with
     lines = text.split("\n")
     for number, line in enumerate(lines):
-        if number == 0 and len(lines) == 1 and len(line) > 60:
-            break  # one long line is prose, whatever it starts with
         stripped = line.strip()
         if stripped and (_CLOSING_LINE.match(stripped) or _POSTSCRIPT.match(stripped)):
             return "\n".join(lines[:number]).strip()

@@ -109,8 +109,10 @@ def csv_bytes(rows: Iterable[dict[str, Any]], delimiter: str = ",") -> bytes:
         record["links"] = " ".join(record["links"])
         record["edited_by_coordinator"] = "yes" if record["edited_by_coordinator"] else ""
         writer.writerow(
-            csv_cell(value) if isinstance(value, str) else ("" if value is None else value)
-            for value in (record[column] for column in CSV_COLUMNS)
+            [
+                csv_cell(value) if isinstance(value, str) else ("" if value is None else value)
+                for value in map(record.__getitem__, CSV_COLUMNS)
+            ]
         )
     return buffer.getvalue().encode("utf-8-sig")
 

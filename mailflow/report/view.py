@@ -281,6 +281,8 @@ def paragraphs(text: str) -> tuple[str, ...]:
 
 def is_rtl(text: str) -> bool:
     """True when the first strongly directional character is right-to-left (Arabic, Hebrew…)."""
+    if text.isascii():
+        return False  # ASCII holds no right-to-left character (and most fields are ASCII)
     for char in text:
         direction = unicodedata.bidirectional(char)
         if direction in ("R", "AL"):
