@@ -4,6 +4,12 @@ A poll creates a few thousand rows per chunk (messages, submissions, queued mail
 session's unit of work costs more per row than the database does. `PendingRows` is the writer a
 poll hands to `record_inbound`, `submissions.record` and `outbox.queue` instead of the session;
 without one they add their row to the session and flush it (the message-by-message fallback).
+
+A row's values come from `Base.held_values` (what was assigned to it); what a model's rows hold
+and how they link to their parents, the writer learns once per model from the model's mapper.
+Reading each attribute through the model instead (``operator.attrgetter``) was tried and not
+kept: an attribute left unset costs 1-2 µs through the ORM's descriptor, and writing a chunk's
+rows for 1,000 mails (3,000 rows) took 0.29 s instead of 0.22 s (best of 10 runs each).
 """
 
 from __future__ import annotations
@@ -113,7 +119,7 @@ class _Shape:
 
     def parents(self, row: Base) -> Iterator[tuple[_Link, Base]]:
         """(relationship, parent row) for each many-to-one relationship ``row`` has set."""
-        values = inspect(row).dict  # what was set on the row; reading it loads nothing
+        values = row.held_values()  # what was set on the row; reading it loads nothing
         for link in self.links:
             parent = values.get(link.key)
             if parent is not None:
@@ -130,7 +136,7 @@ class _Shape:
     def insert(self, connection: Any, rows: list[Base]) -> None:
         params: list[dict[str, Any]] = []
         for row in rows:
-            values = inspect(row).dict
+            values = row.held_values()
             # Like the ORM: an unset or None attribute gets the column default (NULL without one).
             one = {
                 column: _default(default) if values.get(attr) is None else values[attr]

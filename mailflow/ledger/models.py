@@ -10,6 +10,7 @@ database upgraded to head with this metadata.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -68,6 +70,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def held_values(self) -> Mapping[str, Any]:
+        """What this row holds in memory, by attribute name: its columns and relationships that
+        were assigned or loaded; an attribute neither assigned nor loaded is absent (the ORM keeps
+        its own bookkeeping there too, under ``_sa_instance_state``).
+
+        Reading it loads nothing and costs one lookup per row, where reading the attributes one
+        by one costs 1-2 µs for each attribute left unset: `mailflow.ledger.bulk` reads the new
+        rows of a chunk through it. Read-only: changing it bypasses the ORM's bookkeeping.
+        """
+        return inspect(self).dict
 
 
 class Campaign(Base):

@@ -178,6 +178,21 @@ def _inbound(uid: int) -> InboundMessage:
     )
 
 
+def test_held_values_of_a_new_row_are_what_was_assigned() -> None:
+    submission = Submission(status="accepted")
+    mail = OutboxMail(kind="confirmation", recipient="hoa@members.test")
+    mail.submission = submission
+
+    held = {key: value for key, value in mail.held_values().items() if key != "_sa_instance_state"}
+
+    assert held == {
+        "kind": "confirmation",
+        "recipient": "hoa@members.test",
+        "submission": submission,
+    }
+    assert mail.subject is None and "subject" not in mail.held_values()  # reading set nothing
+
+
 def test_pending_rows_are_written_parents_first_with_keys_and_defaults(
     settings: Settings, ledger: Ledger
 ) -> None:
