@@ -227,6 +227,9 @@ def submission_detail(session: Session, submission_id: int) -> dict[str, Any]:
     ]
     data["decisions"] = decisions.for_submission(session, sub.id)
     data["member_id"] = sub.member_id
+    # Each issue's parameters, so that the console can word it in its own language.
+    for issue, stored in zip(data["issues"], sub.issues, strict=True):
+        issue["params"] = dict(stored.get("params") or {})
     # What the edit and English-version forms start from (the text in use, else the member's).
     data["drafts"] = {
         kind: submissions.coordinator_draft(session, sub.id, kind)

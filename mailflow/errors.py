@@ -26,6 +26,8 @@ the errors only; it does not log or print them.
 
 from __future__ import annotations
 
+from mailflow.notices import Notice
+
 
 class MailflowError(Exception):
     """Root of every error mailflow reports to its user."""
@@ -123,7 +125,8 @@ class NotSentError(DeliveryError):
         self.count = count
         self.reason = reason
         noun = "mail" if count == 1 else "mails"
-        super().__init__(f"{count} {noun} not sent: {reason}", permanent=permanent)
+        text = Notice(f"{count} {noun} not sent: {reason}", "not_sent", count=count, reason=reason)
+        super().__init__(text, permanent=permanent)
 
 
 class StateError(MailflowError):

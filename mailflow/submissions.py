@@ -21,6 +21,7 @@ from mailflow import decisions
 from mailflow.errors import NotFoundError, StateError
 from mailflow.ledger import PendingRows
 from mailflow.ledger.models import CoordinatorText, InboundMessage, Member, OutboxMail, Submission
+from mailflow.notices import Notice
 from mailflow.reading.contribution import Contribution
 from mailflow.reading.mime import read_message
 from mailflow.reading.quotes import strip_reply
@@ -143,10 +144,18 @@ def review(session: Session, submission_id: int, *, accept: bool, note: str) -> 
     """A coordinator's decision on a held submission."""
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFoundError(f"no submission {submission_id}")
+        raise NotFoundError(
+            Notice(f"no submission {submission_id}", "no_submission", id=submission_id)
+        )
     if submission.status != SubmissionStatus.HELD.value:
         raise StateError(
-            f"submission {submission_id} is {submission.status}; only held submissions are reviewed"
+            Notice(
+                f"submission {submission_id} is {submission.status}; "
+                "only held submissions are reviewed",
+                "review_not_held",
+                id=submission_id,
+                status=submission.status,
+            )
         )
     blocking = [i for i in submission.issues if i.get("severity") == "error"]
     if accept:
@@ -163,8 +172,13 @@ def attach(session: Session, submission_id: int, member: Member) -> Submission:
     submission = get(session, submission_id)
     if submission.status != SubmissionStatus.HELD.value:
         raise StateError(
-            f"submission {submission_id} is {submission.status}; only held submissions are "
-            "attached to a member"
+            Notice(
+                f"submission {submission_id} is {submission.status}; only held submissions are "
+                "attached to a member",
+                "attach_not_held",
+                id=submission_id,
+                status=submission.status,
+            )
         )
     submission.member_id = member.id
     submission.member = member
@@ -198,7 +212,9 @@ def listing(
 def get(session: Session, submission_id: int) -> Submission:
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFoundError(f"no submission {submission_id}")
+        raise NotFoundError(
+            Notice(f"no submission {submission_id}", "no_submission", id=submission_id)
+        )
     return submission
 
 
@@ -380,10 +396,24 @@ def set_coordinator_text(session: Session, submission_id: int, kind: str, text: 
     submission = get(session, submission_id)
     text = text.strip()
     if not text:
-        raise StateError(f"the {kind} of submission {submission_id} is empty; nothing was kept")
+        raise StateError(
+            Notice(
+                f"the {kind} of submission {submission_id} is empty; nothing was kept",
+                "text_empty",
+                id=submission_id,
+                kind=kind,
+            )
+        )
     current = coordinator_texts(session, submission.id)[kind]
     if current is not None and current["text"] == text:
-        raise StateError(f"the {kind} of submission {submission_id} is unchanged; nothing was kept")
+        raise StateError(
+            Notice(
+                f"the {kind} of submission {submission_id} is unchanged; nothing was kept",
+                "text_unchanged",
+                id=submission_id,
+                kind=kind,
+            )
+        )
     session.add(CoordinatorText(submission_id=submission.id, kind=kind, text=text))
     session.flush()
     return (current["versions"] if current else 0) + 1

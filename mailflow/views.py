@@ -27,6 +27,7 @@ from mailflow.ledger.models import (
     ServiceEvent,
     Submission,
 )
+from mailflow.notices import Notice
 from mailflow.reading import headers
 from mailflow.reading.validate import authserv_id
 from mailflow.states import MessageKind, OutboxState, SubmissionStatus
@@ -97,17 +98,24 @@ def first_authserv_id(session: Session) -> str | None:
 
 def status_warnings(settings: Settings) -> list[str]:
     """What the coordinator should fix in the configuration, as `status` says it."""
-    warnings = []
+    warnings: list[str] = []
     if settings.campaign.association.strip() == DEFAULT_ASSOCIATION:
         warnings.append(
-            f"campaign.association is still the example ({DEFAULT_ASSOCIATION!r}); `mailflow "
-            "call` and `mailflow remind` refuse to send until it names your association"
+            Notice(
+                f"campaign.association is still the example ({DEFAULT_ASSOCIATION!r}); `mailflow "
+                "call` and `mailflow remind` refuse to send until it names your association",
+                "example_association",
+                name=DEFAULT_ASSOCIATION,
+            )
         )
     if not settings.security.trusted_authserv_ids:
         warnings.append(
-            "no trusted authserv-id is set (security.trusted_authserv_ids), so a member address "
-            "forged by a stranger is not recognised; run `mailflow init` after the first poll to "
-            "detect the one your mail server stamps, or set it in mailflow.toml"
+            Notice(
+                "no trusted authserv-id is set (security.trusted_authserv_ids), so a member "
+                "address forged by a stranger is not recognised; run `mailflow init` after the "
+                "first poll to detect the one your mail server stamps, or set it in mailflow.toml",
+                "no_authserv_id",
+            )
         )
     return warnings
 
@@ -355,17 +363,21 @@ def _mail_problems(session: Session, now: datetime) -> list[dict[str, Any]]:
     )
     problems = []
     for mail in rows:
+        reason: str
         if mail.state == OutboxState.SENDING.value:
-            reason = (
+            minutes = int(SENDING_LEASE.total_seconds() // 60)
+            reason = Notice(
                 "sending since "
                 + (iso(mail.updated_at) or "")
-                + f"; it goes back to the queue {int(SENDING_LEASE.total_seconds() // 60)} "
-                "minutes after that"
+                + f"; it goes back to the queue {minutes} minutes after that",
+                "mail_sending",
+                since=iso(mail.updated_at) or "",
+                minutes=minutes,
             )
         elif mail.state == OutboxState.BOUNCED.value:
-            reason = "bounced: the address does not take mail"
+            reason = Notice("bounced: the address does not take mail", "mail_bounced")
         else:
-            reason = mail.last_error or "no reason recorded"
+            reason = mail.last_error or Notice("no reason recorded", "no_reason")
         problems.append(
             {
                 "id": mail.id,
@@ -407,9 +419,13 @@ def _changed_since_report(
         .order_by(Submission.id)
     ):
         if sub.status == "accepted" and sub.id not in reported:
-            what = "accepted after the report was sent"
+            what = Notice("accepted after the report was sent", "accepted_after_report")
         elif sub.status != "accepted" and sub.id in reported:
-            what = f"in the sent report, now {sub.status.replace('_', ' ')}"
+            what = Notice(
+                f"in the sent report, now {sub.status.replace('_', ' ')}",
+                "reported_now",
+                status=sub.status,
+            )
         else:
             continue
         changed.append(

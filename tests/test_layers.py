@@ -54,6 +54,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mailflow.config_file",
         "mailflow.states",
         "mailflow.errors",
+        "mailflow.notices",
         "mailflow.resources",
         "mailflow.untrusted",
         "mailflow.logs",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from mailflow.errors import NotFoundError
 from mailflow.ledger import PendingRows
 from mailflow.ledger.models import MemberAddress, OutboxMail, Submission
+from mailflow.notices import Notice
 from mailflow.states import OutboxState, move
 
 __all__ = [
@@ -119,7 +120,13 @@ def retry(
         found = {m.id: m for m in session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids)))}
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            raise NotFoundError(f"no outbox mail with id {', '.join(missing)}")
+            raise NotFoundError(
+                Notice(
+                    f"no outbox mail with id {', '.join(missing)}",
+                    "no_outbox_mail",
+                    ids=", ".join(missing),
+                )
+            )
         mails = [found[i] for i in dict.fromkeys(ids)]
     for mail in mails:
         move(mail, OutboxState.QUEUED)  # named by its id, as the coordinator named it

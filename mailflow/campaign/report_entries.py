@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mailflow import report
 from mailflow.ledger.models import CoordinatorText, InboundMessage, Member, Submission
+from mailflow.notices import Notice
 from mailflow.reading.language import detect_language
 from mailflow.reading.mime import read_message
 from mailflow.states import SubmissionStatus
@@ -235,10 +236,17 @@ def changes(
     for member in sorted(before.keys() | after.keys()):
         old, new = before.get(member), after.get(member)
         if old is not None and new is None:
-            found.append(Change(member, str(old[1]["label"]), "no longer accepted"))
+            what = Notice("no longer accepted", "no_longer_accepted")
+            found.append(Change(member, str(old[1]["label"]), what))
         elif old is None and new is not None:
-            found.append(Change(member, str(new[1]["label"]), "newly accepted"))
+            found.append(
+                Change(member, str(new[1]["label"]), Notice("newly accepted", "newly_accepted"))
+            )
         elif old is not None and new is not None and old[1]["sha256"] != new[1]["sha256"]:
-            what = "a new version" if old[0] != new[0] else "changed (an edit or a translation)"
+            what = (
+                Notice("a new version", "new_version")
+                if old[0] != new[0]
+                else Notice("changed (an edit or a translation)", "edited")
+            )
             found.append(Change(member, str(new[1]["label"]), what))
     return found

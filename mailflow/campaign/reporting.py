@@ -39,6 +39,7 @@ from mailflow.config import Settings
 from mailflow.errors import MailflowError, StateError
 from mailflow.ledger import Ledger, sync_campaign
 from mailflow.ledger.models import Report
+from mailflow.notices import Notice
 from mailflow.states import ReportState, move
 from mailflow.untrusted import csv_cell
 
@@ -179,7 +180,14 @@ def _write_manifest(outdir: Path, manifest: dict[str, Any]) -> Path:
         partial.write_text(data, encoding="utf-8")
         partial.replace(path)
     except OSError as exc:
-        raise MailflowError(f"cannot write the report to {outdir}: {exc.strerror}") from exc
+        raise MailflowError(
+            Notice(
+                f"cannot write the report to {outdir}: {exc.strerror}",
+                "report_unwritable",
+                folder=str(outdir),
+                reason=exc.strerror or "",
+            )
+        ) from exc
     return path
 
 
@@ -193,10 +201,18 @@ def _read_folder(draft: Report) -> tuple[dict[str, bytes], list[str]]:
         try:
             data = (folder / name).read_bytes()
         except OSError:
-            problems.append(f"{name} is missing from {folder}")
+            problems.append(
+                Notice(f"{name} is missing from {folder}", "report_file_missing", file=name)
+            )
             continue
         if _sha256(data) != digest:
-            problems.append(f"{name} in {folder} was changed after the compile")
+            problems.append(
+                Notice(
+                    f"{name} in {folder} was changed after the compile",
+                    "report_file_changed",
+                    file=name,
+                )
+            )
         found[name] = data
     return found, problems
 
@@ -220,11 +236,30 @@ def _check(
     found = _ledger_changes(session, draft, campaign_id)
     if found:
         problems.append(
-            f"{len(found)} contribution{'s' if len(found) != 1 else ''} changed in the "
-            f"ledger since the compile ({_describe(found)})"
+            Notice(
+                f"{len(found)} contribution{'s' if len(found) != 1 else ''} changed in the "
+                f"ledger since the compile ({_describe(found)})",
+                "report_ledger_changed",
+                count=len(found),
+                changes=tuple(
+                    Notice(
+                        f"{change.label}: {change.what}",
+                        "report_change",
+                        label=change.label,
+                        what=change.what,
+                    )
+                    for change in found
+                ),
+            )
         )
     if previous is not None and (draft.manifest or {}).get("replaces") != previous.id:
-        problems.append(f"a report was sent after this one was compiled ({previous.message_id})")
+        problems.append(
+            Notice(
+                f"a report was sent after this one was compiled ({previous.message_id})",
+                "report_sent_since",
+                message_id=previous.message_id or "",
+            )
+        )
     return files, problems
 
 
@@ -279,13 +314,20 @@ def send_report(
         previous = _last_sent(session, campaign.id)
         if previous is not None and not resend and not dry_run:
             raise StateError(
-                f"the report was already sent ({previous.sent_at:%Y-%m-%d %H:%M} UTC, "
-                f"{previous.message_id}); to send an update that replaces it, run "
-                "`mailflow compile`, then `mailflow send-report --resend`"
+                Notice(
+                    f"the report was already sent ({previous.sent_at:%Y-%m-%d %H:%M} UTC, "
+                    f"{previous.message_id}); to send an update that replaces it, run "
+                    "`mailflow compile`, then `mailflow send-report --resend`",
+                    "report_already_sent",
+                    when=previous.sent_at.isoformat() if previous.sent_at else "",
+                    message_id=previous.message_id or "",
+                )
             )
         draft = _draft(session, campaign.id)
         if draft is None or not draft.manifest:
-            raise StateError("no compiled report: run `mailflow compile` first")
+            raise StateError(
+                Notice("no compiled report: run `mailflow compile` first", "report_not_compiled")
+            )
         files, problems = _check(session, draft, campaign.id, previous)
         count = len(draft.manifest.get("contributions", {}))
         if dry_run:
@@ -308,13 +350,20 @@ def send_report(
             )
         if problems:
             raise StateError(
-                "the report was not sent: " + "; ".join(problems) + ". Run `mailflow compile` "
-                "again, check the folder, then `mailflow send-report`"
-                + (" --resend" if previous is not None else "")
+                Notice(
+                    "the report was not sent: " + "; ".join(problems) + ". Run `mailflow compile` "
+                    "again, check the folder, then `mailflow send-report`"
+                    + (" --resend" if previous is not None else ""),
+                    "report_not_sent",
+                    problems=tuple(problems),
+                )
             )
         if count == 0 and not allow_empty:
             raise StateError(
-                "the compiled report has no contribution; use --allow-empty to send it anyway"
+                Notice(
+                    "the compiled report has no contribution; use --allow-empty to send it anyway",
+                    "report_empty",
+                )
             )
         message_id = wire.make_message_id(settings.smtp.from_)
         compiled = report.CompiledReport(
@@ -351,9 +400,17 @@ def send_report(
         )
     delivery = outbox.flush(settings, ledger)
     return Sent(
-        message=f"report {message_id} to {recipient}: {count} contribution"
-        f"{'s' if count != 1 else ''}; "
-        + (", ".join(f"{n} {s}" for s, n in sorted(delivery.items())) or "queued"),
+        message=Notice(
+            f"report {message_id} to {recipient}: {count} contribution"
+            f"{'s' if count != 1 else ''}; "
+            + (", ".join(f"{n} {s}" for s, n in sorted(delivery.items())) or "queued"),
+            "report_sent",
+            message_id=message_id,
+            recipient=recipient,
+            count=count,
+            sent=delivery.get("sent", 0),
+            not_sent=delivery.not_sent,
+        ),
         message_id=message_id,
         delivery=delivery,
     )

@@ -15,6 +15,7 @@ from mailflow.errors import NotFoundError
 from mailflow.intake import Context, queue_confirmation
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import Submission
+from mailflow.notices import Notice
 from mailflow.reading import headers
 from mailflow.reading.prepare import read
 from mailflow.reading.validate import judge
@@ -44,9 +45,13 @@ def review(
             if owner is None:
                 sender = submissions.get(session, submission_id).sender_address
                 raise NotFoundError(
-                    f"no member with address {member}; add one with "
-                    f'`mailflow members add {member} --name "…"`, or give the sender\'s address '
-                    f"to a member with `mailflow members alias ADDRESS --add {sender}`"
+                    Notice(
+                        f"no member with address {member}; add one with "
+                        f'`mailflow members add {member} --name "…"`, or give the sender\'s '
+                        f"address to a member with `mailflow members alias ADDRESS --add {sender}`",
+                        "no_member_to_attach",
+                        address=member,
+                    )
                 )
             submissions.attach(session, submission_id, owner)
             decisions.record(

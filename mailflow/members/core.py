@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from mailflow.errors import AddressTakenError, NotFoundError
 from mailflow.ledger.models import Member, MemberAddress, Submission
+from mailflow.notices import Notice
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,14 @@ def taken_error(address: str, owner: Member) -> AddressTakenError:
     """The refusal to give ``address`` to a member while ``owner`` has it."""
     primary = owner.addresses[0].address if owner.addresses else address
     return AddressTakenError(
-        f"{address} is an address of another member, {describe(owner)}; take it from them "
-        f"first with `mailflow members alias {primary} --remove {address}`",
+        Notice(
+            f"{address} is an address of another member, {describe(owner)}; take it from them "
+            f"first with `mailflow members alias {primary} --remove {address}`",
+            "address_taken",
+            address=address,
+            owner=describe(owner),
+            primary=primary,
+        ),
         address=address,
         owner=describe(owner),
     )
@@ -181,7 +188,9 @@ def taken_error(address: str, owner: Member) -> AddressTakenError:
 def deactivate(session: Session, address: str) -> Member:
     member = find_by_address(session, address)
     if member is None:
-        raise NotFoundError(f"no member with address {address}")
+        raise NotFoundError(
+            Notice(f"no member with address {address}", "no_member", address=address)
+        )
     member.active = False
     return member
 

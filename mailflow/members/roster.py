@@ -32,6 +32,7 @@ from mailflow.answering.i18n import normalize_language
 from mailflow.errors import RosterError
 from mailflow.ledger.models import Member
 from mailflow.members.core import find_many, normalise_address, taken_error, upsert_member
+from mailflow.notices import Notice
 
 CSV_COLUMNS = ("email", "name", "organisation", "country", "language")
 #: Optional columns: more addresses of the same member.
@@ -72,7 +73,14 @@ def read_roster_text(path: Path) -> tuple[str, list[str]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise RosterError(f"{path}: cannot be read: {exc.strerror}") from None
+        raise RosterError(
+            Notice(
+                f"{path}: cannot be read: {exc.strerror}",
+                "roster_unreadable",
+                file=path.name,
+                reason=exc.strerror or "",
+            )
+        ) from None
     try:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
@@ -81,10 +89,19 @@ def read_roster_text(path: Path) -> tuple[str, list[str]]:
         text = raw.decode("cp1252")
     except UnicodeDecodeError:
         raise RosterError(
-            f'{path}: neither UTF-8 nor Windows-1252 text; save it as "CSV UTF-8"'
+            Notice(
+                f'{path}: neither UTF-8 nor Windows-1252 text; save it as "CSV UTF-8"',
+                "roster_encoding",
+                file=path.name,
+            )
         ) from None
     return text, [
-        f'{path}: not UTF-8; read as Windows-1252 (check accented names, or save as "CSV UTF-8")'
+        Notice(
+            f"{path}: not UTF-8; read as Windows-1252 "
+            '(check accented names, or save as "CSV UTF-8")',
+            "roster_cp1252",
+            file=path.name,
+        )
     ]
 
 
@@ -107,7 +124,14 @@ def import_csv(session: Session, path: Path, *, dry_run: bool = False) -> Import
         (name or "").strip().lower().replace("e-mail", "email") for name in reader.fieldnames or []
     ]
     if "email" not in header:
-        raise RosterError(f"{path}: needs a header row with at least: {','.join(CSV_COLUMNS)}")
+        raise RosterError(
+            Notice(
+                f"{path}: needs a header row with at least: {','.join(CSV_COLUMNS)}",
+                "roster_header",
+                file=path.name,
+                columns=",".join(CSV_COLUMNS),
+            )
+        )
     reader.fieldnames = header
     problems: list[tuple[int, str]] = []
     unanswerable: list[tuple[str, str]] = []
@@ -120,17 +144,32 @@ def import_csv(session: Session, path: Path, *, dry_run: bool = False) -> Import
             continue  # a blank line
         missing = [name for name in REQUIRED if not values.get(name)]
         if missing:
-            problems.append((line, f"no {' and no '.join(missing)}"))
+            empty = Notice(
+                f"no {' and no '.join(missing)}", "row_missing", columns=", ".join(missing)
+            )
+            problems.append((line, empty))
             continue
         raw = _SPLIT.split(" ".join([values["email"], *(values.get(c, "") for c in ALIAS_COLUMNS)]))
         addresses = [normalise_address(a) for a in raw if a]
         if not all(addresses):
             bad = [a for a in raw if a and not normalise_address(a)]
-            problems.append((line, f"not a mail address: {bad[0]!r}"))
+            problems.append(
+                (line, Notice(f"not a mail address: {bad[0]!r}", "row_not_address", value=bad[0]))
+            )
             continue
         repeated = [a for a in addresses if a in seen]
         if repeated:
-            problems.append((line, f"{repeated[0]} is also on line {seen[repeated[0]]}"))
+            problems.append(
+                (
+                    line,
+                    Notice(
+                        f"{repeated[0]} is also on line {seen[repeated[0]]}",
+                        "row_repeated",
+                        address=repeated[0],
+                        other=seen[repeated[0]],
+                    ),
+                )
+            )
             continue
         seen.update(dict.fromkeys(addresses, line))
         language = values.get("language", "").lower()
@@ -144,8 +183,18 @@ def import_csv(session: Session, path: Path, *, dry_run: bool = False) -> Import
     if problems:
         count = len(problems)
         raise RosterError(
-            f"{path}: {count} row{'s' if count > 1 else ''} cannot be imported, so nothing was:\n  "
-            + "\n  ".join(f"line {line}: {problem}" for line, problem in sorted(problems))
+            Notice(
+                f"{path}: {count} row{'s' if count > 1 else ''} cannot be imported, "
+                "so nothing was:\n  "
+                + "\n  ".join(f"line {line}: {problem}" for line, problem in sorted(problems)),
+                "roster_rows",
+                file=path.name,
+                count=count,
+                problems=tuple(
+                    Notice(f"line {line}: {problem}", "row_problem", line=line, problem=problem)
+                    for line, problem in sorted(problems)
+                ),
+            )
         )
     added = updated = unchanged = 0
     reactivated: list[str] = []
@@ -211,7 +260,7 @@ def _taken(addresses: list[str], owners: dict[str, Member | None]) -> list[str]:
         return []
     member = members[0]  # the row's member: the owner of its first known address
     return [
-        str(taken_error(a, owner))
+        taken_error(a, owner).args[0]
         for a in addresses
         if (owner := owners[a]) is not None and owner is not member
     ]

@@ -17,6 +17,7 @@ from email.utils import parseaddr
 
 from babel.dates import format_date
 
+from mailflow.notices import Notice
 from mailflow.report.content import LABELS, PROSE_FIELDS, Content, read_content
 from mailflow.report.countries import find_country
 from mailflow.report.view import (
@@ -119,15 +120,45 @@ def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> Item:
     country = find_country(clean_line(entry.roster_country), written)
     label = f"#{entry.submission_id} ({organisation or 'no organisation'})"
     if unknown:
-        warnings.append(f"contribution {label}: unknown action lines ignored: {', '.join(unknown)}")
+        warnings.append(
+            Notice(
+                f"contribution {label}: unknown action lines ignored: {', '.join(unknown)}",
+                "report_unknown_action_lines",
+                id=entry.submission_id,
+                organisation=organisation,
+                codes=", ".join(unknown),
+            )
+        )
     if not numbers:
-        warnings.append(f"contribution {label} names no action line")
+        warnings.append(
+            Notice(
+                f"contribution {label} names no action line",
+                "report_no_action_line",
+                id=entry.submission_id,
+                organisation=organisation,
+            )
+        )
     if entry.word_count > word_limit:
         warnings.append(
-            f"contribution {label} has {entry.word_count} words; the limit is {word_limit}"
+            Notice(
+                f"contribution {label} has {entry.word_count} words; the limit is {word_limit}",
+                "report_over_limit",
+                id=entry.submission_id,
+                organisation=organisation,
+                words=entry.word_count,
+                limit=word_limit,
+            )
         )
     if country is None and (written or entry.roster_country):
-        warnings.append(f"contribution {label}: country not recognised: {written}")
+        warnings.append(
+            Notice(
+                f"contribution {label}: country not recognised: {written}",
+                "report_unknown_country",
+                id=entry.submission_id,
+                organisation=organisation,
+                country=written,
+            )
+        )
     codes = tuple(f"C{n}" for n in numbers)
     language = clean_line(entry.language or "")
     links: list[Link] = []

@@ -23,6 +23,7 @@ import jinja2
 from mailflow import collector
 from mailflow.answering.i18n import templates_dir
 from mailflow.errors import MailflowError
+from mailflow.notices import Notice
 from mailflow.reading.words import count_words
 from mailflow.report.build import build_view
 from mailflow.report.data import csv_bytes, json_bytes, records
@@ -112,11 +113,19 @@ def compile_report(entries: Sequence[ReportEntry], meta: ReportMeta) -> Compiled
 def _compile(entries: Sequence[ReportEntry], meta: ReportMeta) -> CompiledReport:
     warnings: list[str] = []
     if not entries:
-        warnings.append("no accepted contributions: the report is empty")
+        warnings.append(
+            Notice("no accepted contributions: the report is empty", "report_no_contribution")
+        )
     summary_words = count_words(meta.summary)
     if summary_words > meta.word_limit:
         warnings.append(
-            f"the association's summary has {summary_words} words; the limit is {meta.word_limit}"
+            Notice(
+                f"the association's summary has {summary_words} words; "
+                f"the limit is {meta.word_limit}",
+                "report_summary_over_limit",
+                words=summary_words,
+                limit=meta.word_limit,
+            )
         )
     view = build_view(entries, meta, warnings)
     subject = " ".join(_render("subject.txt.j2", view).split())

@@ -40,6 +40,7 @@ from mailflow.accounts import LoginRefused
 from mailflow.answering import i18n
 from mailflow.app import App
 from mailflow.errors import MailflowError, NotFoundError
+from mailflow.web import messages
 from mailflow.web.language import _
 
 CONTENT_SECURITY_POLICY = (
@@ -156,11 +157,11 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
 
 
 def _not_found(error: NotFoundError) -> tuple[str, int]:
-    return _error_page(404, str(error))
+    return _error_page(404, messages.error_text(error))
 
 
 def _mailflow_error(error: MailflowError) -> tuple[str, int]:
-    return _error_page(409, str(error))
+    return _error_page(409, messages.error_text(error))
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

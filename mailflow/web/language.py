@@ -39,13 +39,26 @@ def current() -> str:
 
 
 def gettext(message: str, /, **values: Any) -> str:
+    """``message`` in the page's language, its ``values`` filled in (isolated where RTL)."""
     text = i18n.translations(current(), DOMAIN).gettext(message)
-    return text % values if values else text
+    return text % isolated(values) if values else text
 
 
 def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
     text = i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
-    return text % {"num": n, **values}
+    return text % {"num": n, **isolated(values)}
+
+
+def isolated(values: dict[str, Any]) -> dict[str, Any]:
+    """In a right-to-left page, each text value set apart (U+2068 … U+2069): an address, a
+    file name or a server's English reply keeps its own direction and cannot reorder the
+    sentence around it. Numbers need no isolate; left-to-right pages are left as they are."""
+    if i18n.text_direction(current()) != "rtl":
+        return values
+    return {
+        key: f"\u2068{value}\u2069" if isinstance(value, str) and value else value
+        for key, value in values.items()
+    }
 
 
 _ = gettext

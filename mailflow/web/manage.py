@@ -30,7 +30,9 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from mailflow.answering.i18n import SUPPORTED_LANGUAGES
+from mailflow.answering.outbox import Delivery
 from mailflow.members import ImportResult, normalise_address
+from mailflow.web import messages
 from mailflow.web.guard import core, who
 from mailflow.web.language import _
 
@@ -182,7 +184,7 @@ def retry() -> BaseResponse:
         except ValueError:
             abort(400)
         retried = app.retry_outbox(ids, who=who())
-    delivery = app.flush_outbox() if retried else {}
+    delivery = app.flush_outbox() if retried else Delivery()
     flash(
         _(
             "Queued again: %(count)s; sent now: %(sent)s.",
@@ -190,6 +192,9 @@ def retry() -> BaseResponse:
             sent=delivery.get("sent", 0),
         )
     )
+    not_sent = messages.delivery_text(delivery)
+    if not_sent:
+        flash(not_sent)
     return redirect(url_for("manage.outbox", state=request.form.get("state", "")))
 
 
@@ -239,7 +244,7 @@ def compile_report() -> BaseResponse:
     compiled = core().compile_report(_report_dir(), who=who())
     flash(_("The report is compiled (contributions: %(count)s).", count=compiled.entries))
     for warning in compiled.warnings:
-        flash(warning)
+        flash(messages.say(warning))
     return redirect(url_for("manage.report"))
 
 
@@ -255,5 +260,5 @@ def send_report() -> str | BaseResponse:
         flash(_("Tick the box to confirm that the report should go to IFLA now."))
         return redirect(url_for("manage.send_report"))
     sent = app.send_report(resend=request.form.get("resend") == "yes", who=who())
-    flash(_("The report was sent: %(message)s", message=sent.message))
+    flash(messages.say(sent.message))
     return redirect(url_for("manage.report"))

@@ -24,10 +24,21 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from mailflow.answering import i18n
+from mailflow.answering import explain
+from mailflow.answering.model import IssueNote
 from mailflow.browse import Filters
-from mailflow.web import language
+from mailflow.intake import campaign_info
+from mailflow.web import language, messages
 from mailflow.web.guard import core, who
+from mailflow.web.labels import (
+    decision_label,
+    issue_label,
+    kind_label,
+    outbox_label,
+    section_label,
+    source_label,
+    status_label,
+)
 from mailflow.web.language import _, ngettext
 
 blueprint = Blueprint("pages", __name__)
@@ -68,7 +79,10 @@ def todo(status: dict[str, Any]) -> list[dict[str, str]]:
 
     subs, outbox, report = status["submissions"], status["outbox"], status["report"]
     if status["service"]["last_error"]:
-        add("bad", _("The last run failed: %(error)s", error=status["service"]["last_error"]))
+        error = messages.say(status["service"]["last_error"])
+        add("bad", _("The last run failed: %(error)s", error=error))
+    for warning in status["warnings"]:
+        add("warn", messages.say(warning))
     if outbox.get("failed"):
         add(
             "bad",
@@ -187,10 +201,13 @@ def review(submission_id: int) -> BaseResponse:
     accept = request.form.get("decision") == "accept"
     note = request.form.get("note", "").strip()
     member = request.form.get("member", "").strip() or None
-    status, _delivery = core().review(
+    status, delivery = core().review(
         submission_id, accept=accept, note=note, member=member, who=who()
     )
     flash(_("Submission %(id)s is now %(status)s.", id=submission_id, status=status_label(status)))
+    not_sent = messages.delivery_text(delivery)
+    if not_sent:
+        flash(not_sent)
     return redirect(url_for("pages.submission", submission_id=submission_id))
 
 
@@ -207,70 +224,12 @@ def coordinator_text(submission_id: int, kind: str) -> BaseResponse:
     return redirect(url_for("pages.submission", submission_id=submission_id, _anchor=kind))
 
 
-def status_label(status: str) -> str:
-    labels = {
-        "accepted": _("accepted"),
-        "needs_revision": _("needs revision"),
-        "held": _("held"),
-        "rejected": _("rejected"),
-        "superseded": _("superseded"),
-    }
-    return labels.get(status, status)
-
-
-def outbox_label(state: str) -> str:
-    labels = {
-        "queued": _("queued"),
-        "sending": _("sending"),
-        "sent": _("sent"),
-        "failed": _("failed"),
-        "bounced": _("bounced"),
-    }
-    return labels.get(state, state)
-
-
-def decision_label(action: str) -> str:
-    labels = {
-        "accept": _("accepted"),
-        "reject": _("rejected"),
-        "edit_text": _("edited the text for the report"),
-        "english": _("added an English version"),
-        "attach_member": _("attached to a member"),
-        "member_add": _("added a member"),
-        "member_deactivate": _("deactivated a member"),
-        "alias_add": _("gave a member an address"),
-        "alias_remove": _("took an address from a member"),
-        "member_import": _("imported members"),
-        "compile": _("compiled the report"),
-        "send_report": _("sent the report"),
-        "retry": _("sent a failed mail again"),
-    }
-    return labels.get(action, action)
-
-
-@blueprint.app_template_filter("issue")
-def issue_label(code: str) -> str:
-    """An issue code in the coordinator's words (``missing_section:why`` -> no “Why” section)."""
-    if code.startswith("missing_section:"):
-        return _("no “%(section)s” section", section=section_label(code.partition(":")[2]))
-    labels = {
-        "word_limit": _("over the word limit"),
-        "no_action_line": _("no action line"),
-        "empty": _("no contribution text"),
-        "not_member": _("not a member's address"),
-        "spoofed": _("the sender may be forged"),
-        "late": _("arrived after the deadline"),
-        "no_link": _("outputs without a link"),
-        "unreadable_attachment": _("the attachment could not be read"),
-    }
-    return labels.get(code, code)
-
-
-def section_label(section: str) -> str:
-    """A section's name in the page's language (the label members are asked to write)."""
-    if section not in i18n.SECTIONS:
-        return section
-    return i18n.section_label(section, language.current())
+def explain_issue(issue: dict[str, Any]) -> str:
+    """A submission's issue as its confirmation explains it, in the page's language."""
+    note = IssueNote(
+        code=str(issue["code"]), severity=str(issue["severity"]), params=issue.get("params") or {}
+    )
+    return explain.explain_issue(note, language.current(), campaign_info(core().settings))
 
 
 @blueprint.app_context_processor
@@ -278,7 +237,14 @@ def _labels() -> dict[str, Any]:
     return {
         "status_label": status_label,
         "outbox_label": outbox_label,
+        "kind_label": kind_label,
         "decision_label": decision_label,
         "section_label": section_label,
+        "source_label": source_label,
         "issue_label": issue_label,
+        "explain_issue": explain_issue,
+        "say": messages.say,
     }
+
+
+blueprint.add_app_template_filter(issue_label, "issue")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,17 @@ def screenshot(driver: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+def error_message(html: str) -> str:
+    """The text of an error page's message, unescaped."""
+    found = re.search(r'<p class="error" id="error-message">(.*?)</p>', html, re.S)
+    assert found is not None, "the page has no error message"
+    return unescape(found.group(1))
+
+
+def flashes(html: str) -> list[str]:
+    """The messages a page shows after an action, unescaped."""
+    return [
+        unescape(m) for m in re.findall(r'<p class="flash" role="status">(.*?)</p>', html, re.S)
+    ]

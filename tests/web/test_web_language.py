@@ -44,9 +44,11 @@ def test_web_catalog_has_every_translation_with_its_placeholders(language: str) 
         assert all(strings), message.id
         if isinstance(message.id, tuple):
             assert len(strings) == catalog.num_plurals, message.id
-        wanted = sorted(set(PLACEHOLDER.findall(_ids(message.id)[-1])))
+        wanted = set(PLACEHOLDER.findall(_ids(message.id)[-1]))
+        # A plural form may say its number in words (Arabic "رسالتان", two mails).
+        allowed = [wanted, wanted - {"num"}] if isinstance(message.id, tuple) else [wanted]
         for string in strings:
-            assert sorted(set(PLACEHOLDER.findall(string))) == wanted, (message.id, string)
+            assert set(PLACEHOLDER.findall(string)) in allowed, (message.id, string)
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from flask.testing import FlaskClient
-from support.web import COORDINATOR, VIEWER, Workspace, csrf_token, log_in
+from support.web import COORDINATOR, VIEWER, Workspace, csrf_token, error_message, log_in
 
 from mailflow.browse import Filters
 
@@ -45,7 +45,7 @@ def test_unchanged_edit_is_refused_with_the_reason(
     client.post(f"/submissions/{sid}/text/edit", data=data)
     again = client.post(f"/submissions/{sid}/text/edit", data=data)
     assert again.status_code == 409
-    assert f"the edit of submission {sid} is unchanged; nothing was kept" in again.text
+    assert error_message(again.text) == "The text for the report is unchanged; nothing was kept."
 
 
 def test_report_page_says_the_ledger_changed_since_the_compile(
@@ -65,7 +65,11 @@ def test_report_page_says_the_ledger_changed_since_the_compile(
     assert "1 contribution changed in the ledger since the compile" in page
     refused = client.post("/report/send", data={"confirm": "yes", "csrf_token": token})
     assert refused.status_code == 409
-    assert "the report was not sent" in refused.text
+    assert error_message(refused.text) == (
+        "The report was not sent: 1 contribution changed in the ledger since the compile "
+        "(Bibliothèque municipale de Saint-Clair (#4): edited or translated by a coordinator). "
+        "Compile it again, check the folder, then send it."
+    )
 
 
 def test_report_file_outside_the_manifest_is_not_served(
@@ -210,4 +214,7 @@ def test_members_import_of_a_bad_file_names_the_line(
         content_type="multipart/form-data",
     )
     assert response.status_code == 409
-    assert "line 2: not a mail address: &#39;not-an-address&#39;" in response.text
+    assert error_message(response.text) == (
+        "bad.csv: 1 row cannot be imported, so nothing was: "
+        "line 2: “not-an-address” is not a mail address."
+    )
