@@ -34,6 +34,7 @@ from mailflow.members.core import (
     relink_submissions,
     taken_error,
 )
+from mailflow.notices import Notice
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,24 @@ def remove(session: Session, address: str, aliases: Iterable[str]) -> AliasChang
             owner = find_many(session, [alias])[alias]
             whose = f"it is an address of {describe(owner)}" if owner else "nobody has it"
             raise NotFoundError(
-                f"{alias} is not an address of {describe(member)} ({whose}); their addresses: "
-                + ", ".join(rows)
+                Notice(
+                    f"{alias} is not an address of {describe(member)} ({whose}); "
+                    "their addresses: " + ", ".join(rows),
+                    "not_their_address",
+                    address=alias,
+                    member=describe(member),
+                    addresses=", ".join(rows),
+                )
             )
     if len(wanted) >= len(rows):
         raise StateError(
-            f"{describe(member)} would have no address left; a member keeps at least one (add "
-            f"the new one first with `mailflow members alias {primary} --add OTHER`, or stop "
-            f"mail to them with `mailflow members deactivate {primary}`)"
+            Notice(
+                f"{describe(member)} would have no address left; a member keeps at least one "
+                f"(add the new one first with `mailflow members alias {primary} --add OTHER`, "
+                f"or stop mail to them with `mailflow members deactivate {primary}`)",
+                "last_address",
+                member=describe(member),
+            )
         )
     for alias in wanted:
         # Only the address row goes: submissions keep their member_id and sender_address.

@@ -154,8 +154,12 @@ def get_by_address(session: Session, address: str) -> Member:
     member = find_by_address(session, address)
     if member is None:
         raise NotFoundError(
-            f"no member with address {address.strip().lower()}; add one with "
-            f'`mailflow members add {address.strip().lower()} --name "…"`'
+            Notice(
+                f"no member with address {address.strip().lower()}; add one with "
+                f'`mailflow members add {address.strip().lower()} --name "…"`',
+                "no_member",
+                address=address.strip().lower(),
+            )
         )
     return member
 

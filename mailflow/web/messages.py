@@ -118,6 +118,17 @@ _WORDINGS: dict[str, _Wording] = {
         address=p["address"],
     ),
     "no_member": lambda p: _("No member has the address %(address)s.", address=p["address"]),
+    "not_their_address": lambda p: _(
+        "%(address)s is not an address of %(member)s, whose addresses are: %(addresses)s.",
+        address=p["address"],
+        member=p["member"],
+        addresses=p["addresses"],
+    ),
+    "last_address": lambda p: _(
+        "%(member)s would have no address left: a member keeps at least one. Add the new "
+        "address first, or deactivate the member.",
+        member=p["member"],
+    ),
     "no_outbox_mail": lambda p: _("The outbox has no mail numbered %(ids)s.", ids=p["ids"]),
     "not_sent": lambda p: ngettext(
         "%(num)d mail was not sent: %(reason)s",
