@@ -51,6 +51,7 @@ def review(
                         f"address to a member with `mailflow members alias ADDRESS --add {sender}`",
                         "no_member_to_attach",
                         address=member,
+                        sender=sender,
                     )
                 )
             submissions.attach(session, submission_id, owner)

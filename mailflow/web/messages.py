@@ -113,9 +113,10 @@ _WORDINGS: dict[str, _Wording] = {
     "text_empty": lambda p: _text_refused(p, empty=True),
     "text_unchanged": lambda p: _text_refused(p, empty=False),
     "no_member_to_attach": lambda p: _(
-        "No member has the address %(address)s. Add the member, or this address to a member, "
-        "on the Members page; then attach the submission.",
+        "No member has the address %(address)s. Add that member on the Members page, or give "
+        "the sender's address, %(sender)s, to a member there.",
         address=p["address"],
+        sender=p["sender"],
     ),
     "no_member": lambda p: _("No member has the address %(address)s.", address=p["address"]),
     "not_their_address": lambda p: _(
