@@ -235,22 +235,30 @@ def notes(session: Session, submission: Submission) -> list[dict[str, Any]]:
     """The member notes ("Thanks!") its author sent after this version, oldest first.
 
     A note is an inbound message of kind ``member_note`` from one of the author's addresses
-    (the member's, or the sender's for a non-member), received after this version and before
-    the next one.
+    (the member's and the one this version came from, which may since have been taken from
+    the member), received after this version and before the author's next one.
     """
     member = submission.member
     addresses = [a.address for a in member.addresses] if member else []
-    addresses = addresses or [submission.sender_address]
+    addresses = list(dict.fromkeys([*addresses, submission.sender_address]))
     query = select(InboundMessage).where(
         InboundMessage.kind == MessageKind.MEMBER_NOTE.value,
         InboundMessage.sender.in_(addresses),
+    )
+    author = (
+        Submission.member_id == member.id
+        if member is not None
+        else (
+            Submission.member_id.is_(None)
+            & (Submission.sender_address == submission.sender_address)
+        )
     )
     later = session.scalars(
         select(Submission.received_at)
         .join(InboundMessage, Submission.inbound_id == InboundMessage.id)
         .where(
             Submission.campaign_id == submission.campaign_id,
-            Submission.sender_address.in_(addresses),
+            author,
             Submission.version > submission.version,
         )
         .order_by(Submission.version)

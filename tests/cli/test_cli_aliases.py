@@ -359,3 +359,33 @@ def test_an_address_moved_to_another_member_leaves_its_contribution_with_the_fir
         DANA,
     ]
     assert ws.json("submissions", "show", str(HELD))["member_name"] == "Anna Lindqvist"
+
+
+def test_a_note_from_a_removed_address_stays_with_the_submission_it_follows(
+    ws: Workspace,
+) -> None:
+    ws.ok("members", "add", "hoa@members.test", "--alias", "hoa@gmail.test", "--name", "Hoa")
+    mail = "From: Hoa <hoa@gmail.test>\r\nTo: wsis@association.test\r\nSubject: {subject}\r\n"
+    mail += "Message-ID: <{n}@gmail.test>\r\nDate: {date}\r\n\r\n{body}\r\n"
+    contribution = mail.format(
+        subject="WSIS",
+        n=1,
+        date="Mon, 15 Sep 2025 09:00:00 +0000",
+        body="Action lines: C3\r\nWhy: we lend e-readers. https://lib.example.org",
+    )
+    note = mail.format(
+        subject="Re: WSIS", n=2, date="Tue, 16 Sep 2025 09:00:00 +0000", body="Thanks!"
+    )
+    (ws.path / "Maildir" / "new" / "1758000101.contribution").write_text(contribution)
+    ws.ok("poll")
+    (ws.path / "Maildir" / "new" / "1758000102.note").write_text(note)
+    ws.ok("poll")
+    [sub] = [s for s in ws.json("submissions", "list") if s["member"] == "hoa@gmail.test"]
+
+    ws.ok("members", "alias", "hoa@members.test", "--remove", "hoa@gmail.test")
+    shown = ws.json("submissions", "show", str(sub["id"]))
+
+    assert [(m["direction"], m.get("kind")) for m in shown["mail"] if m["direction"] == "in"] == [
+        ("in", "contribution"),
+        ("in", "member_note"),
+    ]
