@@ -19,6 +19,7 @@ from mailflow.answering.i18n import (
     SECTIONS,
     Number,
     format_when,
+    isolate,
     pick_language,
     section_label,
     translations,
@@ -54,7 +55,8 @@ def explain_issue(note: IssueNote, language: str, campaign: CampaignInfo) -> str
             "num": Number(over, language),
         }
     if code == "no_action_line":
-        example = f"{EXAMPLE_ACTION_LINE} {action_line_name(EXAMPLE_ACTION_LINE, language)}"
+        code = isolate(EXAMPLE_ACTION_LINE, language, ltr=True)
+        example = f"{code} {action_line_name(EXAMPLE_ACTION_LINE, language)}"
         return trans.gettext(
             "No WSIS action line was recognised. Please name at least one by its code and name, "
             "for example: %(example)s."

@@ -47,8 +47,12 @@ SECTIONS: tuple[str, ...] = wsis.FIELDS
 SECTION_CONTEXT = "section label"
 #: The msgctxt of what follows a label in the fill-in template (": ", French " : ", Chinese "：").
 SEPARATOR_CONTEXT = "label separator"
+#: The msgctxt of what joins the items of a list in a sentence (", ", Arabic "، ", Chinese "、").
+LIST_SEPARATOR_CONTEXT = "list separator"
 #: Languages written without spaces between sentences: a line break in HTML would show as one.
 UNSPACED_LANGUAGES: frozenset[str] = frozenset({"zh"})
+#: Unicode's directional isolates: left-to-right, first-strong (the text's own direction), end.
+LRI, FSI, PDI = "\u2066", "\u2068", "\u2069"
 _JINJA_EXTRACTOR = "jinja2.ext:babel_extract"
 
 
@@ -89,6 +93,22 @@ def pick_language(preferred: str | None, detected: str | None) -> str:
 def text_direction(language: str) -> str:
     """``"rtl"`` for right-to-left languages, else ``"ltr"``."""
     return "rtl" if language in RTL_LANGUAGES else "ltr"
+
+
+def isolate(text: str, language: str, *, ltr: bool = False) -> str:
+    """``text`` as a run of its own inside the sentences of a right-to-left language.
+
+    In Arabic a left-to-right run (a file name, a link, "C3", a time zone) placed in a sentence
+    without an isolate takes its neighbours' punctuation and numbers with it and is shown in a
+    jumbled order. The isolate is first-strong (the run keeps the direction of its first letter:
+    an Arabic file name stays right-to-left) or, with ``ltr``, left-to-right (codes and links,
+    which may start with a digit or a dot). The catalogs isolate their placeholders the same way;
+    the HTML parts use ``<bdi>`` and ``dir="ltr"`` for what the templates insert. Other
+    languages get ``text`` unchanged.
+    """
+    if language not in RTL_LANGUAGES or not text:
+        return text
+    return f"{LRI if ltr else FSI}{text}{PDI}"
 
 
 def read_catalog(language: str, domain: str = DOMAIN) -> Catalog:
@@ -173,7 +193,11 @@ def environment(language: str) -> jinja2.Environment:
     env.globals["language"] = language
     env.globals["direction"] = text_direction(language)
     env.globals["label_separator"] = catalog.pgettext(SEPARATOR_CONTEXT, ":")
+    env.globals["list_separator"] = catalog.pgettext(LIST_SEPARATOR_CONTEXT, ", ")
     env.globals["sentence_gap"] = "" if language in UNSPACED_LANGUAGES else " "
+    # In the text parts: `isolate` for what may be written either way, `ltr` for codes, links.
+    env.filters["isolate"] = functools.partial(isolate, language=language)
+    env.filters["ltr"] = functools.partial(isolate, language=language, ltr=True)
     return env
 
 
@@ -223,7 +247,7 @@ def format_when(moment: datetime, zone: tzinfo | None, language: str) -> str:
     else:
         text = _datetime_pattern(language).replace("{0}", _time_text(minute, language))
         text = text.replace("{1}", _date_text(local.date(), language))
-    gmt = "UTC" if offset == timedelta(0) else _gmt_text(offset, language)
+    gmt = isolate("UTC" if offset == timedelta(0) else _gmt_text(offset, language), language)
     if language in UNSPACED_LANGUAGES:
         return f"{text}（{gmt}）"  # full-width parentheses in Chinese text
     return f"{text} ({gmt})"
@@ -301,4 +325,5 @@ def extract_messages() -> Catalog:
     for label in _ENGLISH_LABELS.values():
         catalog.add(label, context=SECTION_CONTEXT)
     catalog.add(":", context=SEPARATOR_CONTEXT)
+    catalog.add(", ", context=LIST_SEPARATOR_CONTEXT)
     return catalog

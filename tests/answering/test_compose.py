@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import html
 import inspect
 import re
 from datetime import UTC, datetime, timedelta, timezone
@@ -30,7 +31,7 @@ from mailflow.answering.compose import (
     reminder,
     reply_subject,
 )
-from mailflow.answering.i18n import SECTIONS, section_label, translations
+from mailflow.answering.i18n import SECTIONS, isolate, section_label, translations
 from mailflow.errors import ConfigError, DeliveryError, StateError
 from mailflow.reading import validate, wsis
 from mailflow.reading.sections import find_sections
@@ -92,6 +93,11 @@ ISSUE_PARAMS: dict[str, dict[str, str | int]] = {
 }
 ISSUE_CODES = tuple(ISSUE_PARAMS)
 GENERIC_FALLBACK = "Another point needs attention (%(code)s)."
+#: What the short confirmation of an empty mail says instead of thanks and a summary.
+EMPTY_MAIL = (
+    "We found no contribution in your message. Please reply to this message with your text, in "
+    "the body of the mail or as a .docx, .odt, .pdf or .txt attachment."
+)
 
 
 def confirm(**changes: object) -> EmailMessage:
@@ -597,8 +603,8 @@ def test_explain_no_action_line_gives_example_in_member_language(language: str) 
     text = explain_issue(IssueNote("no_action_line", "error", {}), language, CAMPAIGN)
 
     example = f"C3 {wsis.action_line('C3').name(language)}"
-    if language == "ar":  # a left-to-right code inside right-to-left text is isolated
-        example = f"\u2068{example}\u2069"
+    if language == "ar":  # the code is isolated left-to-right, the Arabic example first-strong
+        example = f"\u2068\u2066C3\u2069 {wsis.action_line('C3').name(language)}\u2069"
     assert text.endswith(f"{example}.") or text.endswith(f"{example}。")
 
 
@@ -730,8 +736,8 @@ def test_confirmation_explains_every_issue_in_every_language(code: str, language
     generic = translations(language).gettext(GENERIC_FALLBACK) % {"code": code}
     text = text_of(confirm(language=language, status="needs_revision", issues=(note,)))
 
-    # An empty mail gets the short variant, which says the one thing without a list.
-    assert (f"\n{explained}\n" if code == "empty" else f"- {explained}\n") in text
+    # An empty mail gets the short variant, in words of its own (the test below).
+    assert (f"- {explained}\n" in text) is (code != "empty")
     assert (explained != english) is (language != "en")
     assert explained != generic
 
@@ -757,7 +763,7 @@ def test_call_has_rules_action_lines_and_fill_in_template(language: str) -> None
     assert message["Content-Language"] == language
     assert "200" in text
     for line in wsis.ACTION_LINES:
-        assert f"{line.code}  {line.name(language)}\n" in text
+        assert f"{isolate(line.code, language, ltr=True)}  {line.name(language)}\n" in text
     separator = {"fr": " :", "zh": "："}.get(language, ":")
     for section in SECTIONS:
         assert f"\n{section_label(section, language)}{separator}\n" in text
@@ -818,9 +824,9 @@ def test_reminder_subject_and_auto_submitted() -> None:
     out = reminder("a@b.test", "", "es", CAMPAIGN, now=NOW)
     message = parse(out.data)
 
-    assert out.subject == "Recordatorio: WSIS 2025, fecha límite 30 de septiembre de 2025"
+    assert out.subject == "Recordatorio: WSIS 2025, fecha límite: 30 de septiembre de 2025"
     assert message["Auto-Submitted"] == "auto-generated"
-    assert text_of(message).splitlines()[0] == "Hola:"
+    assert text_of(message).splitlines()[0] == "Estimado/a colega:"
     assert message["To"] == "a@b.test"
 
 
@@ -858,11 +864,29 @@ def test_confirmation_of_an_empty_mail_is_the_short_variant(language: str) -> No
     thanks = trans.gettext("Thank you for your contribution to %(campaign)s.") % {
         "campaign": "WSIS 2025"
     }
+    short = trans.gettext(EMPTY_MAIL)
 
-    for part in (text_of(message), html_of(message)):
-        assert explain_issue(note, language, CAMPAIGN).split(" ")[0] in part
+    for part in (text_of(message), html.unescape(html_of(message))):
+        assert short in part
+        assert short != EMPTY_MAIL or language == "en"
+        assert explain_issue(note, language, CAMPAIGN) not in part
         assert thanks not in part
         assert trans.gettext("What we understood:") not in part
+
+
+def test_confirmation_of_an_empty_mail_in_english_reads_exactly() -> None:
+    note = IssueNote("empty", "error", {})
+    text = text_of(confirm(status="needs_revision", issues=(note,), word_count=0))
+
+    assert text == (
+        "Dear Hoa Nguyen,\n\n"
+        "We received your message “WSIS contribution” on September 10, 2025, 8:30\u202fAM "
+        "(GMT+07:00).\n"
+        "We found no contribution in your message. Please reply to this message with your text, "
+        "in the body of the mail or as a .docx, .odt, .pdf or .txt attachment.\n"
+        "The deadline is September 30, 2025, 11:59\u202fPM (GMT+07:00).\n\n"
+        "With best regards,\nExample Library Association\n"
+    )
 
 
 def test_confirmation_html_wraps_its_content_in_a_div_with_direction_and_language() -> None:

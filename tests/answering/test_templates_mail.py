@@ -138,7 +138,12 @@ def test_translations_compiled_in_render_what_jinja2s_i18n_extension_renders(
         language=language,
         direction=i18n.text_direction(language),
         label_separator=translations(language).pgettext(i18n.SEPARATOR_CONTEXT, ":"),
+        list_separator=translations(language).pgettext(i18n.LIST_SEPARATOR_CONTEXT, ", "),
         sentence_gap="" if language in i18n.UNSPACED_LANGUAGES else " ",
+    )
+    reference.filters.update(
+        isolate=lambda text: i18n.isolate(text, language),
+        ltr=lambda text: i18n.isolate(text, language, ltr=True),
     )
 
     rendered = render(f"mail/{template}", language, context)
@@ -228,7 +233,7 @@ def test_english_uses_the_msgids() -> None:
         ("en", "Hello,"),
         ("vi", "Kính gửi Quý vị,"),
         ("fr", "Bonjour,"),
-        ("es", "Hola:"),
+        ("es", "Estimado/a colega:"),
         ("ar", "مرحبًا،"),
         ("zh", "您好："),
         ("ru", "Здравствуйте!"),
