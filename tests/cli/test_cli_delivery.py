@@ -52,6 +52,26 @@ def test_call_whose_credentials_are_refused_puts_mail_back_and_exits_1(
     assert ws.json("status")["delivery_error"] is None
 
 
+@pytest.mark.servers
+def test_call_to_a_server_without_auth_while_smtp_user_is_set_leaves_nothing_sending(
+    tmp_path: Path,
+) -> None:
+    with SmtpTestServer(offer_auth=False) as server:
+        ws = make_workspace(tmp_path, smtp_config(server, user="wsis@association.test"))
+        ws.ok("members", "import", "members.csv")
+        reason = f"{server.host}:{server.port} does not offer AUTH but smtp.user is set"
+
+        called = ws.run("call", env={"MAILFLOW_SMTP_PASSWORD": "s3cret"})
+        rows = ws.json("outbox", "list")
+        ws.configure(smtp_config(server))
+        flushed = ws.run("outbox", "flush")
+
+    assert (called.exit_code, called.stderr) == (1, f"Error: 11 mails not sent: {reason}\n")
+    assert {(r["state"], r["attempts"], r["last_error"]) for r in rows} == {("queued", 0, reason)}
+    assert (flushed.exit_code, flushed.stdout) == (0, "outbox: 11 sent\n")
+    assert len(server.received) == 11
+
+
 def test_call_with_the_smtp_server_down_exits_1_naming_the_reason(tmp_path: Path) -> None:
     port = free_port()
     ws = make_workspace(tmp_path, smtp_config(None, port=port))

@@ -276,6 +276,7 @@ class SmtpTestServer:
         certificate: trustme.LeafCert | None = None,
         require_starttls: bool = False,
         smtputf8: bool = True,
+        offer_auth: bool = True,  # False: AUTH only after TLS, so a plain server offers none
     ) -> None:
         if tls not in ("none", "starttls", "implicit"):
             raise ValueError(f"tls must be none, starttls or implicit, not {tls!r}")
@@ -289,7 +290,7 @@ class SmtpTestServer:
             "port": 0,
             "server_hostname": "smtp.test",
             "authenticator": handler.authenticate,
-            "auth_require_tls": False,
+            "auth_require_tls": not offer_auth,
             "enable_SMTPUTF8": smtputf8,
         }
         if tls != "none":
