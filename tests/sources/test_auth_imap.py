@@ -20,7 +20,7 @@ from mailflow.errors import AuthError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, OAuthToken
 from mailflow.ledger.tokens import LedgerTokenStore, credentials_for
-from mailflow.sources import open_source
+from mailflow.sources import imap, open_source
 
 pytestmark = pytest.mark.servers
 
@@ -109,6 +109,28 @@ def test_poll_token_refused_by_server_is_replaced_once(
 
     assert summary.new == 1
     assert token_server.requests["client_credentials"] - before == 1
+
+
+def test_poll_xoauth2_only_server_reads_mailbox_and_replaces_a_refused_token(
+    settings,
+    ledger: Ledger,
+    fresh_mailbox: Mailbox,
+    token_server: TokenServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server offering XOAUTH2 alone (as Microsoft's and Google's do): Dovecot answers a
+    refused token with a challenge and waits for an empty response before its NO."""
+    monkeypatch.setattr(imap, "choose", lambda offered: "XOAUTH2")
+    config = oauth_settings(settings, fresh_mailbox, token_server)
+    append(fresh_mailbox, [contribution(4)])
+    pipeline.run_once(config, ledger, send=False)
+    token_server.expire_access_tokens(fresh_mailbox.user)
+    append(fresh_mailbox, [contribution(5)])
+
+    summary = pipeline.run_once(config, ledger, send=False)
+
+    assert (summary.new, recorded(ledger)) == (1, 2)
+    assert (logins(fresh_mailbox, "XOAUTH2"), logins(fresh_mailbox, "OAUTHBEARER")) == (2, 0)
 
 
 def test_poll_wrong_client_secret_says_what_to_check(
