@@ -36,7 +36,7 @@ from mailflow.alerts import Alerts
 from mailflow.answering import outbox
 from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
-from mailflow.errors import LedgerError, MailflowError, UsageError
+from mailflow.errors import LedgerError, MailflowError
 from mailflow.ledger import Ledger
 from mailflow.pipeline import PollSummary, Progress
 
@@ -123,7 +123,7 @@ class App:
 
         Raises `UsageError` when a value is not a mail address.
         """
-        normalised = _addresses([*addresses, *aliases])
+        normalised = members.addresses_given([*addresses, *aliases])
         with self.ledger().transaction() as session:
             done = members.upsert_member(
                 session,
@@ -134,19 +134,14 @@ class App:
                 language=language.lower(),
             )
             member = members.find_by_address(session, normalised[0]) if normalised else None
-            decisions.record(
-                session,
-                who,
-                "member_add",
-                member_id=member.id if member else None,
-                note=", ".join(normalised),
-            )
+            member_id, note = (member.id if member else None), ", ".join(normalised)
+            decisions.record(session, who, "member_add", member_id=member_id, note=note)
             return done
 
     def add_aliases(self, address: str, aliases: Iterable[str], *, who: str) -> members.AliasChange:
         """Give the member owning ``address`` more addresses, refused if one is another member's
         (`mailflow.members.aliases`); links the held mail of those addresses to the member."""
-        given = _addresses(aliases)
+        given = members.addresses_given(aliases)
         with self.ledger().transaction() as session:
             done = members.aliases.add(session, address, given)
             if done.changed:
@@ -159,7 +154,7 @@ class App:
     ) -> members.AliasChange:
         """Take addresses from the member owning ``address``; their submissions stay the
         member's, and the next address becomes the primary one if the primary goes."""
-        given = _addresses(aliases)
+        given = members.addresses_given(aliases)
         with self.ledger().transaction() as session:
             done = members.aliases.remove(session, address, given)
             note = ", ".join(done.changed)
@@ -433,16 +428,6 @@ class App:
             action = "edit_text" if kind == "edit" else "english"
             decisions.record(session, who, action, submission_id=submission_id)
             return versions
-
-
-def _addresses(given: Iterable[str]) -> list[str]:
-    """The bare, lower-case addresses of ``given``; `UsageError` naming one that is none."""
-    given = list(given)
-    normalised = [members.normalise_address(a) for a in given]
-    bad = [a for a, n in zip(given, normalised, strict=True) if not n]
-    if bad:
-        raise UsageError(f"not a mail address: {bad[0]!r}")
-    return normalised
 
 
 def _require_sqlite_file(url: str) -> None:

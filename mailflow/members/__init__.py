@@ -11,6 +11,7 @@ from mailflow.members import aliases
 from mailflow.members.aliases import AliasChange
 from mailflow.members.core import (
     Upserted,
+    addresses_given,
     all_members,
     as_dict,
     deactivate,
@@ -38,6 +39,7 @@ __all__ = [
     "AliasChange",
     "ImportResult",
     "Upserted",
+    "addresses_given",
     "aliases",
     "all_members",
     "as_dict",

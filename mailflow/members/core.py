@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from mailflow.errors import AddressTakenError, NotFoundError
+from mailflow.errors import AddressTakenError, NotFoundError, UsageError
 from mailflow.ledger.models import Member, MemberAddress, Submission
 from mailflow.notices import Notice
 
@@ -42,6 +42,17 @@ def normalise_address(value: str) -> str:
     address = parseaddr(value.strip())[1].strip().lower()
     local, _, domain = address.rpartition("@")
     return address if local and domain and " " not in address else ""
+
+
+def addresses_given(given: Iterable[str]) -> list[str]:
+    """The bare, lower-case addresses of what a user typed; `UsageError` naming one that is
+    not an address (the CLI exits 2 on it)."""
+    given = list(given)
+    normalised = [normalise_address(a) for a in given]
+    bad = [a for a, n in zip(given, normalised, strict=True) if not n]
+    if bad:
+        raise UsageError(f"not a mail address: {bad[0]!r}")
+    return normalised
 
 
 def upsert(
