@@ -31,8 +31,8 @@ _Wording = Callable[[Mapping[str, Any]], str]
 
 def say(text: str) -> str:
     """``text`` in the page's language: a notice worded by its code, other text as it is."""
-    if isinstance(text, Notice) and text.code in _WORDINGS:
-        return _WORDINGS[text.code](text.params)
+    if isinstance(text, Notice) and text.code in WORDINGS:
+        return WORDINGS[text.code](text.params)
     return text
 
 
@@ -97,7 +97,7 @@ def _sent(p: Mapping[str, Any]) -> str:
     return text + gap + _("It waits in the outbox and goes with the next delivery.")
 
 
-_WORDINGS: dict[str, _Wording] = {
+WORDINGS: dict[str, _Wording] = {
     # Refusals (MailflowError).
     "no_submission": lambda p: _("There is no submission %(id)s.", id=p["id"]),
     "review_not_held": lambda p: _(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import Flask, g
 from flask.testing import FlaskClient
 from support.web import COORDINATOR, Workspace, csrf_token, log_in
 
 from mailflow.answering.i18n import SUPPORTED_LANGUAGES, read_catalog
+from mailflow.notices import Notice
+from mailflow.web import messages
 from mailflow.web.language import DOMAIN, extract_messages
 
 TRANSLATED = [language for language in SUPPORTED_LANGUAGES if language != "en"]
@@ -46,7 +49,8 @@ def test_web_catalog_has_every_translation_with_its_placeholders(language: str) 
             assert len(strings) == catalog.num_plurals, message.id
         wanted = set(PLACEHOLDER.findall(_ids(message.id)[-1]))
         # A plural form may say its number in words (Arabic "رسالتان", two mails).
-        allowed = [wanted, wanted - {"num"}] if isinstance(message.id, tuple) else [wanted]
+        counted = wanted - {"num", "count"}
+        allowed = [wanted, counted] if isinstance(message.id, tuple) else [wanted]
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) in allowed, (message.id, string)
 
@@ -96,3 +100,91 @@ def test_dashboard_lists_what_needs_the_coordinator(
     assert [m["name"] for m in todo["not_answered"]] == ["Dana Whitfield"]
     assert "1 member has not answered yet." in html
     assert '<h3 id="not-answered">Not answered yet</h3>' in html
+
+
+def _strings(language: str) -> list[str]:
+    """Every translation in the web catalog of ``language``, plural forms each."""
+    found: list[str] = []
+    for message in read_catalog(language, DOMAIN):
+        if message.id:
+            found.extend(_ids(message.string))
+    return found
+
+
+#: Sample values for every wording of `mailflow.web.messages` (each takes the ones it needs).
+_WHEN = "2026-12-01T10:00:00+00:00"
+_SAMPLE: dict[str, object] = {
+    "id": 7,
+    "count": 2,
+    "line": 2,
+    "other": 3,
+    "sent": 0,
+    "not_sent": 1,
+    "words": 612,
+    "limit": 500,
+    "minutes": 10,
+    "status": "held",
+    "kind": "edit",
+    "ids": "3",
+    "address": "a@library.example",
+    "sender": "s@elsewhere.example",
+    "owner": "Ann <o@x.example>",
+    "primary": "o@x.example",
+    "member": "Ann <o@x.example>",
+    "addresses": "o@x.example",
+    "reason": "5.1.1 no such mailbox",
+    "file": "roster.csv",
+    "columns": "email, name",
+    "value": "nobody",
+    "folder": "/srv/report",
+    "when": _WHEN,
+    "since": _WHEN,
+    "message_id": "<m.1@x.example>",
+    "recipient": "report@ifla.test",
+    "organisation": "Org",
+    "codes": "C99",
+    "country": "Atlantis",
+    "name": "Example",
+    "label": "Org (#7)",
+    "what": Notice("edited", "edited"),
+    "problem": Notice("nothing", "row_missing", columns="email"),
+    "problems": (Notice("line 2", "row_problem", line=2, problem=Notice("x", "no_reason")),),
+    "changes": (Notice("c", "report_change", label="Org (#7)", what=Notice("e", "edited")),),
+}
+#: Wordings a language may write as English does (its own word is the same).
+_SAME = {("fr", "edited")}
+
+
+def _worded(language: str) -> dict[str, str]:
+    flask_app = Flask("sample")
+    with flask_app.test_request_context():
+        g.language = language
+        return {code: word(_SAMPLE) for code, word in messages.WORDINGS.items()}
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_message_of_the_core_is_translated_in_every_language(language: str) -> None:
+    english, worded = _worded("en"), _worded(language)
+
+    for code, text in worded.items():
+        assert text and "%(" not in text, (code, text)
+        if language != "en" and (language, code) not in _SAME:
+            assert text != english[code], (language, code, text)
+
+
+def test_french_catalog_keeps_french_typography() -> None:
+    for string in _strings("fr"):
+        assert not re.search(r" [:;!?]|« | »|'", string), string
+
+
+def test_arabic_catalog_isolates_every_left_to_right_run() -> None:
+    latin = re.compile(r"[A-Za-z][\w.\-@/]*")
+    for string in _strings("ar"):
+        outside = re.sub(r"\u2068[^\u2068\u2069]*\u2069|%\(\w+\)[sd]", "", string)
+        assert latin.findall(outside) == [], string
+
+
+def test_chinese_catalog_has_no_space_beside_chinese_text() -> None:
+    cjk = "[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]"
+    for string in _strings("zh"):
+        assert not re.search(f"{cjk} | {cjk}", string), string
