@@ -17,6 +17,9 @@ import babel.dates
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from flask import Flask, g, request, session
+from jinja2.runtime import Context
+from jinja2.utils import pass_context
+from markupsafe import Markup
 
 from mailflow.answering import i18n
 
@@ -95,9 +98,10 @@ def install(flask_app: Flask) -> None:
     flask_app.before_request(_pick)
     env = flask_app.jinja_env
     env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_jinja_gettext, ngettext=_jinja_ngettext, newstyle=True
-    )
+    # Installed as globals, not through install_gettext_callables: those would wrap them in
+    # Jinja2's own formatting, which cannot isolate the values of a right-to-left page.
+    env.globals.update(gettext=_jinja_gettext, _=_jinja_gettext, ngettext=_jinja_ngettext)
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
     env.filters["when"] = format_when
     env.filters["left"] = format_left
 
@@ -111,13 +115,31 @@ def install(flask_app: Flask) -> None:
         }
 
 
-# Jinja2's newstyle wrappers format the result (escaping the values under autoescape).
-def _jinja_gettext(message: str) -> str:
-    return i18n.translations(current(), DOMAIN).gettext(message)
+# Jinja2's newstyle callables, with one change: in a right-to-left page each text value is
+# isolated, as in `gettext`. Under autoescape the values are escaped (a Markup one is kept).
+@pass_context
+def _jinja_gettext(context: Context, message: str, /, **variables: Any) -> str:
+    text = i18n.translations(current(), DOMAIN).gettext(message)
+    return _fill(context, text, variables)
 
 
-def _jinja_ngettext(singular: str, plural: str, n: int) -> str:
-    return i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
+@pass_context
+def _jinja_ngettext(
+    context: Context, singular: str, plural: str, n: int, /, **variables: Any
+) -> str:
+    text = i18n.translations(current(), DOMAIN).ngettext(singular, plural, n)
+    return _fill(context, text, {"num": n, **variables})
+
+
+def _fill(context: Context, text: str, variables: dict[str, Any]) -> str:
+    if not context.eval_ctx.autoescape:
+        return text % isolated(variables)
+    if i18n.text_direction(current()) == "rtl":
+        variables = {
+            key: Markup("\u2068%s\u2069") % value if isinstance(value, str) and value else value
+            for key, value in variables.items()
+        }
+    return Markup(text) % variables
 
 
 def extract_messages() -> Catalog:

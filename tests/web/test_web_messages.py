@@ -397,3 +397,14 @@ def test_every_notice_of_the_core_is_worded_by_the_console() -> None:
 
     assert len(codes) > 40
     assert codes - set(messages.WORDINGS) == set()
+
+
+def test_template_values_are_isolated_in_arabic_only(client: FlaskClient) -> None:
+    _speaking(client, "ar")
+    arabic = client.get("/").text
+    _speaking(client, "en")
+    english = client.get("/").text
+
+    assert f"يُرسَل التقرير إلى {FSI}report@ifla.test{PDI}؛" in arabic
+    assert "The report goes to report@ifla.test; a contribution has at most 200 words." in english
+    assert FSI not in english
