@@ -103,8 +103,9 @@ class App:
             if dry_run:
                 session.rollback()
             else:
-                note = f"{path.name}: {result.added} added, {result.updated} updated"
-                decisions.record(session, who, "member_import", note=note)
+                # The trail's own notes hold values only (a file, a folder): a page in any
+                # language names the action itself; the counts were said when it was done.
+                decisions.record(session, who, "member_import", note=path.name)
             return result
 
     def add_member(
@@ -383,8 +384,7 @@ class App:
             self.settings, self.ledger(), outdir, delimiter=delimiter
         )
         with self.ledger().transaction() as session:
-            note = f"{compiled.entries} contribution(s) in {outdir.resolve()}"
-            decisions.record(session, who, "compile", note=note)
+            decisions.record(session, who, "compile", note=str(outdir.resolve()))
         return compiled
 
     def send_report(

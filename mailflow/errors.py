@@ -38,7 +38,10 @@ class ConfigError(MailflowError):
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         self.key = key
-        super().__init__(f"{key}: {message}" if key else message)
+        text = f"{key}: {message}" if key else message
+        if key and isinstance(message, Notice):  # the key joins the notice's values
+            text = Notice(text, message.code, key=key, **message.params)
+        super().__init__(text)
 
 
 class SourceError(MailflowError):

@@ -60,6 +60,7 @@ from mailflow.errors import AuthError, ConfigError, DeliveryError, NotSentError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OutboxMail
 from mailflow.ledger.tokens import credentials_for
+from mailflow.notices import Notice, notice_of
 from mailflow.redact import redact
 from mailflow.states import OutboxState, check
 
@@ -98,12 +99,13 @@ def make_sink(smtp: SmtpSettings, credentials: Credentials | None = None) -> Sin
     if smtp.outdir:
         return FileSink(Path(smtp.outdir))
     if credentials is None and smtp.user and not smtp.password:
-        raise ConfigError("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not")
+        raise ConfigError(
+            Notice("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not", "smtp_password_missing")
+        )
     for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
         if value and _is_placeholder(value):
-            raise ConfigError(
-                f"still the example address {value!r}; set your association's address", key=key
-            )
+            text = f"still the example address {value!r}; set your association's address"
+            raise ConfigError(Notice(text, "example_address", address=value), key=key)
     if credentials is not None:
         return SmtpSink(
             SmtpServer(
@@ -230,7 +232,8 @@ def flush(
                 except (ConfigError, DeliveryError, AuthError) as exc:
                     # misconfiguration: nothing of it was tried
                     _release(ledger, held, batch, moment, redact(str(exc)))
-                    raise NotSentError(len(batch), str(exc), permanent=True) from exc
+                    reason = notice_of(exc) or str(exc)  # a notice keeps its code (the console)
+                    raise NotSentError(len(batch), reason, permanent=True) from exc
                 outcomes = recorder.finish(results)
                 for mail, outcome, result in zip(batch, outcomes, results, strict=True):
                     counts.add(outcome, redact(result.reply))

@@ -32,7 +32,10 @@ _Wording = Callable[[Mapping[str, Any]], str]
 def say(text: str) -> str:
     """``text`` in the page's language: a notice worded by its code, other text as it is."""
     if isinstance(text, Notice) and text.code in WORDINGS:
-        return WORDINGS[text.code](text.params)
+        try:
+            return WORDINGS[text.code](text.params)
+        except (KeyError, TypeError, ValueError):  # a value the wording needs is missing
+            return str(text)
     return text
 
 
@@ -135,7 +138,17 @@ WORDINGS: dict[str, _Wording] = {
         "%(num)d mail was not sent: %(reason)s",
         "%(num)d mails were not sent: %(reason)s",
         int(p["count"]),
-        reason=p["reason"],
+        reason=say(p["reason"]),
+    ),
+    "smtp_password_missing": lambda p: _(
+        "The mail server's account is set (smtp.user) but its password is not "
+        "(MAILFLOW_SMTP_PASSWORD): mailflow cannot sign in to send."
+    ),
+    "example_address": lambda p: _(
+        "%(key)s is still the example address %(address)s: set your association's address in "
+        "mailflow.toml.",
+        key=p["key"],
+        address=p["address"],
     ),
     "roster_unreadable": lambda p: _(
         "%(file)s cannot be read (%(reason)s).", file=p["file"], reason=p["reason"]

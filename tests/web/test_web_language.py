@@ -143,6 +143,7 @@ _SAMPLE: dict[str, object] = {
     "recipient": "report@ifla.test",
     "organisation": "Org",
     "codes": "C99",
+    "key": "smtp.from",
     "country": "Atlantis",
     "name": "Example",
     "label": "Org (#7)",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,10 @@ from support.web import COORDINATOR, Workspace, csrf_token, error_message, flash
 import mailflow
 from mailflow.answering.explain import explain_issue
 from mailflow.answering.model import IssueNote
+from mailflow.app import App
 from mailflow.browse import Filters
 from mailflow.intake import campaign_info
-from mailflow.web import messages
+from mailflow.web import create_app, messages
 
 STRANGER = "someone@elsewhere.example.net"
 DUBOIS = "h.dubois@bm-saintclair.example.fr"
@@ -408,3 +410,39 @@ def test_template_values_are_isolated_in_arabic_only(client: FlaskClient) -> Non
     assert f"يُرسَل التقرير إلى {FSI}report@ifla.test{PDI}؛" in arabic
     assert "The report goes to report@ifla.test; a contribution has at most 200 words." in english
     assert FSI not in english
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "fr",
+            f"1 courriel n’est pas parti{NBSP}: smtp.from est encore l’adresse de l’exemple, "
+            f"wsis@example.org{NBSP}: indiquez l’adresse de votre association dans mailflow.toml.",
+        ),
+        (
+            "ar",
+            f"لم تُرسل رسالة واحدة: {FSI}ما زال {FSI}smtp.from{PDI} هو عنوان المثال "
+            f"{FSI}wsis@example.org{PDI}: اضبط عنوان جمعيتك في {FSI}mailflow.toml{PDI}.{PDI}",
+        ),
+    ],
+)
+def test_mail_refused_by_the_configuration_says_why_in_the_page_language(
+    workspace: Workspace, language: str, expected: str
+) -> None:
+    settings = replace(
+        workspace.app.settings, smtp=replace(workspace.app.settings.smtp, from_="wsis@example.org")
+    )
+    app = App(settings)
+    try:
+        client = create_app(app, report_dir=workspace.path / "report").test_client()
+        token = _speaking(client, language)
+        sid = _sid(workspace, STRANGER)
+
+        refused = client.post(
+            f"/submissions/{sid}/review", data={"decision": "accept", "csrf_token": token}
+        )
+    finally:
+        app.close()
+
+    assert error_message(refused.text) == expected
