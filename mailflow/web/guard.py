@@ -166,6 +166,7 @@ def _mailflow_error(error: MailflowError) -> tuple[str, int]:
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
     messages: dict[int, Callable[[], str]] = {
+        400: lambda: _("This request is not one the console understands."),
         403: lambda: _("Your account may look but not change anything here."),
         404: lambda: _("There is no such page."),
         405: lambda: _("This address does not take that kind of request."),

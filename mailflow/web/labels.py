@@ -9,6 +9,8 @@ templates reach them through `mailflow.web.pages`' context processor. Sentences 
 
 from __future__ import annotations
 
+from babel import Locale, UnknownLocaleError
+
 from mailflow.answering import i18n
 from mailflow.web import language
 from mailflow.web.language import _
@@ -17,6 +19,7 @@ __all__ = [
     "decision_label",
     "issue_label",
     "kind_label",
+    "language_label",
     "outbox_label",
     "section_label",
     "source_label",
@@ -56,6 +59,18 @@ def kind_label(kind: str) -> str:
         "alert": _("alert"),
     }
     return labels.get(kind, kind)
+
+
+def language_label(code: str) -> str:
+    """A language's name in the page's language (``vi`` on a French page: "vietnamien");
+    a code Babel does not know stays as it is."""
+    if not code:
+        return ""
+    try:
+        names = Locale.parse(language.current()).languages
+    except (UnknownLocaleError, ValueError):
+        return code
+    return str(names.get(code, code))
 
 
 def decision_label(action: str) -> str:

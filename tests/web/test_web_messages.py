@@ -446,3 +446,32 @@ def test_mail_refused_by_the_configuration_says_why_in_the_page_language(
         app.close()
 
     assert error_message(refused.text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fr", "Il n’y a pas de contribution 999."), ("ar", "لا توجد مساهمة رقمها 999.")],
+)
+def test_unknown_submission_is_said_in_the_page_language(
+    client: FlaskClient, language: str, expected: str
+) -> None:
+    _speaking(client, language)
+
+    missing = client.get("/submissions/999")
+
+    assert missing.status_code == 404
+    assert error_message(missing.text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "vietnamese"), [("fr", "vietnamien"), ("ar", "الفيتنامية"), ("en", "Vietnamese")]
+)
+def test_languages_are_named_in_the_page_language(
+    client: FlaskClient, language: str, vietnamese: str
+) -> None:
+    _speaking(client, language)
+
+    page = client.get("/submissions?language=vi").text
+
+    assert '<option value="vi" selected>' + vietnamese + "</option>" in page
+    assert re.findall(r"<td>([^<]*)</td>\s*<td>[^<]*</td>\s*</tr>", page) == [vietnamese] * 2
