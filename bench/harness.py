@@ -4,10 +4,10 @@
 as Dovecot's static userdb expects) and `index_mailbox` then makes Dovecot index them with one
 SELECT, which is far faster than APPENDing thousands of messages. `Instance` is one mailflow
 installation (a config file, a SQLite ledger, an IMAP account, an SMTP target or a file sink);
-`timed` runs any command as a child process and returns its wall time and peak RSS, measured by
-``os.wait4`` for that child alone. The servers themselves come from `mailflow.testing` (shipped
-in the package, so the bench needs no path to ``tests/``); what is measured and how it is
-reported lives in `bench/run.py`.
+`timed` runs any command as a child process and returns its wall time, and its CPU time and peak
+RSS measured by ``os.wait4`` for that child alone. The servers themselves come from
+`mailflow.testing` (shipped in the package, so the bench needs no path to ``tests/``) and
+`bench/mta.py`; what is measured and how it is reported lives in `bench/run.py`.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ class Timing:
     seconds: float
     max_rss_kb: int
     stdout: str
+    cpu_s: float = 0.0  # user + system time of the child (not of its own children)
 
 
 def timed(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Timing:
-    """Run ``argv`` to completion; its wall time and its own peak RSS. Raises on failure."""
+    """Run ``argv`` to completion; its wall time, CPU time and peak RSS. Raises on failure."""
     started = time.perf_counter()
     process = subprocess.Popen(
         list(argv),
@@ -58,7 +59,8 @@ def timed(argv: Sequence[str], *, env: dict[str, str] | None = None) -> Timing:
         raise RuntimeError(
             f"{' '.join(argv)} exited with {process.returncode}:\n{err.decode(errors='replace')}"
         )
-    return Timing(seconds, usage.ru_maxrss, out.decode(errors="replace"))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Timing(seconds, usage.ru_maxrss, out.decode(errors="replace"), cpu)
 
 
 def fill_maildir(dovecot: Dovecot, user: str, messages: Iterable[tuple[int, bytes]]) -> int:
