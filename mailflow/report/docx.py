@@ -23,17 +23,15 @@ import zipfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-import docx
-from docx.opc.constants import RELATIONSHIP_TYPE
-from docx.shared import Mm
-
 from mailflow.report.view import Field, Item, Placement, Said, View, aware, is_rtl, isolate
 
 __all__ = ["build_docx"]
 
-#: The page: A4, as the rest of the world prints (python-docx's default is US Letter).
-A4 = (Mm(210), Mm(297))
-MARGIN = Mm(25)
+#: The page: A4, as the rest of the world prints (python-docx's default is US Letter); in mm.
+A4 = (210, 297)
+MARGIN = 25
+#: python-docx's ``RELATIONSHIP_TYPE.HYPERLINK``.
+_HYPERLINK = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 _DOCUMENT = "word/document.xml"
 _DOCUMENT_RELS = "word/_rels/document.xml.rels"
@@ -118,7 +116,7 @@ class _Body:
         # Relationship ids of our own: python-docx's default document uses rId1 … rId8.
         rid = f"rIdLink{len(self.relationships) + 1}"
         self.relationships.append(
-            f'<Relationship Id="{rid}" Type="{RELATIONSHIP_TYPE.HYPERLINK}" '
+            f'<Relationship Id="{rid}" Type="{_HYPERLINK}" '
             f'Target="{_attribute(url)}" TargetMode="External"/>'
         )
         return (
@@ -267,10 +265,15 @@ def _body(view: View, style_ids: dict[str, str]) -> _Body:
 
 def build_docx(view: View) -> bytes:
     """The report ``view`` as .docx bytes; the same view gives the same bytes."""
+    # leaf; python-docx and lxml load for a compile only, not for every command (0.1 s)
+    import docx
+    from docx.shared import Mm
+
     document = docx.Document()
     section = document.sections[0]
-    section.page_width, section.page_height = A4
-    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = MARGIN
+    section.page_width, section.page_height = Mm(A4[0]), Mm(A4[1])
+    margin = Mm(MARGIN)
+    section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = margin
     body = _body(view, {name: document.styles[name].style_id for name in _STYLES})
     properties = document.core_properties
     properties.title = view.title[:255]
