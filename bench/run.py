@@ -1,8 +1,8 @@
 """Measure mailflow against the physical limits of its own pipeline, side by side in one run.
 
 ``python bench/run.py`` starts its own Dovecot (and, for the delivery figures, a private Postfix
-instance, `bench/mta.py`) on loopback, writes realistic contributions (`bench/corpus.py`) straight into Maildirs, and prints
-one line per figure, then one summary line::
+instance, `bench/mta.py`) on loopback, writes realistic contributions (`bench/corpus.py`)
+straight into Maildirs, and prints one line per figure, then one summary line::
 
     bench: ingest_ratio=… incremental_ratio=… memory_ratio=… latency_p95_s=… outbox_ratio=…
     compile_s=… web_p95_ms=…   (on one line)
