@@ -4,8 +4,9 @@ Some servers repeat what they were sent when they refuse it: an IMAP server answ
 with ``BAD`` and the command, an SMTP server whose 535 reply quotes the ``AUTH PLAIN`` blob. Their
 words reach error messages, the log, the outbox's ``smtp_reply`` and ``status``. Every password
 mailflow uses is `register`-ed when it is revealed (`mailflow.config.Secret.reveal`, the SMTP
-sink's settings), and `redact` replaces in a text every registered secret in the forms a server
-could echo:
+sink's settings), every OAuth2 token and secret when it is loaded or obtained (`mailflow.auth`:
+tokens, the SASL strings built from them, what crosses the token endpoint's wire), and `redact`
+replaces in a text every registered secret in the forms a server could echo:
 
 * as written, as an IMAP quoted string (``\\"`` and ``\\\\`` escaped) and as Python shows it in
   the repr of bytes (how imaplib's errors quote a reply);
