@@ -109,7 +109,13 @@ def deadline(budget: Budget) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _time_is_up)
+    armed = True
+
+    def time_is_up(signum: int, frame: FrameType | None) -> None:
+        if armed:
+            raise DocumentTimeout
+
+    previous = signal.signal(signal.SIGALRM, time_is_up)
     # After the deadline the timer fires again every 50 ms until the block ends: a reader's own
     # ``except Exception`` (pypdf has many) or a gc callback can swallow one DocumentTimeout,
     # and the next one then stops it anyway. Python reports one swallowed by a gc callback or a
@@ -120,9 +126,17 @@ def deadline(budget: Budget) -> Iterator[None]:
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        sys.unraisablehook = hook
+        # A signal already caught runs its Python handler at the next bytecode, which may be
+        # here: the undoing is repeated until it completes, and disarming comes first.
+        while True:
+            try:
+                armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                sys.unraisablehook = hook
+                break
+            except DocumentTimeout:
+                continue
 
 
 def _quiet_about_timeouts(hook: Callable[[Any], object]) -> Callable[[Any], None]:
@@ -133,10 +147,6 @@ def _quiet_about_timeouts(hook: Callable[[Any], object]) -> Callable[[Any], None
             hook(unraisable)
 
     return quiet
-
-
-def _time_is_up(signum: int, frame: FrameType | None) -> None:
-    raise DocumentTimeout
 
 
 class _Archive:
