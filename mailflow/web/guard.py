@@ -40,6 +40,7 @@ from mailflow.accounts import LoginRefused
 from mailflow.answering import i18n
 from mailflow.app import App
 from mailflow.errors import MailflowError, NotFoundError
+from mailflow.notices import notice_of
 from mailflow.web import messages
 from mailflow.web.language import _
 
@@ -142,8 +143,10 @@ def _headers(response: Response) -> Response:
     return response
 
 
-def _error_page(status: int, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, message=message), status
+def _error_page(status: int, message: str, *, english: bool = False) -> tuple[str, int]:
+    """The error page; ``english``: the message is the core's own English (it has no code)."""
+    page = render_template("error.html", status=status, message=message, english=english)
+    return page, status
 
 
 def _csrf_refused(error: CSRFError) -> tuple[str, int]:
@@ -157,11 +160,11 @@ def _csrf_refused(error: CSRFError) -> tuple[str, int]:
 
 
 def _not_found(error: NotFoundError) -> tuple[str, int]:
-    return _error_page(404, messages.error_text(error))
+    return _error_page(404, messages.error_text(error), english=notice_of(error) is None)
 
 
 def _mailflow_error(error: MailflowError) -> tuple[str, int]:
-    return _error_page(409, messages.error_text(error))
+    return _error_page(409, messages.error_text(error), english=notice_of(error) is None)
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:

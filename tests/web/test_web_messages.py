@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from support.web import COORDINATOR, Workspace, csrf_token, error_message, flashes, log_in
 
@@ -25,6 +26,7 @@ from mailflow.answering.explain import explain_issue
 from mailflow.answering.model import IssueNote
 from mailflow.app import App
 from mailflow.browse import Filters
+from mailflow.errors import StateError
 from mailflow.intake import campaign_info
 from mailflow.web import create_app, messages
 
@@ -475,3 +477,27 @@ def test_languages_are_named_in_the_page_language(
 
     assert '<option value="vi" selected>' + vietnamese + "</option>" in page
     assert re.findall(r"<td>([^<]*)</td>\s*<td>[^<]*</td>\s*</tr>", page) == [vietnamese] * 2
+
+
+@pytest.mark.parametrize(
+    ("language", "lead"),
+    [("fr", f"mailflow ne donne la raison qu’en anglais{NBSP}:"), ("en", None)],
+)
+def test_a_refusal_without_a_code_is_marked_as_english(
+    flask_app: Flask, language: str, lead: str | None
+) -> None:
+    @flask_app.route("/refused")
+    def refused() -> str:
+        raise StateError("the ledger is busy; try again in a minute")
+
+    client = flask_app.test_client()
+    _speaking(client, language)
+
+    page = client.get("/refused").text
+
+    english = '<p class="error" id="error-message" lang="en" dir="ltr">'
+    message = "the ledger is busy; try again in a minute</p>"
+    if lead is None:
+        assert error_message(page) == "the ledger is busy; try again in a minute"
+    else:
+        assert f"<p>{lead}</p>\n  {english}{message}" in page
