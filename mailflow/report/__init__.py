@@ -5,6 +5,8 @@ feeds it).
 - `view` — the view model (`build` builds it): every contribution in one English structure,
   grouped by action line, with what IFLA asked to learn gathered and a cover note;
 - `content` — what a contribution says: fields without greetings or sign-offs, English versions;
+- `remarks` — what a member says to the coordinator, not to IFLA: greetings, sign-offs,
+  postscripts and private remarks;
 - `countries` — countries as ISO 3166 codes from names in any language;
 - `render` — text and HTML from the templates, and `compile_report`, which assembles all files;
 - `data` — ``contributions.csv`` and ``contributions.json``;

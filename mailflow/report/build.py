@@ -111,10 +111,9 @@ def _item(entry: ReportEntry, warnings: list[str], word_limit: int) -> Item:
         entry.text,
         entry.fields,
         edited=entry.edited,
-        translation=entry.translation or entry.member_english,
+        translation=entry.translation,
+        member_english=entry.member_english,
     )
-    if entry.translation is None and entry.member_english:
-        content = replace(content, english_by="member")  # sent as a further attachment
     organisation = clean_line(content.fields.get("organisation") or entry.organisation)
     written = clean_line(content.fields.get("country") or entry.country)
     country = find_country(clean_line(entry.roster_country), written)

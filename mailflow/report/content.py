@@ -9,10 +9,13 @@ when it arrived, and the coordinator's English version if any, and returns `Cont
   again (`mailflow.reading.sections`), so the English "Why:" does not land in the Spanish "why";
 - the **English fields** — from that section, or from the coordinator's translation, which wins;
   an English version without labels is kept whole (``english_text``);
-- **no greetings, sign-offs or private remarks**: a labelled text's preamble ("Dear coordinator,
-  I am sending this from my personal address…") belongs to no field already; a field, or a free
-  text, is cut at a closing line ("Best regards,", "Saludos cordiales", "С уважением", "此致")
-  or a "P.S.", and a free text loses a first paragraph that opens with a greeting.
+- **no greetings, sign-offs or private remarks** (`mailflow.report.remarks`): a labelled text's
+  preamble ("Dear coordinator, I am sending this from my personal address…") belongs to no field
+  already; a field, or a free text, is cut at a closing line ("Best regards,", "Saludos
+  cordiales", "С уважением", "此致") or a "P.S.", a free text loses its opening greeting, and
+  what the member wrote loses the sentences and asides meant for the coordinator ("Entre nous,
+  …", "(note for the coordinator: …)"). The coordinator's own texts (an edit, a translation) are
+  taken as written, apart from sign-offs.
 
 Pure; never raises on odd text. It does not decide what is missing or how anything is shown
 (`mailflow.report.view`).
@@ -26,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mailflow.reading.sections import find_sections
+from mailflow.report.remarks import closing_cut, without_greeting, without_private_remarks
 
 __all__ = [
     "LABELS",
@@ -70,38 +74,6 @@ _ENGLISH_LINE = re.compile(
     r"[\s*_:：\-=–—)\]]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_CLOSINGS = (
-    "best regards|kind regards|warm regards|with best regards|with kind regards|regards"
-    "|best wishes|all the best|sincerely|yours sincerely|yours faithfully|yours truly"
-    "|many thanks|thank you|thanks|cheers"
-    "|cordialement|bien cordialement|bien à vous|salutations|sincères salutations"
-    "|meilleures salutations|avec mes salutations|merci|merci beaucoup|je vous prie d'agréer.*"
-    "|saludos|saludos cordiales|un saludo|un cordial saludo|atentamente|cordialmente"
-    "|gracias|muchas gracias|reciban un cordial saludo"
-    "|trân trọng|trân trọng cảm ơn|xin trân trọng cảm ơn|xin cảm ơn|cảm ơn|kính thư|thân ái"
-    "|مع أطيب التحيات|مع خالص التحية|مع خالص التحيات|مع التحية|مع الشكر|مع الشكر والتقدير"
-    "|وتفضلوا بقبول فائق الاحترام|شكرا|شكراً|تحياتي|مع التقدير"
-    "|此致|此致敬礼|此致 敬礼|敬礼|谢谢|謝謝|顺祝商祺|順祝商祺|祝好"
-    "|с уважением|с наилучшими пожеланиями|всего доброго|всего наилучшего|спасибо|искренне ваш"
-)
-# A closing line: the phrase, punctuation, and at most a name after it ("Saludos, Ana").
-_CLOSING_LINE = re.compile(
-    rf"^[\s>*_\-–—]*(?:{_CLOSINGS})[\s,.!:;，。！、]*(?:[^\W\d_][\w.\-]*(?:\s+[\w.\-]+){{0,3}})?"
-    r"[\s,.!]*$",
-    re.IGNORECASE,
-)
-_POSTSCRIPT = re.compile(r"^\s*(?:p\.?\s?s\.?|n\.?\s?b\.?)\s*[:\-]", re.IGNORECASE)
-_GREETINGS = (
-    "dear|hello|hi|good morning|good afternoon|greetings|to whom it may concern"
-    "|cher|chère|chers|chères|bonjour|madame|monsieur|mesdames"
-    "|estimado|estimada|estimados|estimadas|querido|querida|queridos|hola|buenos días"
-    "|buenas tardes|señor|señora"
-    "|kính gửi|kính chào|xin chào|chào"
-    "|عزيزي|عزيزتي|الزملاء الأعزاء|السلام عليكم|تحية طيبة|مرحبا|السيد|السيدة"
-    "|尊敬的|您好|你好|各位"
-    "|уважаемый|уважаемая|уважаемые|здравствуйте|добрый день|дорогие|дорогой|дорогая"
-)
-_GREETING = re.compile(rf"^\s*(?:{_GREETINGS})(?:\b|(?=\W)|$)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -121,48 +93,32 @@ def split_english(text: str) -> tuple[str, str]:
     return text[: match.start()].rstrip(), text[match.end() :].strip()
 
 
-def _closing_cut(text: str) -> str:
-    """``text`` up to its first closing line or postscript (which go, with all that follows)."""
-    if not text:
-        return text
-    if len(text) > 60 and "\n" not in text:
-        return text.strip()  # one long line is prose, whatever it starts with
-    lines = text.split("\n")
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped and (_CLOSING_LINE.match(stripped) or _POSTSCRIPT.match(stripped)):
-            return "\n".join(lines[:number]).strip()
-    return text.strip()
-
-
-def _without_greeting(text: str) -> str:
-    """A free text without a first paragraph that opens with a greeting (its private remark)."""
-    text = text.strip()
-    paragraphs = re.split(r"\n\s*\n", text, maxsplit=1)
-    if len(paragraphs) == 2 and _GREETING.match(paragraphs[0]):
-        return paragraphs[1].strip()
-    first, _, rest = text.partition("\n")
-    if _GREETING.match(first) and len(first) <= 60 and first.rstrip().endswith((",", ":", "!")):
-        return rest.strip()
-    return text
-
-
-def _clean_fields(fields: Mapping[str, str]) -> dict[str, str]:
+def _clean_fields(fields: Mapping[str, str], *, members: bool = True) -> dict[str, str]:
+    """Fields without sign-offs and, in what the member wrote (``members``), without private
+    remarks; fields left empty go."""
     cleaned = {}
     for name, value in fields.items():
-        value = _closing_cut(value)
+        value = closing_cut(value)
+        if members and name in PROSE_FIELDS:
+            value = without_private_remarks(value)
         if value:
             cleaned[name] = value
     return cleaned
+
+
+def _free(text: str, *, members: bool = True) -> str:
+    """A text without labels, without its greeting, sign-off and (``members``) private remarks."""
+    free = closing_cut(without_greeting(text))
+    return without_private_remarks(free) if members else free
 
 
 def _has_prose(fields: Mapping[str, str]) -> bool:
     return any(name in fields for name in PROSE_FIELDS)
 
 
-def _read(text: str) -> tuple[dict[str, str], str]:
-    fields = _clean_fields(find_sections(text)[0]) if text else {}
-    free = "" if _has_prose(fields) else _closing_cut(_without_greeting(text))
+def _read(text: str, *, members: bool) -> tuple[dict[str, str], str]:
+    fields = _clean_fields(find_sections(text)[0], members=members) if text else {}
+    free = "" if _has_prose(fields) else _free(text, members=members)
     return fields, free
 
 
@@ -172,20 +128,25 @@ def read_content(
     *,
     edited: str | None = None,
     translation: str | None = None,
+    member_english: str | None = None,
 ) -> Content:
     """The report's reading of a contribution; ``edited`` (the coordinator's text) replaces
     ``text`` and ``fields``, ``translation`` (the coordinator's English version) wins over the
-    member's."""
+    member's: ``member_english`` (an English version sent as a further attachment), else the
+    text's English section."""
     original, english = split_english(edited if edited is not None else text)
     if edited is None and not english:
         own = _clean_fields(fields)  # the fields read on arrival hold: no need to read again
-        free = "" if _has_prose(own) else _closing_cut(_without_greeting(original))
+        free = "" if _has_prose(own) else _free(original)
     else:
-        own, free = _read(original)
+        own, free = _read(original, members=edited is None)
     english_by = "member" if english else ""
+    members = edited is None  # whether the English version is the member's own text
+    if member_english is not None and member_english.strip():
+        english, english_by, members = member_english, "member", True
     if translation is not None and translation.strip():
-        english, english_by = translation, "coordinator"
-    english_fields, english_text = _read(english) if english else ({}, "")
+        english, english_by, members = translation, "coordinator", False
+    english_fields, english_text = _read(english, members=members) if english else ({}, "")
     return Content(
         fields=own,
         free_text=unicodedata.normalize("NFC", free),
