@@ -199,10 +199,10 @@ class App:
     def status(self) -> dict[str, Any]:
         """The campaign at a glance (`status --json`)."""
         with self.ledger().transaction() as session:
-            data = views.status(session, self.settings)
             row = views.find_campaign(session, self.settings)
             changed = campaign.changed_since_sent(session, row.id) if row is not None else []
-            data["report"]["changed_since_sent"] = len(changed)
+            rows = campaign.todo_rows(session, changed[: views.TODO_LIMIT])
+            data = views.status(session, self.settings, changed=(len(changed), rows))
         data["signin"] = [state.as_dict() for state in signin.state(self.settings, self.ledger())]
         data["alerts"] = Alerts(self.settings, self.ledger()).open_incidents()
         return data

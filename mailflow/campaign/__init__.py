@@ -1,15 +1,16 @@
 """The coordinator's campaign actions, one module each: `mailings` (call, reminders), `review`
-(decide on held submissions, reprocess) and `reporting` (compile, send and export the report).
+(decide on held submissions, reprocess), `reporting` (compile, send and export the report) and
+`report_changes` (what changed since the report was sent, for `status`).
 
 Each action takes the settings and the ledger, does its work in as few transactions as it needs
 and returns a small result for the CLI or the web console to show.
 """
 
 from mailflow.campaign.mailings import Mailing, send_call, send_reminders
+from mailflow.campaign.report_changes import changed_since_sent, todo_rows
 from mailflow.campaign.reporting import (
     Compiled,
     Sent,
-    changed_since_sent,
     compile_report,
     export,
     report_entries,
@@ -32,4 +33,5 @@ __all__ = [
     "send_call",
     "send_reminders",
     "send_report",
+    "todo_rows",
 ]

@@ -12,7 +12,7 @@ the ledger as it is now (a new version, a review, an edit). This module renders 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,6 +27,8 @@ from mailflow.states import SubmissionStatus
 
 __all__ = ["Change", "changes", "fingerprints", "report_entries", "silent_members"]
 
+#: Submission ids per query when only some are read (an IN list every database takes).
+CHUNK = 500
 EDIT = "edit"
 TRANSLATION = "translation"
 
@@ -38,16 +40,18 @@ class Change:
     member: str  # the member's address
     label: str  # "Biblioteca Nacional (#12)"
     what: str  # "a new version", "no longer accepted", "newly accepted", "edited"
+    submission_id: int = 0  # the contribution as the ledger has it now, else the one reported
+    reported: int | None = None  # the submission the sent report has, if any
 
 
 def coordinator_texts(session: Session, ids: Iterable[int]) -> dict[int, dict[str, str]]:
     """The latest coordinator text of each kind, by submission id."""
     wanted = list(ids)
     found: dict[int, dict[str, str]] = {}
-    for start in range(0, len(wanted), 500):
+    for start in range(0, len(wanted), CHUNK):
         rows = session.execute(
             select(CoordinatorText.submission_id, CoordinatorText.kind, CoordinatorText.text)
-            .where(CoordinatorText.submission_id.in_(wanted[start : start + 500]))
+            .where(CoordinatorText.submission_id.in_(wanted[start : start + CHUNK]))
             .order_by(CoordinatorText.id)
         )
         for submission_id, kind, text in rows:
@@ -55,13 +59,34 @@ def coordinator_texts(session: Session, ids: Iterable[int]) -> dict[int, dict[st
     return found
 
 
-def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntry]:
-    """Accepted submissions, latest version per member, as report entries, oldest first.
+def report_entries(
+    session: Session, campaign_id: int, ids: Collection[int] | None = None
+) -> list[report.ReportEntry]:
+    """Accepted submissions, latest version per member, as report entries, oldest first; only
+    those of ``ids`` when given.
 
     One query for the columns the report prints, joined with the member, and no ORM objects:
     the report of a large campaign reads every accepted submission. An accepted submission is
     its author's latest version (a newer one supersedes it), so no version filter is needed.
     """
+    if ids is None:
+        return _entries(session, campaign_id, None)
+    wanted = sorted(ids)
+    return [
+        entry
+        for start in range(0, len(wanted), CHUNK)
+        for entry in _entries(session, campaign_id, wanted[start : start + CHUNK])
+    ]
+
+
+def _entries(
+    session: Session, campaign_id: int, ids: Sequence[int] | None
+) -> list[report.ReportEntry]:
+    accepted = (
+        Submission.campaign_id == campaign_id,
+        Submission.status == SubmissionStatus.ACCEPTED.value,
+        *(() if ids is None else (Submission.id.in_(ids),)),
+    )
     rows = session.execute(
         select(
             Submission.id,
@@ -80,14 +105,11 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
             Member.country,
         )
         .outerjoin(Member, Member.id == Submission.member_id)
-        .where(
-            Submission.campaign_id == campaign_id,
-            Submission.status == SubmissionStatus.ACCEPTED.value,
-        )
+        .where(*accepted)
         .order_by(Submission.id)
     ).all()
     texts = coordinator_texts(session, (row[0] for row in rows)) if rows else {}
-    attached = english_attachments(session, campaign_id)
+    attached = english_attachments(session, campaign_id, ids)
     entries = []
     for (
         submission_id,
@@ -131,7 +153,9 @@ def report_entries(session: Session, campaign_id: int) -> list[report.ReportEntr
     return entries
 
 
-def english_attachments(session: Session, campaign_id: int) -> dict[int, str]:
+def english_attachments(
+    session: Session, campaign_id: int, ids: Sequence[int] | None = None
+) -> dict[int, str]:
     """The English version a member sent as a further attachment, by submission id: of an
     accepted contribution not in English with two or more attachments, the first attachment
     after the one read as the contribution whose text is in English.
@@ -144,6 +168,7 @@ def english_attachments(session: Session, campaign_id: int) -> dict[int, str]:
         .where(
             Submission.campaign_id == campaign_id,
             Submission.status == SubmissionStatus.ACCEPTED.value,
+            *(() if ids is None else (Submission.id.in_(ids),)),
         )
         .order_by(Submission.id)
     ).all()
@@ -237,16 +262,15 @@ def changes(
         old, new = before.get(member), after.get(member)
         if old is not None and new is None:
             what = Notice("no longer accepted", "no_longer_accepted")
-            found.append(Change(member, str(old[1]["label"]), what))
+            found.append(Change(member, str(old[1]["label"]), what, int(old[0]), int(old[0])))
         elif old is None and new is not None:
-            found.append(
-                Change(member, str(new[1]["label"]), Notice("newly accepted", "newly_accepted"))
-            )
+            what = Notice("newly accepted", "newly_accepted")
+            found.append(Change(member, str(new[1]["label"]), what, int(new[0])))
         elif old is not None and new is not None and old[1]["sha256"] != new[1]["sha256"]:
             what = (
                 Notice("a new version", "new_version")
                 if old[0] != new[0]
                 else Notice("changed (an edit or a translation)", "edited")
             )
-            found.append(Change(member, str(new[1]["label"]), what))
+            found.append(Change(member, str(new[1]["label"]), what, int(new[0]), int(old[0])))
     return found

@@ -8,8 +8,9 @@ same manifest. `send_report` sends those files byte for byte and refuses when th
 match the manifest, when the ledger changed since the compile (naming the contributions and
 saying to compile again), when the report is empty (unless ``allow_empty``), or when a report was
 already sent (unless ``resend``; a resend's compile says it replaces the earlier report and its
-mail is threaded to it). `changed_since_sent` tells `status` what changed after the report went.
-Reading the ledger into report entries is `mailflow.campaign.report_entries`.
+mail is threaded to it). Reading the ledger into report entries is
+`mailflow.campaign.report_entries`; what changed after the report went, for `status`, is
+`mailflow.campaign.report_changes`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from mailflow import collector, report, submissions
 from mailflow.answering import outbox, wire
+from mailflow.campaign.report_changes import STAMP, stamps
 from mailflow.campaign.report_entries import (
     Change,
     changes,
@@ -46,7 +48,6 @@ from mailflow.untrusted import csv_cell
 __all__ = [
     "Compiled",
     "Sent",
-    "changed_since_sent",
     "compile_report",
     "export",
     "report_entries",
@@ -117,6 +118,9 @@ def compile_report(
             entries = report_entries(session, campaign.id)
         roster_size, silent = silent_members(session, campaign.id)
         printed = fingerprints(entries)
+        for key, stamp in stamps(session, campaign.id).items():
+            if key in printed:  # the same accepted submissions, read in the same transaction
+                printed[key][STAMP] = stamp
         previous = _last_sent(session, campaign.id)
         replaces = None
         if previous is not None and previous.sent_at is not None:
@@ -414,15 +418,6 @@ def send_report(
         message_id=message_id,
         delivery=delivery,
     )
-
-
-def changed_since_sent(session: Session, campaign_id: int) -> list[Change]:
-    """Contributions changed in the ledger since the last report was sent (none if none went)."""
-    previous = _last_sent(session, campaign_id)
-    if previous is None or not previous.manifest:
-        return []
-    now = fingerprints(report_entries(session, campaign_id))
-    return changes(previous.manifest.get("contributions", {}), now)
 
 
 def export(settings: Settings, ledger: Ledger, fmt: str) -> str:

@@ -108,10 +108,14 @@ def print_status(data: dict[str, Any]) -> None:
                 f"  #{row['id']}  {row['kind']} to {escape(row['recipient'])}: "
                 f"[{colour}]{row['state']}[/{colour}] — {escape(row['reason'])}"
             )
-    if todo["changed_since_report"]:
-        head("Changed since the report was sent", len(todo["changed_since_report"]))
+    changed = data["report"].get("changed_since_sent", 0)
+    if changed:
+        # The count is of contributions (one per member), as in the JSON and the web console.
+        head("Contributions changed since the report was sent", changed)
         for row in todo["changed_since_report"]:
-            out(f"  #{row['id']}  {escape(row['member'])}: {row['change']}")
+            out(f"  #{row['id']}  {escape(row['member'])}: {escape(row['change'])}")
+        if changed > len(todo["changed_since_report"]):
+            out(f"  … and {changed - len(todo['changed_since_report'])} more")
         resend = "[cyan]mailflow send-report --resend[/cyan]"
         out(f"  [cyan]mailflow compile[/cyan], then {resend} sends an update")
     if todo["member_notes"]:

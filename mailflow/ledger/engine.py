@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # alembic costs a second to import: load it only when migrati
 #: that runs before every command compares the ledger with it, so that check needs no Alembic
 #: import (which costs more than the rest of a short command). A test asserts that it equals
 #: Alembic's head, so a new migration cannot leave it behind.
-HEAD_REVISION = "i17_incidents"
+HEAD_REVISION = "i14_revisions"
 
 
 #: SQLite's default: a commit that leaves the WAL this long (pages) checkpoints it.

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     inspect,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -68,6 +69,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def revision_column() -> Mapped[int]:
+    """A counter the row's every UPDATE raises by one (in the UPDATE itself), so that a reader
+    can tell a row changed without comparing its contents: `mailflow.campaign.report_changes`
+    compares a contribution's revisions with those the sent report's manifest recorded."""
+    return mapped_column(
+        Integer, default=1, server_default="1", onupdate=literal_column("revision") + 1
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -104,6 +114,7 @@ class Member(Base):
     language: Mapped[str] = mapped_column(String(16), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revision: Mapped[int] = revision_column()
 
     addresses: Mapped[list[MemberAddress]] = relationship(
         back_populates="member", cascade="all, delete-orphan", order_by="MemberAddress.id"
@@ -175,7 +186,15 @@ class Submission(Base):
     __table_args__ = (
         Index("ix_submissions_campaign_sender", "campaign_id", "sender_address"),
         Index("ix_submissions_campaign_member_version", "campaign_id", "member_id", "version"),
-        Index("ix_submissions_campaign_status", "campaign_id", "status"),
+        # Covers `status`'s stamps of the accepted contributions (id, member, revision).
+        Index(
+            "ix_submissions_campaign_status_stamp",
+            "campaign_id",
+            "status",
+            "id",
+            "member_id",
+            "revision",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -204,6 +223,7 @@ class Submission(Base):
     # Why no confirmation was queued when one was due: "daily_limit" (the loop breaker), or "".
     confirmation_note: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revision: Mapped[int] = revision_column()
 
     inbound: Mapped[InboundMessage] = relationship()
     member: Mapped[Member | None] = relationship()

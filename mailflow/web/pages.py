@@ -95,7 +95,7 @@ def todo(status: dict[str, Any]) -> list[dict[str, str]]:
             url_for("manage.outbox", state="failed"),
         )
     lists = status["todo"]
-    changed = len(lists["changed_since_report"])
+    changed = status["report"].get("changed_since_sent", 0)  # contributions, as `status` says
     if changed:
         add(
             "warn",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from email.message import EmailMessage
 from pathlib import Path
 
 from support.cli import CONFIG, Workspace, make_workspace
@@ -109,10 +110,118 @@ def test_status_lists_contributions_changed_since_the_report_was_sent(ws: Worksp
             "member": "someone@elsewhere.example.net",
             "status": "accepted",
             "change": "accepted after the report was sent",
+            "label": "Oakridge Library (#11)",
+            "reported": None,
         }
     ]
-    assert "Changed since the report was sent (1)\n" in shown
-    assert "  mailflow compile, then mailflow send-report --resend sends an update\n" in shown
+    assert (data["report"]["changed_since_sent"], data["report"]["changed_since_sent_unit"]) == (
+        1,
+        "contribution",
+    )
+    assert (
+        "Contributions changed since the report was sent (1)\n"
+        "  #11  someone@elsewhere.example.net: accepted after the report was sent\n"
+        "  mailflow compile, then mailflow send-report --resend sends an update\n"
+    ) in shown
+
+
+def sent(ws: Workspace) -> Workspace:
+    polled(ws)
+    ws.ok("compile")
+    ws.ok("send-report")
+    return ws
+
+
+def submission_of(ws: Workspace, member: str) -> int:
+    [row] = [row for row in ws.json("submissions", "list") if row["member"] == member]
+    return int(row["id"])
+
+
+GRACE = "g.wanjiru@pinewood-medlib.example.org"
+
+
+def test_status_counts_a_new_version_once_in_its_text_json_and_list(ws: Workspace) -> None:
+    reported = submission_of(sent(ws), GRACE)
+    correction = EmailMessage()
+    correction["From"] = f"Grace Wanjiru <{GRACE}>"
+    correction["To"] = "wsis@association.test"
+    correction["Subject"] = "Corrected contribution"
+    correction["Message-ID"] = "<correction-2@pinewood-medlib.example.org>"
+    correction.set_content(
+        "Organisation: Pinewood Medical Library\nCountry: Kenya\nAction lines: C7 e-health\n"
+        "Why: Clinicians need current evidence.\nOutputs: https://pinewood.example.org/evidence\n"
+    )
+    (ws.path / "Maildir" / "new" / "correction.eml").write_bytes(correction.as_bytes())
+    ws.ok("poll")
+    newest = submission_of(ws, GRACE)
+
+    data = ws.json("status")
+    shown = ws.ok("status")
+
+    # The member's new version supersedes the reported one: one contribution changed, not two.
+    assert data["report"]["changed_since_sent"] == 1
+    assert data["todo"]["changed_since_report"] == [
+        {
+            "id": newest,
+            "member": GRACE,
+            "status": "accepted",
+            "change": f"a new version of #{reported}, which the sent report has",
+            "label": f"Pinewood Medical Library (#{newest})",
+            "reported": reported,
+        }
+    ]
+    assert (
+        "Contributions changed since the report was sent (1)\n"
+        f"  #{newest}  {GRACE}: a new version of #{reported}, which the sent report has\n"
+    ) in shown
+
+
+def rename_grace(ws: Workspace) -> None:
+    roster = (ws.path / "members.csv").read_text(encoding="utf-8")
+    ws.write("members.csv", roster.replace("Grace Wanjiru", "Grace W. Wanjiru"))
+    ws.ok("members", "import", "members.csv")
+
+
+def test_status_sees_a_members_details_changed_after_the_send(ws: Workspace) -> None:
+    grace = submission_of(sent(ws), GRACE)
+
+    rename_grace(ws)
+    data = ws.json("status")
+
+    assert data["report"]["changed_since_sent"] == 1
+    [row] = data["todo"]["changed_since_report"]
+    assert (row["id"], row["reported"], row["change"]) == (
+        grace,
+        grace,
+        "changed since the report was sent (an edit, a translation or the member's details)",
+    )
+
+
+def test_status_after_importing_the_same_roster_again_sees_no_change(ws: Workspace) -> None:
+    sent(ws).ok("members", "import", "members.csv")
+
+    data = ws.json("status")
+
+    assert (data["report"]["changed_since_sent"], data["todo"]["changed_since_report"]) == (0, [])
+    assert "Contributions changed since" not in ws.ok("status")
+
+
+def test_status_compares_a_report_sent_without_stamps_in_full(ws: Workspace) -> None:
+    sent(ws)
+    db = sqlite3.connect(ws.path / "ledger.sqlite3")
+    with db:
+        [(report_id, manifest)] = db.execute("SELECT id, manifest FROM reports").fetchall()
+        data = json.loads(manifest)
+        for entry in data["contributions"].values():
+            del entry["stamp"]  # as a report sent before stamps were recorded
+        db.execute("UPDATE reports SET manifest = ? WHERE id = ?", (json.dumps(data), report_id))
+    db.close()
+
+    unchanged = ws.json("status")["report"]["changed_since_sent"]
+    rename_grace(ws)
+    changed = ws.json("status")["report"]["changed_since_sent"]
+
+    assert (unchanged, changed) == (0, 1)
 
 
 def test_status_warns_while_the_association_is_the_example(tmp_path: Path) -> None:

@@ -309,5 +309,9 @@ def test_a_correction_after_the_report_went_is_flagged_to_member_and_coordinator
     status = json.loads(ok("status", "--json"))
     assert status["report"]["changed_since_sent"] == 1
     shown = " ".join(ok("status").replace("│", " ").split())
-    assert "Changed since the report was sent (2) #9 g.wanjiru@pinewood" in shown, shown
+    newest = accepted_id("g.wanjiru@pinewood-medlib.example.org")
+    assert (
+        f"Contributions changed since the report was sent (1) #{newest} "
+        "g.wanjiru@pinewood-medlib.example.org: a new version of #9, which the sent report has"
+    ) in shown, shown
     assert "mailflow compile, then mailflow send-report --resend sends an update" in shown, shown
