@@ -29,7 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mailflow.reading.sections import find_sections
-from mailflow.report.remarks import closing_cut, without_greeting, without_private_remarks
+from mailflow.reading.words import visible
+from mailflow.report.remarks import (
+    closing_cut,
+    may_hold_remarks,
+    without_greeting,
+    without_private_remarks,
+)
 
 __all__ = [
     "LABELS",
@@ -93,7 +99,7 @@ def split_english(text: str) -> tuple[str, str]:
     return text[: match.start()].rstrip(), text[match.end() :].strip()
 
 
-def _clean_fields(fields: Mapping[str, str], *, members: bool = True) -> dict[str, str]:
+def _clean_fields(fields: Mapping[str, str], *, members: bool) -> dict[str, str]:
     """Fields without sign-offs and, in what the member wrote (``members``), without private
     remarks; fields left empty go."""
     cleaned = {}
@@ -106,7 +112,7 @@ def _clean_fields(fields: Mapping[str, str], *, members: bool = True) -> dict[st
     return cleaned
 
 
-def _free(text: str, *, members: bool = True) -> str:
+def _free(text: str, *, members: bool) -> str:
     """A text without labels, without its greeting, sign-off and (``members``) private remarks."""
     free = closing_cut(without_greeting(text))
     return without_private_remarks(free) if members else free
@@ -135,11 +141,14 @@ def read_content(
     member's: ``member_english`` (an English version sent as a further attachment), else the
     text's English section."""
     original, english = split_english(edited if edited is not None else text)
+    # One look at the whole text first: most hold no private remark, and their fields need none.
+    members = edited is None and may_hold_remarks(visible(original))
     if edited is None and not english:
-        own = _clean_fields(fields)  # the fields read on arrival hold: no need to read again
-        free = "" if _has_prose(own) else _free(original)
+        # The fields read on arrival hold: no need to read again.
+        own = _clean_fields(fields, members=members)
+        free = "" if _has_prose(own) else _free(original, members=members)
     else:
-        own, free = _read(original, members=edited is None)
+        own, free = _read(original, members=members)
     english_by = "member" if english else ""
     members = edited is None  # whether the English version is the member's own text
     if member_english is not None and member_english.strip():

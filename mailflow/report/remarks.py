@@ -27,12 +27,13 @@ shows (`mailflow.report.content`, `mailflow.report.build`). Pure; never raises.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from mailflow.reading.action_lines import find_action_lines
 from mailflow.reading.links import URL
 from mailflow.reading.words import count_words
 
-__all__ = ["closing_cut", "without_greeting", "without_private_remarks"]
+__all__ = ["closing_cut", "may_hold_remarks", "without_greeting", "without_private_remarks"]
 
 _CLOSINGS = (
     "best regards|kind regards|warm regards|with best regards|with kind regards|regards"
@@ -203,6 +204,77 @@ _LEAD = (
     r"(?:(?:and|also|but|et|mais|aussi|y|pero|también|и|а|но|также|并且|另外|و|ولكن|và|nhưng|ngoài\s+ra)"
     r"\s*,?\s+)?"
 )
+# How every phrase above (and `_LEAD`'s conjunctions) begins: the first word of each, or its
+# first two (joined by "_") where the first alone is a common word ("le_envío", "we_are"); for
+# Chinese, the first two characters; "*" marks a beginning that may go on within its word. A
+# text with none of these at the start of a sentence or after a bracket holds no remark, and
+# one search in C tells most texts so: the report's fields of 10,000 contributions are checked
+# in about 0.1 s, where trying every phrase at every sentence took a second. A phrase added
+# above needs its beginning here.
+_BEGINNINGS = """
+    private personal internal side note only for just strictly between off in confidentially
+    confidential not please do don never kindly i sorry apologies my hope let confirm
+    acknowledge feel you thank thanks and also but
+    a_private a_personal a_internal a_side we_are we_re we_hope
+    entre confidentiellement remarque mot pour à pas merci prière veuillez ne s svp je j
+    désolé* pardon excusez toutes n vous me confirmer accuser mon et mais aussi
+    en_toute en_confianza
+    sólo solo únicamente confidencialmente nota por no siento disculp* perdón perdone lamento
+    pido espero confirme* acuse* mi gracias y pero también
+    le_envío le_escribo le_mando le_remito le_hago les_envío les_escribo les_mando les_remito
+    les_hago te_envío te_escribo te_mando te_remito te_hago de_manera muchas_gracias
+    примечание заметка пометка записка только строго между конфиденциально лично пожалуйста
+    я отправляю посылаю пишу извините простите прошу приношу надеюсь подтвердите сообщите мой
+    спасибо благодарю и а но также постскриптум п пс
+    не_для не_публик* не_распростран* не_пересыл* не_включ* не_указыв* не_упомин* не_стесн*
+    ملاحظة للمنسق للمنسقة بيني بيننا بشكل بسرية سري يرجى الرجاء أرجو نرجو لا ليس غير أرسل
+    أبعث أكتب أعتذر عذرا آسف آسفة نعتذر آمل رقم شكرا و ولكن حاشية
+    ghi lưu nói riêng giữa chỉ xin vui làm đừng không tôi em mình thành rất hy mong xác báo số
+    cảm và nhưng ngoài tái
+    p pp ps pps pd nb t tb posdata post
+    给协* 致协* 仅供* 只供* 私下* 这话* 这事* 这只* 这咱* 这我* 此话* 此事* 此只* 此咱* 此我* 请勿*
+    请不* 请别* 请确* 请您* 请查* 不宜* 不便* 不要* 不好* 烦请* 我是* 我从* 我用* 我的* 抱歉* 对不*
+    很抱* 非常* 希望* 如有* 附言* 又及* 再启* 附注* 并且* 另外*
+"""
+
+
+def _trie(phrases: list[str]) -> str:
+    """One regex for many literal phrases, shared beginnings merged so each is tried once; a
+    phrase ends at the end of a word unless it ends with "*"."""
+    root: dict[str, Any] = {}
+    for phrase in phrases:
+        node = root
+        for char in phrase.removesuffix("*"):
+            node = node.setdefault(r"\s+" if char == "_" else re.escape(char), {})
+        if not phrase.endswith("*"):  # a whole word: "p" begins "P.S.", not "Public"
+            node = node.setdefault(r"(?![^\W\d_])", {})
+        node[""] = {}
+
+    def render(node: dict[str, Any]) -> str:
+        branches = [atom + render(child) for atom, child in sorted(node.items()) if atom]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        return f"(?:{'|'.join(branches)}){'?' if '' in node else ''}"
+
+    return render(root)
+
+
+_BEGINNING = _trie(_BEGINNINGS.split())
+# Where a remark could open: the start of the text, or a sentence's end, a line break or a
+# bracket (beginning the pattern with that class lets the engine skip the rest of the text in C).
+# Spaces and marks between the two are bounded, so that no run of them is read more than once.
+_MARKS = r"[^\S\n]*+[>*•·\-–—\"'“”«»„(（\[)）」』’]{0,4}[^\S\n]*+"
+_AT_START = re.compile(rf"\s*+{_MARKS}(?:{_BEGINNING})", re.IGNORECASE)
+_LATER = re.compile(rf"[.!?…؟。！？\n(（\[]{_MARKS}(?:{_BEGINNING})", re.IGNORECASE)
+
+
+def may_hold_remarks(text: str) -> bool:
+    """Whether a sentence or aside of ``text`` could be a private remark (if not, it is none)."""
+    return _AT_START.match(text) is not None or _LATER.search(text) is not None
+
+
 _PRIVATE_OPENING = re.compile(rf"{_LEAD}(?:{_PRIVATE})", re.IGNORECASE)
 _MAIL_OPENING = re.compile(rf"{_LEAD}(?:{_ABOUT_THE_MAIL})", re.IGNORECASE)
 _POSTSCRIPT_OPENING = re.compile(rf"{_LEAD}(?:{_POSTSCRIPT_MARK})", re.IGNORECASE)
@@ -316,7 +388,7 @@ def _without_asides(text: str) -> str:
 def without_private_remarks(text: str) -> str:
     """``text`` without the sentences and bracketed asides meant for the coordinator (see the
     module docstring); paragraphs left empty go, the others keep their lines."""
-    if not text.strip():
+    if not text.strip() or not may_hold_remarks(text):
         return text.strip()
     text = _without_asides(text)
     paragraphs = re.split(r"(\n\s*\n)", text.strip())
