@@ -282,4 +282,10 @@ WORDINGS: dict[str, _Wording] = {
     "no_reason": lambda p: _("no reason recorded"),
     "accepted_after_report": lambda p: _("accepted after the report was sent"),
     "reported_now": lambda p: _("in the sent report, now %(status)s", status=_status(p)),
+    "new_version_of_reported": lambda p: _(
+        "a new version of #%(reported)s, which the sent report has", reported=p["reported"]
+    ),
+    "changed_since_report": lambda p: _(
+        "changed since the report was sent (an edit, a translation or the member's details)"
+    ),
 }

@@ -147,6 +147,7 @@ _SAMPLE: dict[str, object] = {
     "country": "Atlantis",
     "name": "Example",
     "label": "Org (#7)",
+    "reported": 9,
     "what": Notice("edited", "edited"),
     "problem": Notice("nothing", "row_missing", columns="email"),
     "problems": (Notice("line 2", "row_problem", line=2, problem=Notice("x", "no_reason")),),
