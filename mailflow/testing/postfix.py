@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -33,6 +34,8 @@ DOMAINS = ("association.test", "members.test")
 
 MARKER = "# Written by mailflow's tests (mailflow/testing/postfix.py); restored when they end."
 BACKUP = ".before-mailflow-tests"  # suffix of the copies of the originals while the tests run
+#: Where Postfix's master records its pid (the default queue directory, which the tests keep).
+MASTER_PID = Path("/var/spool/postfix/pid/master.pid")
 MAIN_CF = (
     MARKER
     + """
@@ -88,6 +91,30 @@ def postfix_available() -> str | None:
 def _running() -> bool:
     status = subprocess.run(["postfix", "status"], capture_output=True, check=False)
     return status.returncode == 0
+
+
+def _live_master() -> int | None:
+    """The pid of the Postfix master the queue's pid file names, if that process still runs."""
+    try:
+        pid = int(MASTER_PID.read_text().split()[0])
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid if name == "master" else None
+
+
+def _end_master(pid: int, timeout: float = 10.0) -> None:
+    """Stop a master that ``postfix stop`` could not reach (it ends its own children)."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists():
+                return
+            time.sleep(0.1)
 
 
 def configured_by_us() -> bool:
@@ -170,6 +197,12 @@ class Postfix:
         port = smtp_port or free_port()
         if _running():  # postfix_available() found it is a Postfix a killed test run left behind
             subprocess.run(["postfix", "stop"], capture_output=True, check=False)
+        # ``start-fg`` runs master as a child of a shell, so a run killed before its `stop`, or
+        # a shell terminated while master still started, leaves master running after its
+        # configuration was put back; ``postfix status`` cannot see it then, its pid file can.
+        leftover = _live_master()
+        if leftover is not None and (configured_by_us() or not (ETC / "main.cf").exists()):
+            _end_master(leftover)
         saved = {name: _backup(name) for name in ("main.cf", "master.cf")}
         original_master = (saved["master.cf"] or b"").decode()
         try:
@@ -210,6 +243,9 @@ class Postfix:
                     except subprocess.TimeoutExpired:
                         self.process.kill()
                         self.process.wait()
+            master = _live_master()  # terminating the shell leaves a master still starting
+            if master is not None:
+                _end_master(master)
         finally:
             _restore(self._saved)
 
