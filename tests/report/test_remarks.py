@@ -267,3 +267,50 @@ def test_private_remarks_take_linear_time_on_long_runs() -> None:
     without_private_remarks(hostile)
 
     assert time.perf_counter() - started < 2.0
+
+
+# One opening of each kind in each language: each goes, whole, from a text that says more.
+OPENINGS = [
+    "P.S. Call me on my mobile",
+    "PS: my number is 555 0100",
+    "Note for the coordinator: the figures are provisional",
+    "Between you and me, the budget was cut",
+    "Off the record, the director is leaving",
+    "Please don't publish the figures yet",
+    "I am sending this from my personal address",
+    "Sorry for the late reply",
+    "Please confirm receipt",
+    "Let me know if you need anything else",
+    "Entre nous, le budget a baissé",
+    "Merci de ne pas publier mon numéro",
+    "Je vous envoie ce texte depuis mon adresse personnelle",
+    "Désolée pour le retard",
+    "N’hésitez pas à m’appeler",
+    "Entre nosotros, el presupuesto bajó",
+    "Por favor, no publique mi teléfono",
+    "Le envío esto desde mi correo personal",
+    "Disculpe la demora",
+    "P.D.: mi móvil es el 555 0100",
+    "Между нами, бюджет сократили",
+    "Пожалуйста, не публикуйте мой телефон",
+    "Извините за задержку",
+    "Не стесняйтесь звонить мне",
+    "私下说，预算减少了",
+    "请勿公开我的电话号码",
+    "不好意思，我用个人邮箱发送",
+    "如有问题请联系我",
+    "بيني وبينك، الميزانية قليلة",
+    "يرجى عدم نشر رقم هاتفي",
+    "أعتذر عن التأخير",
+    "Nói riêng với anh, kinh phí bị cắt",
+    "Xin đừng công bố số điện thoại của tôi",
+    "Xin lỗi vì gửi muộn",
+    "Tái bút: số của tôi là 0901",
+]
+
+
+@pytest.mark.parametrize("opening", OPENINGS)
+def test_private_remark_goes_in_every_language(opening: str) -> None:
+    text = f"Our library trained 300 readers.\n\n{opening}."
+
+    assert without_private_remarks(text) == "Our library trained 300 readers.", opening
