@@ -7,7 +7,10 @@ import sqlite3
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from support.cli import CONFIG, Workspace, make_workspace
+
+from mailflow.cli.status import print_status
 
 DESIGN_KEYS = {"campaign", "messages", "submissions", "outbox", "report"}
 
@@ -292,3 +295,18 @@ def test_remind_days_before_that_sends_nothing_says_why(ws: Workspace) -> None:
     )
     assert days > 7
     assert json.loads(ws.ok("outbox", "list", "--json")) == []
+
+
+def test_status_text_says_how_many_more_changed_than_it_lists(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = sent(ws).json("status")
+    row = {"id": 1, "member": "m@x.example", "change": "accepted after the report was sent"}
+    data["report"]["changed_since_sent"] = 60
+    data["todo"]["changed_since_report"] = [dict(row, id=n) for n in range(1, 51)]
+
+    print_status(data)
+
+    shown = capsys.readouterr().out
+    assert "Contributions changed since the report was sent (60)\n" in shown
+    assert "  #50  m@x.example: accepted after the report was sent\n  … and 10 more\n" in shown
