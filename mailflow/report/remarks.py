@@ -219,7 +219,7 @@ _BEGINNINGS = """
     entre confidentiellement remarque mot pour à pas merci prière veuillez ne s svp je j
     désolé* pardon excusez toutes n vous me confirmer accuser mon et mais aussi
     en_toute en_confianza
-    sólo solo únicamente confidencialmente nota por no siento disculp* perdón perdone lamento
+    sólo solo únicamente confidencialmente nota por_favor no siento disculp* perdón perdone lamento
     pido espero confirme* acuse* mi gracias y pero también
     le_envío le_escribo le_mando le_remito le_hago les_envío les_escribo les_mando les_remito
     les_hago te_envío te_escribo te_mando te_remito te_hago de_manera muchas_gracias
@@ -229,7 +229,8 @@ _BEGINNINGS = """
     не_для не_публик* не_распростран* не_пересыл* не_включ* не_указыв* не_упомин* не_стесн*
     ملاحظة للمنسق للمنسقة بيني بيننا بشكل بسرية سري يرجى الرجاء أرجو نرجو لا ليس غير أرسل
     أبعث أكتب أعتذر عذرا آسف آسفة نعتذر آمل رقم شكرا و ولكن حاشية
-    ghi lưu nói riêng giữa chỉ xin vui làm đừng không tôi em mình thành rất hy mong xác báo số
+    ghi lưu nói riêng giữa chỉ xin vui làm đừng không tôi em mình thành_thật rất hy mong xác báo
+    số
     cảm và nhưng ngoài tái
     p pp ps pps pd nb t tb posdata post
     给协* 致协* 仅供* 只供* 私下* 这话* 这事* 这只* 这咱* 这我* 此话* 此事* 此只* 此咱* 此我* 请勿*
@@ -266,13 +267,15 @@ _BEGINNING = _trie(_BEGINNINGS.split())
 # bracket (beginning the pattern with that class lets the engine skip the rest of the text in C).
 # Spaces and marks between the two are bounded, so that no run of them is read more than once.
 _MARKS = r"[^\S\n]*+[>*•·\-–—\"'“”«»„(（\[)）」』’]{0,4}[^\S\n]*+"
-_AT_START = re.compile(rf"\s*+{_MARKS}(?:{_BEGINNING})", re.IGNORECASE)
-_LATER = re.compile(rf"[.!?…؟。！？\n(（\[]{_MARKS}(?:{_BEGINNING})", re.IGNORECASE)
+# Matched against the casefolded text: three times faster than ignoring case in the engine.
+_AT_START = re.compile(rf"\s*+{_MARKS}(?:{_BEGINNING})")
+_LATER = re.compile(rf"[.!?…؟。！？\n(（\[]{_MARKS}(?:{_BEGINNING})")
 
 
 def may_hold_remarks(text: str) -> bool:
     """Whether a sentence or aside of ``text`` could be a private remark (if not, it is none)."""
-    return _AT_START.match(text) is not None or _LATER.search(text) is not None
+    folded = text.casefold()
+    return _AT_START.match(folded) is not None or _LATER.search(folded) is not None
 
 
 _PRIVATE_OPENING = re.compile(rf"{_LEAD}(?:{_PRIVATE})", re.IGNORECASE)
