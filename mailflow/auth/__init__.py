@@ -1,7 +1,8 @@
 """OAuth2 sign-in for the mailbox: tokens from Microsoft, Google or any OAuth2 server.
 
     providers.py   which library gets tokens (`provider_for`)
-    base.py        what they share: the HTTP session, the errors a coordinator reads
+    base.py        what they share: the errors a coordinator reads, the sign-in protocol
+    session.py     the HTTP session to the token endpoints (requests), secrets registered
     microsoft.py   msal: app (client credentials) and device-code sign-in
     google.py      google-auth: service account with delegation, installed-app sign-in
     generic.py     requests-oauthlib: client credentials and device-code sign-in

@@ -16,7 +16,8 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient, DeviceClient, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from mailflow.auth.base import TimedSession, refused, require, unreachable, watch
+from mailflow.auth.base import refused, require, unreachable
+from mailflow.auth.session import TimedSession, watch
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError

@@ -24,7 +24,8 @@ import google.auth.transport.requests
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
-from mailflow.auth.base import TimedSession, refused, require, unreachable, watch
+from mailflow.auth.base import refused, require, unreachable
+from mailflow.auth.session import TimedSession, watch
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError, ConfigError

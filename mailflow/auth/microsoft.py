@@ -23,7 +23,8 @@ from typing import Any
 import msal
 import requests
 
-from mailflow.auth.base import TimedSession, refused, require, said_briefly, unreachable
+from mailflow.auth.base import refused, require, said_briefly, unreachable
+from mailflow.auth.session import TimedSession
 from mailflow.auth.tokens import Grant
 from mailflow.config import OAuth2Settings
 from mailflow.errors import AuthError

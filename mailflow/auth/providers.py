@@ -2,12 +2,13 @@
 
 `provider_for` returns the Microsoft (msal), Google (google-auth) or generic (requests-oauthlib)
 provider for the settings, each given a verifying `requests` session with a timeout
-(`mailflow.auth.base`). Only the chosen provider's library is imported.
+(`mailflow.auth.session`). Only the chosen provider's library is imported, and `requests` only
+when a provider is made: a command that reads stored tokens alone never loads it.
 """
 
 from __future__ import annotations
 
-from mailflow.auth.base import SignInProvider, TimedSession, can_sign_in
+from mailflow.auth.base import SignInProvider, can_sign_in
 from mailflow.auth.tokens import Provider
 from mailflow.config import OAuth2Settings
 
@@ -17,6 +18,8 @@ __all__ = ["SignInProvider", "can_sign_in", "provider_for"]
 def provider_for(settings: OAuth2Settings, account: str) -> Provider:
     """The provider ``[oauth2]`` describes, for the mailbox ``account``."""
     # Each provider module imports its library (msal pulls in cryptography): only the one used.
+    from mailflow.auth.session import TimedSession  # requests: loaded when a provider is made
+
     session = TimedSession(settings.ca_file, settings.timeout_s)
     if settings.provider == "microsoft":
         from mailflow.auth.microsoft import (
