@@ -16,29 +16,40 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
-from mailflow import (
-    accounts,
-    browse,
-    campaign,
-    decisions,
-    members,
-    pipeline,
-    signin,
-    submissions,
-    views,
-)
-from mailflow.alerts import Alerts
+from mailflow import lazy
 from mailflow.answering import outbox
 from mailflow.answering.outbox import Delivery
 from mailflow.config import Settings
-from mailflow.errors import LedgerError, MailflowError
-from mailflow.ledger import Ledger
-from mailflow.pipeline import PollSummary, Progress
+from mailflow.errors import MailflowError
+from mailflow.ledger import Ledger, require_ledger_file
+
+if TYPE_CHECKING:
+    from mailflow import (
+        accounts,
+        alerts,
+        browse,
+        campaign,
+        decisions,
+        members,
+        pipeline,
+        signin,
+        submissions,
+        views,
+    )
+    from mailflow.pipeline import PollSummary, Progress
+else:  # each stage runs when an action first uses it (see mailflow.lazy)
+    accounts = lazy.module("mailflow.accounts")
+    alerts = lazy.module("mailflow.alerts")
+    browse = lazy.module("mailflow.browse")
+    campaign = lazy.module("mailflow.campaign")
+    decisions = lazy.module("mailflow.decisions")
+    members = lazy.module("mailflow.members")
+    pipeline = lazy.module("mailflow.pipeline")
+    signin = lazy.module("mailflow.signin")
+    submissions = lazy.module("mailflow.submissions")
+    views = lazy.module("mailflow.views")
 
 
 @dataclass
@@ -53,7 +64,7 @@ class App:
         if self._ledger is None:
             s = self.settings.ledger
             if check_schema:
-                _require_sqlite_file(s.url)
+                require_ledger_file(s.url)
             self._ledger = Ledger(s.url, busy_timeout_s=s.busy_timeout_s)
         if check_schema and not self._schema_checked:
             self._ledger.require_current()
@@ -204,7 +215,7 @@ class App:
             rows = campaign.todo_rows(session, changed[: views.TODO_LIMIT])
             data = views.status(session, self.settings, changed=(len(changed), rows))
         data["signin"] = [state.as_dict() for state in signin.state(self.settings, self.ledger())]
-        data["alerts"] = Alerts(self.settings, self.ledger()).open_incidents()
+        data["alerts"] = alerts.Alerts(self.settings, self.ledger()).open_incidents()
         return data
 
     def submissions(
@@ -428,20 +439,3 @@ class App:
             action = "edit_text" if kind == "edit" else "english"
             decisions.record(session, who, action, submission_id=submission_id)
             return versions
-
-
-def _require_sqlite_file(url: str) -> None:
-    """A command that needs the ledger finds none: say so, and create no empty database file."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return  # Ledger names the bad URL
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return
-    if not Path(parsed.database).exists():
-        raise LedgerError(
-            f"no ledger at {parsed.database}; run `mailflow init` to create it "
-            "(or check ledger.url in the configuration)"
-        )

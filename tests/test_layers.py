@@ -60,6 +60,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mailflow.logs",
         "mailflow.redact",
         "mailflow.collector",
+        "mailflow.lazy",
     ),
 )
 

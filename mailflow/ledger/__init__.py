@@ -8,7 +8,13 @@ may race for. Import these names from here. Queries for the CLI's views live in
 """
 
 from mailflow.ledger.bulk import PendingRows
-from mailflow.ledger.engine import HEAD_REVISION, Ledger, database_error, database_errors
+from mailflow.ledger.engine import (
+    HEAD_REVISION,
+    Ledger,
+    database_error,
+    database_errors,
+    require_ledger_file,
+)
 from mailflow.ledger.inbound import (
     RecordedIndex,
     RecordResult,
@@ -31,6 +37,7 @@ __all__ = [
     "get_or_create",
     "known_keys",
     "record_inbound",
+    "require_ledger_file",
     "sha256",
     "sync_campaign",
 ]

@@ -84,6 +84,23 @@ def database_errors() -> Iterator[None]:
         raise database_error(exc) from None
 
 
+def require_ledger_file(url: str) -> None:
+    """A command that needs the ledger finds none: say so, and create no empty database file."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # Ledger names the bad URL
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    if not Path(parsed.database).exists():
+        raise LedgerError(
+            f"no ledger at {parsed.database}; run `mailflow init` to create it "
+            "(or check ledger.url in the configuration)"
+        )
+
+
 class Ledger:
     """The ledger database: an engine, a session factory and its migrations."""
 

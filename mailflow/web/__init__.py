@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import StrictUndefined
 
+from mailflow import lazy
 from mailflow.answering.i18n import templates_dir
 from mailflow.app import App
 from mailflow.web import guard, language, manage, pages
@@ -32,6 +33,7 @@ def create_app(
     ``secure_cookies`` marks the session cookie Secure: the browser then sends it over HTTPS
     only (behind a reverse proxy that speaks TLS).
     """
+    lazy.load_all()  # before the server's threads can run a deferred module twice at once
     web_dir = templates_dir() / "web"
     flask_app = Flask(
         "mailflow.web",
