@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from mailflow import members, pipeline
-from mailflow.campaign import reporting
+from mailflow.campaign.export import export
 from mailflow.config import Settings
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import InboundMessage, Member, OutboxMail, Submission
@@ -69,7 +69,7 @@ def test_hostile_mail_stores_no_cr_or_lf_in_links_or_one_line_fields(
             submission.sender_address,
             submission.fields.get("organisation", ""),
         ]
-    exported = json.loads(reporting.export(settings, ledger, "json"))
+    exported = json.loads(export(settings, ledger, "json"))
     assert [link for link in submission.links if "Bcc" in link] == []
     assert set(submission.links) >= {"http://evil.example/a", "http://plain.example/b"}
     assert [value for value in one_line if "\r" in value or "\n" in value] == []
@@ -113,7 +113,7 @@ def test_export_csv_guards_every_cell_a_spreadsheet_would_run(
     (Path(settings.imap.maildir) / "new" / "1.formula").write_bytes(mail.encode())
     pipeline.run_once(settings, ledger, send=False)
 
-    rows = list(csv.reader(io.StringIO(reporting.export(settings, ledger, "csv"))))
+    rows = list(csv.reader(io.StringIO(export(settings, ledger, "csv"))))
 
     starts = ("=", "+", "-", "@", "\t", "\r")
     assert [cell for row in rows[1:] for cell in row if cell.startswith(starts)] == []

@@ -1,5 +1,6 @@
-"""The coordinator's report actions: compile it from the ledger into a folder, send exactly that
-folder to the campaign recipient, and export the submissions as data.
+"""The coordinator's report actions: compile it from the ledger into a folder and send exactly
+that folder to the campaign recipient (exporting the submissions as data is
+`mailflow.campaign.export`).
 
 `compile_report` renders the report (`mailflow.report`, pure) from the accepted contributions and
 writes its files and a ``manifest.json`` — each file's SHA-256 and, per contribution, its version
@@ -15,9 +16,7 @@ mail is threaded to it). Reading the ledger into report entries is
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mailflow import collector, report, submissions
+from mailflow import collector, report
 from mailflow.answering import outbox, wire
 from mailflow.campaign.report_changes import STAMP, stamps
 from mailflow.campaign.report_entries import (
@@ -43,13 +42,11 @@ from mailflow.ledger import Ledger, sync_campaign
 from mailflow.ledger.models import Report
 from mailflow.notices import Notice
 from mailflow.states import ReportState, move
-from mailflow.untrusted import csv_cell
 
 __all__ = [
     "Compiled",
     "Sent",
     "compile_report",
-    "export",
     "report_entries",
     "report_state",
     "send_report",
@@ -418,46 +415,3 @@ def send_report(
         message_id=message_id,
         delivery=delivery,
     )
-
-
-def export(settings: Settings, ledger: Ledger, fmt: str) -> str:
-    """The current submissions (newest version per member) as CSV or JSON text."""
-    with ledger.transaction() as session:
-        campaign = sync_campaign(session, settings.campaign)
-        rows: list[dict[str, Any]] = [
-            submissions.as_dict(session, s, full=True)
-            for s in submissions.listing(session, campaign.id)
-        ]
-    if fmt == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=2)
-    out = io.StringIO()
-    columns = [
-        "id",
-        "member",
-        "organisation",
-        "country",
-        "status",
-        "version",
-        "language",
-        "action_lines",
-        "word_count",
-        "links",
-        "issues",
-        "received_at",
-        "text",
-    ]
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        flat = dict(row)
-        flat["action_lines"] = ";".join(row["action_lines"])
-        flat["links"] = " ".join(row["links"])
-        flat["issues"] = ";".join(i["code"] for i in row["issues"])
-        flat = {k: _csv_safe(v) for k, v in flat.items()}
-        writer.writerow(flat)
-    return out.getvalue()
-
-
-def _csv_safe(value: Any) -> Any:
-    """Cells a spreadsheet would run as a formula get a leading quote."""
-    return csv_cell(value) if isinstance(value, str) else value
