@@ -6,6 +6,8 @@ import logging
 import smtplib
 import socket
 import ssl
+import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -49,6 +51,13 @@ def make_envelope(number: int = 1, *, recipients: tuple[str, ...] = (MEMBER,)) -
         ".a line that starts with a dot\r\n"
     ).encode()
     return Envelope(message_id, SENDER, recipients, data)
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def smtp_server(request: pytest.FixtureRequest) -> Iterator[SmtpTestServer]:
+    """The plain server, once offering PIPELINING (the sink then pipelines) and once not."""
+    with SmtpTestServer(pipelining=request.param) as server:
+        yield server
 
 
 def plain_sink(server: SmtpTestServer, **overrides: Any) -> SmtpSink:
@@ -740,3 +749,41 @@ def test_smtp_sink_delivers_again_after_close(smtp_server: SmtpTestServer) -> No
 
     assert result.outcome is Outcome.SENT
     assert smtp_server.connections == 2
+
+
+def _scripted_server(listener: socket.socket, seen: list[bytes]) -> None:
+    """An SMTP server that offers PIPELINING and answers MAIL, RCPT and DATA only once all three
+    arrived: a client that waits for each reply before the next command gets no answer."""
+    conn, _ = listener.accept()
+    with conn, conn.makefile("rb") as lines:
+        conn.sendall(b"220 scripted ESMTP\r\n")
+        lines.readline()  # EHLO
+        conn.sendall(b"250-scripted\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+        seen.extend(lines.readline() for _ in range(3))  # MAIL, RCPT, DATA: no reply yet
+        conn.sendall(b"250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 End data with <CR><LF>.<CR><LF>\r\n")
+        while (line := lines.readline()) not in (b".\r\n", b""):
+            seen.append(line)
+        conn.sendall(b"250 2.0.0 Ok: queued as 1\r\n")
+        if lines.readline().upper().startswith(b"QUIT"):
+            conn.sendall(b"221 2.0.0 Bye\r\n")
+
+
+def test_smtp_sink_sends_mail_rcpt_and_data_together_to_a_pipelining_server() -> None:
+    seen: list[bytes] = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        server = threading.Thread(target=_scripted_server, args=(listener, seen), daemon=True)
+        server.start()
+        settings = SmtpServer(
+            host="127.0.0.1", port=listener.getsockname()[1], security="none", timeout=5
+        )
+        with SmtpSink(settings) as sink:
+            [result] = sink.deliver([make_envelope(1)])
+        server.join(5)
+
+    assert (result.outcome, result.code) == (Outcome.SENT, 250)
+    assert seen[:3] == [
+        f"MAIL FROM:<{SENDER}>\r\n".encode(),  # the server offers no SIZE
+        f"RCPT TO:<{MEMBER}>\r\n".encode(),
+        b"DATA\r\n",
+    ]
+    assert b"..a line that starts with a dot\r\n" in seen[3:]

@@ -5,10 +5,10 @@ accepted message (envelope and exact bytes) in `received`, and every connection 
 It can be told to fail the next MAIL, RCPT or DATA with a chosen code and text (once, N times, or
 until `reset`), to drop the connection after the message data arrived but before the final reply
 (`drop_during_data`; `drop_at` hangs up at MAIL or RCPT too), to hang up on idle clients
-(`hang_up`), to require AUTH (PLAIN/LOGIN, also over plain text on loopback), and to serve TLS,
-implicit or by STARTTLS, with a certificate from a trustme CA so verification can be tested both
-ways. It knows nothing about mailflow; the sink
-under test is in `mailflow.answering.sinks`.
+(`hang_up`), to offer PIPELINING or not (it does by default, as Postfix does), to require AUTH
+(PLAIN/LOGIN, also over plain text on loopback), and to serve TLS, implicit or by STARTTLS, with
+a certificate from a trustme CA so verification can be tested both ways. It knows nothing about
+mailflow; the sink under test is in `mailflow.answering.sinks`.
 
 Using the fixtures: make them visible to the test modules from ``tests/conftest.py``::
 
@@ -75,6 +75,7 @@ class _State:
     users: dict[str, str] = field(default_factory=dict)
     data_delay_s: float = 0.0
     echo_auth: int | None = None  # refuse AUTH with this code, repeating what the client sent
+    pipelining: bool = True  # offer PIPELINING (RFC 2920) in the EHLO reply, as Postfix does
 
 
 class _Handler:
@@ -83,6 +84,21 @@ class _Handler:
     def __init__(self, state: _State, lock: threading.Lock) -> None:
         self._state = state
         self._lock = lock
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname  # this hook takes over aiosmtpd's own EHLO bookkeeping
+        with self._lock:
+            pipelining = self._state.pipelining
+        if pipelining:  # aiosmtpd reads pipelined commands one line at a time, in order
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
 
     def _take_failure(self, command: str) -> str | None:
         with self._lock:
@@ -277,13 +293,14 @@ class SmtpTestServer:
         require_starttls: bool = False,
         smtputf8: bool = True,
         offer_auth: bool = True,  # False: AUTH only after TLS, so a plain server offers none
+        pipelining: bool = True,  # False: no PIPELINING, so a client sends one command at a time
     ) -> None:
         if tls not in ("none", "starttls", "implicit"):
             raise ValueError(f"tls must be none, starttls or implicit, not {tls!r}")
         if tls != "none" and certificate is None:
             raise ValueError("a TLS server needs a certificate")
         self._lock = threading.Lock()
-        self._state = _State(users=dict(users or {}))
+        self._state = _State(users=dict(users or {}), pipelining=pipelining)
         handler = _Handler(self._state, self._lock)
         kwargs: dict[str, Any] = {
             "hostname": HOST,

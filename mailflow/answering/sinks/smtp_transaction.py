@@ -16,12 +16,21 @@ Decisions worth knowing:
   it again would duplicate it for those recipients); the refused ones are listed in
   `DeliveryResult.refused`. Only when no recipient accepted is the mail `RETRY` (if any refusal
   was temporary) or `FAILED` (all refusals permanent).
+* A server that offers PIPELINING (RFC 2920: Postfix, Exchange Online and Gmail do) gets MAIL
+  FROM, every RCPT TO and DATA in one write, and the replies are read in order: two round trips
+  a mail instead of four. Nothing else changes: a refusal is the same refusal, a drop before the
+  354 reply is still before DATA, and the mail's result is known, and committed by the outbox,
+  only after the reply to its end of data. Measured through Postfix on loopback (1,000 mails):
+  see bench/RESULTS.md; to a server 30 ms away it saves 60 ms a mail. Hand-written because
+  smtplib does not pipeline; it still uses smtplib's connection, ``quoteaddr`` and reply reader.
+  Mail that needs SMTPUTF8 goes the unpipelined way (smtplib switches its encoding for it).
 * A 421 reply ends the connection (`Attempt.connection_lost`).
 * smtplib sends bytes as given, so line endings are made CRLF here (`wire_format`).
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 from dataclasses import dataclass
 
@@ -40,6 +49,10 @@ __all__ = ["SERVICE_CLOSING", "Attempt", "Dropped", "mail_options", "transaction
 
 #: The server is closing the connection (RFC 5321 §4.2.3): no further mail on it.
 SERVICE_CLOSING = 421
+#: "Start mail input": the server waits for the message data.
+START_DATA = 354
+#: A line of the data that starts with a dot gets a second one (RFC 5321 §4.5.2).
+_DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
 
 
 class Dropped(Exception):
@@ -90,6 +103,8 @@ def transaction(conn: smtplib.SMTP, envelope: Envelope, where: str) -> Attempt:
     options = mail_options(conn, envelope, data, where)
     if isinstance(options, str):
         return Attempt(uniform(envelope, Outcome.FAILED, None, options), False)
+    if conn.has_extn("pipelining") and "SMTPUTF8" not in options:
+        return _pipelined(conn, envelope, data, options)
     try:
         code, words = conn.mail(envelope.sender, options)
     except smtplib.SMTPServerDisconnected as exc:
@@ -107,18 +122,8 @@ def transaction(conn: smtplib.SMTP, envelope: Envelope, where: str) -> Attempt:
         answers[recipient] = RecipientResult(recipient, code, reply_text(words), outcome_for(code))
         if code == SERVICE_CLOSING:
             return Attempt(uniform(envelope, Outcome.RETRY, code, reply_text(words)), True)
-    accepted = [r for r, a in answers.items() if a.outcome is Outcome.SENT]
-    if not accepted:
-        refusals = list(answers.values())
-        decisive = next((a for a in refusals if a.outcome is Outcome.RETRY), refusals[0])
-        result = DeliveryResult(
-            envelope.message_id,
-            decisive.outcome,
-            decisive.code,
-            decisive.reply,
-            tuple(refusals),
-        )
-        return Attempt(result, False)
+    if not any(a.outcome is Outcome.SENT for a in answers.values()):
+        return _no_recipient(envelope, answers)
 
     data_answered = False
     try:
@@ -129,9 +134,87 @@ def transaction(conn: smtplib.SMTP, envelope: Envelope, where: str) -> Attempt:
         code, reply = exc.smtp_code, reply_text(exc.smtp_error)
     except smtplib.SMTPServerDisconnected as exc:
         raise Dropped(f"connection lost during DATA: {exc}", before_data=False) from exc
+    return _delivered(envelope, answers, code, reply, data_answered)
+
+
+def _pipelined(conn: smtplib.SMTP, envelope: Envelope, data: bytes, options: list[str]) -> Attempt:
+    """`transaction` on a server that offers PIPELINING: the commands up to DATA in one write."""
+    commands = [
+        f"MAIL FROM:{smtplib.quoteaddr(envelope.sender)}{''.join(' ' + o for o in options)}"
+    ]
+    commands += [f"RCPT TO:{smtplib.quoteaddr(r)}" for r in envelope.recipients]
+    commands.append("DATA")
+    answers: dict[str, RecipientResult] = {}
+    phase = "MAIL FROM"  # whose reply is awaited: a drop names it, as one command at a time does
+    try:
+        conn.send("".join(command + "\r\n" for command in commands))
+        mail_code, words = conn.getreply()
+        phase = "RCPT TO"
+        mail_reply = reply_text(words)
+        if mail_code == SERVICE_CLOSING:
+            return Attempt(uniform(envelope, Outcome.RETRY, mail_code, mail_reply), True)
+        for recipient in envelope.recipients:
+            code, words = conn.getreply()
+            answers[recipient] = RecipientResult(
+                recipient, code, reply_text(words), outcome_for(code)
+            )
+            if code == SERVICE_CLOSING:
+                return Attempt(uniform(envelope, Outcome.RETRY, code, reply_text(words)), True)
+        phase = "DATA"
+        data_code, words = conn.getreply()
+        data_reply = reply_text(words)
+        if data_code == SERVICE_CLOSING:
+            return Attempt(uniform(envelope, Outcome.RETRY, data_code, data_reply), True)
+    except smtplib.SMTPServerDisconnected as exc:
+        raise Dropped(f"connection lost at {phase}: {exc}", before_data=True) from exc
+    carried = outcome_for(mail_code) is Outcome.SENT and any(
+        a.outcome is Outcome.SENT for a in answers.values()
+    )
+    if data_code == START_DATA and not carried:
+        # A server should refuse DATA with nobody to deliver to (RFC 2920 §3.1); one that
+        # opened it anyway gets an empty message, which goes nowhere.
+        try:
+            conn.send(b".\r\n")
+            conn.getreply()
+        except smtplib.SMTPServerDisconnected as exc:
+            raise Dropped(f"connection lost during DATA: {exc}", before_data=False) from exc
+    if outcome_for(mail_code) is not Outcome.SENT:
+        return Attempt(uniform(envelope, outcome_for(mail_code), mail_code, mail_reply), False)
+    if not carried:
+        return _no_recipient(envelope, answers)
+    if data_code != START_DATA:  # DATA itself refused: the transaction stays open (RSET)
+        return _delivered(envelope, answers, data_code, data_reply, False)
+    try:
+        ending = b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"
+        conn.send(_DOT_AT_LINE_START.sub(b"..", data) + ending)
+        code, words = conn.getreply()
+    except smtplib.SMTPServerDisconnected as exc:
+        raise Dropped(f"connection lost during DATA: {exc}", before_data=False) from exc
+    return _delivered(envelope, answers, code, reply_text(words), True)
+
+
+def _no_recipient(envelope: Envelope, answers: dict[str, RecipientResult]) -> Attempt:
+    """No recipient accepted: the decisive refusal (a temporary one first), nothing handed over."""
+    refusals = list(answers.values())
+    decisive = next((a for a in refusals if a.outcome is Outcome.RETRY), refusals[0])
+    result = DeliveryResult(
+        envelope.message_id, decisive.outcome, decisive.code, decisive.reply, tuple(refusals)
+    )
+    return Attempt(result, False)
+
+
+def _delivered(
+    envelope: Envelope,
+    answers: dict[str, RecipientResult],
+    code: int,
+    reply: str,
+    data_answered: bool,
+) -> Attempt:
+    """The result once the data (or DATA) was answered ``code``: the accepted recipients take it."""
     outcome = outcome_for(code)
-    for recipient in accepted:
-        answers[recipient] = RecipientResult(recipient, code, reply, outcome)
+    for recipient, answer in list(answers.items()):
+        if answer.outcome is Outcome.SENT:
+            answers[recipient] = RecipientResult(recipient, code, reply, outcome)
     result = DeliveryResult(
         envelope.message_id,
         outcome,
