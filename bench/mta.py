@@ -4,12 +4,14 @@
 ``/var/spool/postfix``, so a bench could not start while a test session's Postfix ran (or one a
 killed session left behind). `PrivatePostfix` runs ``postfix -c FOLDER/etc start-fg`` with its
 own ``queue_directory`` and ``data_directory`` under FOLDER and smtpd on a free loopback port: it
-runs beside any other Postfix, touches nothing in ``/etc/postfix``, and every command that reads
-its queue (``postqueue``, ``postsuper``) is given the same ``-c``. The configuration is the test
-one (`mailflow.testing.postfix.MAIN_CF`: loopback only, the test domains handed to Dovecot over
-LMTP). With ``hold=True`` every accepted mail waits in the hold queue until `deliver_held`: what
-the outbox figure times is then the SMTP dialogue and Postfix's acceptance of each mail alone,
-the same work for mailflow and for the bare loop (see `bench/run.py`).
+runs beside any other Postfix (its services are the distribution's master.cf, read from the
+backup copy while a test Postfix has replaced that file), touches nothing in ``/etc/postfix``,
+and every command that reads its queue (``postqueue``, ``postsuper``) is given the same ``-c``.
+The configuration is the test one (`mailflow.testing.postfix.MAIN_CF`: loopback only, the test
+domains handed to Dovecot over LMTP). With ``hold=True`` every accepted mail waits in the hold
+queue until `deliver_held`: what the outbox figure times is then the SMTP dialogue and Postfix's
+acceptance of each mail alone, the same work for mailflow and for the bare loop (see
+`bench/run.py`).
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailflow.testing.dovecot import free_port
-from mailflow.testing.postfix import HOST, MAIN_CF, master_cf, wait_for_greeting
+from mailflow.testing.postfix import (
+    HOST,
+    MAIN_CF,
+    distribution_master_cf,
+    master_cf,
+    wait_for_greeting,
+)
 
-#: The distribution's master.cf, read (never written) for its list of services.
-MASTER_CF = Path("/etc/postfix/master.cf")
 _PRIVATE = """
 queue_directory = {base}/queue
 data_directory = {base}/data
@@ -63,7 +69,7 @@ class PrivatePostfix:
             (base / "hold").write_text(_HOLD)
             main += f"header_checks = regexp:{base}/hold\n"
         (base / "etc" / "main.cf").write_text(main)
-        (base / "etc" / "master.cf").write_text(master_cf(MASTER_CF.read_text(), port))
+        (base / "etc" / "master.cf").write_text(master_cf(distribution_master_cf(), port))
         (base / "aliases").write_text("postmaster: root\n")
         etc = str(base / "etc")
         subprocess.run(["postalias", "-c", etc, f"hash:{base}/aliases"], check=True)

@@ -124,6 +124,15 @@ def configured_by_us() -> bool:
     return main.exists() and main.read_text(errors="replace").startswith(MARKER)
 
 
+def distribution_master_cf() -> str:
+    """The distribution's ``/etc/postfix/master.cf``: while a test Postfix runs, that file is the
+    test's (smtpd already moved to its port), and the original waits in its backup copy."""
+    copy = ETC / ("master.cf" + BACKUP)
+    if copy.exists() and copy.stat().st_size:
+        return copy.read_text()
+    return (ETC / "master.cf").read_text()
+
+
 def master_cf(original: str, smtp_port: int) -> str:
     """The distribution's master.cf with smtpd on 127.0.0.1:`smtp_port` and chroot turned off.
 
@@ -284,6 +293,7 @@ __all__ = [
     "MARKER",
     "Postfix",
     "configured_by_us",
+    "distribution_master_cf",
     "master_cf",
     "postfix_available",
     "wait_for_greeting",
