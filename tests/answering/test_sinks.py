@@ -407,6 +407,31 @@ def test_smtp_sink_auth_logs_in_and_password_is_never_logged(
     assert "Thank you" not in ours  # no message bodies either
 
 
+def test_smtp_sink_auth_refused_for_now_is_tried_once_more_on_the_same_connection(
+    auth_smtp_server: SmtpTestServer,
+) -> None:
+    # smtplib tries PLAIN, then LOGIN: both refused for now, the sink's second try gets through.
+    auth_smtp_server.fail("AUTH", 454, "4.7.0 Temporary authentication failure", times=2)
+
+    with plain_sink(auth_smtp_server, user=SENDER, password=PASSWORD) as sink:
+        [result] = sink.deliver([make_envelope()])
+
+    assert (result.outcome, auth_smtp_server.connections) == (Outcome.SENT, 1)
+    assert auth_smtp_server.received[0].login == SENDER
+
+
+def test_smtp_sink_auth_refused_for_now_twice_is_retry_for_every_message(
+    auth_smtp_server: SmtpTestServer,
+) -> None:
+    auth_smtp_server.fail("AUTH", 454, "4.7.0 Temporary authentication failure", times=None)
+
+    with plain_sink(auth_smtp_server, user=SENDER, password=PASSWORD) as sink:
+        results = sink.deliver([make_envelope(1), make_envelope(2)])
+
+    assert [(r.outcome, r.code) for r in results] == [(Outcome.RETRY, 454)] * 2
+    assert auth_smtp_server.received == []
+
+
 def test_smtp_sink_without_auth_is_refused_by_auth_server(
     auth_smtp_server: SmtpTestServer,
 ) -> None:

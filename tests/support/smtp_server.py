@@ -78,6 +78,20 @@ class _State:
     pipelining: bool = True  # offer PIPELINING (RFC 2920) in the EHLO reply, as Postfix does
 
 
+def _take_failure(state: _State, lock: threading.Lock, command: str) -> str | None:
+    """The reply of the next failure given for ``command`` (used up), or None."""
+    with lock:
+        queue = state.failures.get(command)
+        if not queue:
+            return None
+        failure = queue[0]
+        if failure.remaining is not None:
+            failure.remaining -= 1
+            if failure.remaining <= 0:
+                queue.pop(0)
+        return failure.reply
+
+
 class _Handler:
     """aiosmtpd handler hooks; runs in the server's event-loop thread."""
 
@@ -101,16 +115,7 @@ class _Handler:
         return responses
 
     def _take_failure(self, command: str) -> str | None:
-        with self._lock:
-            queue = self._state.failures.get(command)
-            if not queue:
-                return None
-            failure = queue[0]
-            if failure.remaining is not None:
-                failure.remaining -= 1
-                if failure.remaining <= 0:
-                    queue.pop(0)
-            return failure.reply
+        return _take_failure(self._state, self._lock, command)
 
     def _take_drop(self, server: SMTP, command: str) -> bool:
         """Hang up now if told to drop at `command`; the reply returned after it goes nowhere."""
@@ -231,6 +236,10 @@ class _SMTP(SMTP):
         return _QuietSession(self.loop)
 
     async def smtp_AUTH(self, arg: str) -> None:
+        refusal = _take_failure(self.state, self.lock, "AUTH") if arg else None
+        if refusal is not None:  # the AUTH line (with its initial response) is answered at once
+            await self.push(refusal)
+            return
         with self.lock:
             echo = self.state.echo_auth
         if echo is None or not arg:
@@ -360,14 +369,15 @@ class SmtpTestServer:
             return self._state.connections
 
     def fail(self, command: str, code: int, text: str, *, times: int | None = 1) -> None:
-        """Answer the next `times` MAIL/RCPT/DATA commands with ``code text`` (None: until reset).
+        """Answer the next `times` MAIL/RCPT/DATA/AUTH commands with ``code text`` (None: until
+        reset).
 
         Failures given for the same command queue up in order: ``fail("RCPT", 550, ...)`` then
         ``fail("RCPT", 452, ...)`` refuses the next recipient with 550 and the one after with 452.
         A DATA failure is the reply after the message data (the message is not recorded).
         """
-        if command not in COMMANDS:
-            raise ValueError(f"command must be one of {COMMANDS}, not {command!r}")
+        if command not in (*COMMANDS, "AUTH"):
+            raise ValueError(f"command must be one of {COMMANDS} or AUTH, not {command!r}")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for 'until reset'")
         with self._lock:

@@ -39,6 +39,7 @@ import contextlib
 import logging
 import smtplib
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Self
@@ -90,6 +91,10 @@ class SmtpServer:
             f"timeout={self.timeout!r}, ca_file={self.ca_file!r}, "
             f"local_hostname={self.local_hostname!r})"
         )
+
+
+#: The pause before a temporarily refused AUTH is tried again on the same connection.
+AUTH_AGAIN_AFTER_S = 0.5
 
 
 class _ConnectionFailed(Exception):
@@ -311,10 +316,8 @@ class SmtpSink:
                     )
                 conn.starttls(context=self._context)
                 conn.ehlo()
-            if s.user and s.bearer is not None:
-                self._oauth_login(conn)
-            elif s.user:
-                self._login(conn)
+            if s.user:
+                self._sign_in(conn)
         except AuthError as exc:  # no token to be had: a person must act, or the provider is down
             if conn is not None:
                 conn.close()
@@ -344,6 +347,20 @@ class SmtpSink:
             raise _ConnectionFailed(f"cannot reach {self._where}: {exc}") from exc
         log.debug("connected to %s", self._where)
         return conn
+
+    def _sign_in(self, conn: smtplib.SMTP) -> None:
+        """AUTH, once more on the same connection after a temporary refusal: Postfix answers
+        "454 4.7.0 Temporary authentication failure" when it lost its own connection to the SASL
+        server (Dovecot's auth), and opens a new one for the next AUTH."""
+        login = self._oauth_login if self._settings.bearer is not None else self._login
+        try:
+            login(conn)
+        except _ConnectionFailed as exc:
+            if exc.code is None or outcome_for(exc.code) is not Outcome.RETRY:
+                raise
+            log.info("%s: AUTH refused for now (%s); trying once more", self._where, exc.code)
+            time.sleep(AUTH_AGAIN_AFTER_S)
+            login(conn)
 
     def _login(self, conn: smtplib.SMTP) -> None:
         s = self._settings
