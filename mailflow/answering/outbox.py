@@ -28,8 +28,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -48,19 +46,17 @@ from mailflow.answering.outbox_rows import (
 from mailflow.answering.sinks import (
     DeliveryResult,
     Envelope,
-    FileSink,
     Outcome,
     Sink,
-    SmtpServer,
-    SmtpSink,
 )
+from mailflow.answering.sinks.configured import make_sink
 from mailflow.auth import Credentials
 from mailflow.config import Settings, SmtpSettings
 from mailflow.errors import AuthError, ConfigError, DeliveryError, NotSentError
 from mailflow.ledger import Ledger
 from mailflow.ledger.models import OutboxMail
 from mailflow.ledger.tokens import credentials_for
-from mailflow.notices import Notice, notice_of
+from mailflow.notices import notice_of
 from mailflow.redact import redact
 from mailflow.states import OutboxState, check
 
@@ -87,62 +83,6 @@ log = logging.getLogger(__name__)
 SENDING_LEASE = timedelta(minutes=10)
 #: Rows claimed and delivered together over one connection.
 BATCH_SIZE = 100
-
-
-def make_sink(smtp: SmtpSettings, credentials: Credentials | None = None) -> Sink:
-    """The file sink when ``smtp.outdir`` is set, else SMTP as configured.
-
-    ``credentials`` give the access tokens when ``smtp.auth`` is ``oauth2``. `ConfigError` when
-    ``smtp.user`` is set without a password (or tokens): sending without AUTH would only
-    collect refusals and fail every mail for a reason that is not the mail's.
-    """
-    if smtp.outdir:
-        return FileSink(Path(smtp.outdir))
-    if credentials is None and smtp.user and not smtp.password:
-        raise ConfigError(
-            Notice("smtp.user is set but MAILFLOW_SMTP_PASSWORD is not", "smtp_password_missing")
-        )
-    for key, value in (("smtp.from", smtp.from_), ("smtp.reply_to", smtp.reply_to)):
-        if value and _is_placeholder(value):
-            text = f"still the example address {value!r}; set your association's address"
-            raise ConfigError(Notice(text, "example_address", address=value), key=key)
-    if credentials is not None:
-        return SmtpSink(
-            SmtpServer(
-                host=smtp.host,
-                port=smtp.port,
-                security=smtp.security,
-                user=smtp.user,
-                bearer=credentials.token,
-                timeout=smtp.timeout_s,
-                ca_file=smtp.ca_file or None,
-            )
-        )
-    return SmtpSink(
-        SmtpServer(
-            host=smtp.host,
-            port=smtp.port,
-            security=smtp.security,
-            user=smtp.user or None,
-            password=smtp.password.reveal() if smtp.password else None,
-            timeout=smtp.timeout_s,
-            ca_file=smtp.ca_file or None,
-        )
-    )
-
-
-def _is_placeholder(address: str) -> bool:
-    """True for an address on a domain reserved for examples (RFC 2606: .example,
-    example.org/com/net), such as the configuration's built-in defaults."""
-    domain = parseaddr(address)[1].rpartition("@")[2].lower().rstrip(".")
-    return (
-        domain.endswith(".example")
-        or domain in {"example", *_EXAMPLE_DOMAINS}
-        or any(domain.endswith("." + reserved) for reserved in _EXAMPLE_DOMAINS)
-    )
-
-
-_EXAMPLE_DOMAINS = frozenset({"example.org", "example.com", "example.net"})
 
 
 def backoff(attempts: int, base_s: float) -> timedelta:

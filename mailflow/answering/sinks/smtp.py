@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
 class SmtpServer:
     """How to reach the submission server; certificates are always checked for ssl/starttls.
 
-    `mailflow.answering.outbox.make_sink` makes it from the ``[smtp]`` settings
+    `mailflow.answering.sinks.configured.make_sink` makes it from the ``[smtp]`` settings
     (`mailflow.config.SmtpSettings`), which also hold what the outbox needs (sender, retries).
     """
 
